@@ -1,0 +1,293 @@
+// Command thunaivi runs the Thunaivi customer-support platform and its tools.
+// It only dispatches: each subcommand parses its flags and calls internal/app.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/thunaivi/thunaivi/internal/app"
+	"github.com/thunaivi/thunaivi/internal/brain"
+	"github.com/thunaivi/thunaivi/internal/config"
+	"github.com/thunaivi/thunaivi/internal/replay"
+)
+
+type command struct {
+	summary string
+	usage   string
+	run     func(ctx context.Context, args []string) error
+}
+
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"serve": {"run the server", "serve [--addr ADDR] [--data DIR] [--database-url URL]",
+			runServe},
+		"migrate": {"apply pending database migrations", "migrate [--data DIR] [--database-url URL]",
+			runMigrate},
+		"setup": {"create the first workspace, its admin and a website-chat inbox",
+			"setup --workspace NAME --admin-email EMAIL --admin-password-file FILE", runSetup},
+		"kb": {"manage the knowledge base: kb import --workspace ID FILE (JSON Lines or CSV)",
+			"kb import --workspace ID FILE", runKB},
+		"eval": {"measure routing quality on a knowledge base and cases, on a throwaway store",
+			"eval --kb FILE --cases FILE [--json]", runEval},
+		"replay": {"play cases as website-chat customers against a running server",
+			"replay --url URL --widget-token TOKEN --cases FILE [--limit N] [--concurrency C] [--json]",
+			runReplay},
+		"help": {"show help for a command", "help [command]", nil},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := dispatch(ctx, os.Args[1:]); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "thunaivi:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+func dispatch(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		usage(os.Stdout)
+		return nil
+	}
+	name, rest := args[0], args[1:]
+	if name == "help" || name == "-h" || name == "--help" {
+		return help(rest)
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		usage(os.Stderr)
+		return fmt.Errorf("unknown command %q", name)
+	}
+	return cmd.run(ctx, rest)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Thunaivi: self-hosted customer support with an AI that knows when to hand over.")
+	fmt.Fprintln(w, "\nUsage: thunaivi COMMAND [flags]\n\nCommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'thunaivi help COMMAND' for a command's flags. Every flag can also be")
+	fmt.Fprintln(w, "set with a THUNAIVI_* environment variable, named in the flag's help.")
+}
+
+func help(args []string) error {
+	if len(args) == 0 {
+		usage(os.Stdout)
+		return nil
+	}
+	cmd, ok := commands[args[0]]
+	if !ok || cmd.run == nil {
+		usage(os.Stdout)
+		return nil
+	}
+	return cmd.run(context.Background(), []string{"-h"})
+}
+
+// flags returns a flag set that prints the command's usage line on -h.
+func flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: thunaivi %s\n\n%s.\n\nFlags:\n", commands[name].usage,
+			strings.ToUpper(commands[name].summary[:1])+commands[name].summary[1:])
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parse(fs *flag.FlagSet, cfg *config.Config, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return cfg.Finish()
+}
+
+func runServe(ctx context.Context, args []string) error {
+	var cfg config.Config
+	fs := flags("serve")
+	cfg.Storage(fs)
+	cfg.Server(fs)
+	if err := parse(fs, &cfg, args); err != nil {
+		return err
+	}
+	return app.Serve(ctx, &cfg, os.Stdout)
+}
+
+func runMigrate(ctx context.Context, args []string) error {
+	var cfg config.Config
+	fs := flags("migrate")
+	cfg.Storage(fs)
+	if err := parse(fs, &cfg, args); err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, &cfg, app.NewLogger(cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	v, err := a.DB.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s is at schema version %d\n", app.Describe(&cfg), v)
+	return nil
+}
+
+func runSetup(ctx context.Context, args []string) error {
+	var cfg config.Config
+	fs := flags("setup")
+	cfg.Storage(fs)
+	fs.StringVar(&cfg.PublicURL, "public-url", os.Getenv("THUNAIVI_PUBLIC_URL"),
+		"URL the server will be reached at, for the printed links (env THUNAIVI_PUBLIC_URL)")
+	name := fs.String("workspace", "", "name of the first workspace")
+	email := fs.String("admin-email", "", "email of the first admin")
+	pwFile := fs.String("admin-password-file", "",
+		"file holding the admin's password (at least 12 characters)")
+	if err := parse(fs, &cfg, args); err != nil {
+		return err
+	}
+	res, err := app.Setup(ctx, &cfg, *name, *email, *pwFile)
+	if err != nil {
+		return err
+	}
+	return app.PrintJSON(os.Stdout, res)
+}
+
+func runKB(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "import" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			args = []string{"import", "-h"}
+		} else {
+			return errors.New("usage: thunaivi kb import --workspace ID FILE")
+		}
+	}
+	var cfg config.Config
+	fs := flags("kb")
+	cfg.Storage(fs)
+	ws := fs.String("workspace", os.Getenv("THUNAIVI_WORKSPACE"),
+		"workspace to import into (env THUNAIVI_WORKSPACE)")
+	if err := parse(fs, &cfg, args[1:]); err != nil {
+		return err
+	}
+	if *ws == "" || fs.NArg() != 1 {
+		return errors.New("usage: thunaivi kb import --workspace ID FILE")
+	}
+	res, err := app.ImportKB(ctx, &cfg, *ws, fs.Arg(0), os.Stderr)
+	if err != nil {
+		return err
+	}
+	return app.PrintJSON(os.Stdout, res)
+}
+
+func runEval(ctx context.Context, args []string) error {
+	fs := flags("eval")
+	kbFile := fs.String("kb", "", "knowledge-base file (JSON Lines or CSV)")
+	casesFile := fs.String("cases", "", "cases file (JSON Lines)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *kbFile == "" || *casesFile == "" {
+		return errors.New("usage: thunaivi eval --kb FILE --cases FILE [--json]")
+	}
+	start := time.Now()
+	rep, err := app.Eval(ctx, *kbFile, *casesFile, os.Stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "done in %s\n", time.Since(start).Round(time.Millisecond))
+	if *asJSON {
+		return app.PrintJSON(os.Stdout, rep)
+	}
+	printReport(rep)
+	return nil
+}
+
+func printReport(r brain.Report) {
+	fmt.Printf("cases                  %d\n", r.Cases)
+	fmt.Printf("restricted_recall      %.4f\n", r.RestrictedRecall)
+	fmt.Printf("answer_precision       %.4f\n", r.AnswerPrecision)
+	fmt.Printf("deflection             %.4f\n", r.Deflection)
+	fmt.Printf("oos_false_answer_rate  %.4f\n", r.OOSFalseAnswerRate)
+	fmt.Println("by_category            cases  answered  drafted  handed_off")
+	names := make([]string, 0, len(r.ByCategory))
+	for n := range r.ByCategory {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		c := r.ByCategory[n]
+		fmt.Printf("  %-20s %6d  %8d  %7d  %10d\n", n, c.Cases, c.Answered, c.Drafted, c.HandedOff)
+	}
+}
+
+func runReplay(ctx context.Context, args []string) error {
+	fs := flags("replay")
+	url := fs.String("url", os.Getenv("THUNAIVI_URL"), "server URL (env THUNAIVI_URL)")
+	token := fs.String("widget-token", os.Getenv("THUNAIVI_WIDGET_TOKEN"),
+		"the inbox's widget token (env THUNAIVI_WIDGET_TOKEN)")
+	casesFile := fs.String("cases", "", "cases file (JSON Lines)")
+	limit := fs.Int("limit", 0, "replay only the first N cases (0: all)")
+	conc := fs.Int("concurrency", 8, "customers chatting at once")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *url == "" || *token == "" || *casesFile == "" {
+		return errors.New("usage: thunaivi replay --url URL --widget-token TOKEN --cases FILE")
+	}
+	f, err := os.Open(*casesFile)
+	if err != nil {
+		return err
+	}
+	cases, err := brain.ReadCases(f)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	if *limit > 0 && *limit < len(cases) {
+		cases = cases[:*limit]
+	}
+	fmt.Fprintf(os.Stderr, "replaying %d cases at concurrency %d\n", len(cases), *conc)
+	step := max(len(cases)/10, 1)
+	res, err := replay.Run(ctx, cases, replay.Options{URL: *url, WidgetToken: *token,
+		Concurrency: *conc, Progress: func(done, total int) {
+			if done%step == 0 || done == total {
+				fmt.Fprintf(os.Stderr, "  %d/%d cases\n", done, total)
+			}
+		}})
+	if err != nil {
+		return err
+	}
+	if res.Failed > 0 {
+		fmt.Fprintf(os.Stderr, "%d cases failed\n", res.Failed)
+	}
+	if *asJSON {
+		return app.PrintJSON(os.Stdout, res)
+	}
+	printReport(res.Report)
+	fmt.Printf("messages_per_second    %.1f\n", res.MessagesPerSecond)
+	fmt.Printf("latency_ms             p50 %.2f  p95 %.2f  p99 %.2f\n",
+		res.LatencyMS.P50, res.LatencyMS.P95, res.LatencyMS.P99)
+	return nil
+}

@@ -1,0 +1,55 @@
+// Package access holds Thunaivi's roles and the permission each route needs.
+// It is the one policy check every route passes through, and it imports no
+// domain package.
+package access
+
+// Role is a member's role in a workspace.
+type Role string
+
+const (
+	Admin   Role = "admin"
+	Manager Role = "manager"
+	Agent   Role = "agent"
+)
+
+// Valid reports whether r is one of the known roles.
+func (r Role) Valid() bool { return r == Admin || r == Manager || r == Agent }
+
+// Permission names an action a route performs.
+type Permission string
+
+// Permissions. Public is for routes anyone may call (sign-in, the widget's
+// own token-checked endpoints); every other route names what it needs.
+const (
+	Public             Permission = "public"
+	ConversationsRead  Permission = "conversations:read"
+	ConversationsWrite Permission = "conversations:write"
+	ConversationsAll   Permission = "conversations:all_inboxes"
+	KBRead             Permission = "kb:read"
+	KBWrite            Permission = "kb:write"
+	BrainSettings      Permission = "brain:settings"
+	TeamsManage        Permission = "teams:manage"
+	MembersRead        Permission = "members:read"
+	InboxesManage      Permission = "inboxes:manage"
+)
+
+// matrix is deny by default: a permission missing from a role's set is refused.
+// docs/PERMISSIONS.md describes the same table for people.
+var matrix = map[Role]map[Permission]bool{
+	Agent: set(ConversationsRead, ConversationsWrite, KBRead, MembersRead),
+	Manager: set(ConversationsRead, ConversationsWrite, ConversationsAll, KBRead, KBWrite,
+		BrainSettings, TeamsManage, MembersRead),
+	Admin: set(ConversationsRead, ConversationsWrite, ConversationsAll, KBRead, KBWrite,
+		BrainSettings, TeamsManage, MembersRead, InboxesManage),
+}
+
+func set(ps ...Permission) map[Permission]bool {
+	m := make(map[Permission]bool, len(ps))
+	for _, p := range ps {
+		m[p] = true
+	}
+	return m
+}
+
+// Allowed reports whether a role holds a permission.
+func Allowed(r Role, p Permission) bool { return matrix[r][p] }

@@ -1,0 +1,86 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/thunaivi/thunaivi/internal/config"
+	"github.com/thunaivi/thunaivi/internal/web"
+)
+
+// shutdownGrace is how long open requests get to finish on shutdown.
+const shutdownGrace = 10 * time.Second
+
+// Handler builds the HTTP handler for the app.
+func (a *App) Handler(cfg *config.Config) *web.Server {
+	d := web.Deps{Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
+		Support: a.Support, Hub: a.Hub, Log: a.Log, Now: a.Now, PublicURL: cfg.PublicURL,
+		SecureCookies: len(cfg.PublicURL) > 8 && cfg.PublicURL[:8] == "https://"}
+	if cfg.RateLimits {
+		d.Limits = &web.Limits{PerIP: cfg.IPLimit, PerWidget: cfg.WidgetLimit}
+	}
+	return web.New(d)
+}
+
+// Serve runs the HTTP server until ctx ends, then shuts down in order: stop
+// accepting, let requests finish, close the store. On an empty store it first
+// prints a one-time setup link to out.
+func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
+	log := NewLogger(cfg.LogLevel)
+	a, err := Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if !cfg.RateLimits {
+		log.Warn("Rate limits are off (THUNAIVI_RATE_LIMITS=off): use this only for a load test")
+	}
+	empty, err := a.Workspaces.Empty(ctx)
+	if err != nil {
+		return err
+	}
+	if empty {
+		token, err := a.Workspaces.IssueSetupToken(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "No workspace yet. Finish setup within an hour at:\n  %s/setup?token=%s\n"+
+			"or run: thunaivi setup --workspace NAME --admin-email EMAIL --admin-password-file FILE\n",
+			cfg.PublicURL, token)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	handler := a.Handler(cfg)
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	// Live event streams hold their requests open; end them on shutdown so
+	// that they do not hold it up.
+	srv.RegisterOnShutdown(handler.CloseStreams)
+	log.Info("Serving", "addr", ln.Addr().String(), "store", Describe(cfg),
+		"url", cfg.PublicURL)
+	fmt.Fprintf(out, "Thunaivi is listening on %s (console: %s/login)\n", ln.Addr(), cfg.PublicURL)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("Shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	srv.SetKeepAlivesEnabled(false)
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}

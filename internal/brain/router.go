@@ -1,0 +1,150 @@
+package brain
+
+import (
+	"fmt"
+	"math"
+)
+
+// Router decides, for every incoming customer message, whether the AI answers,
+// drafts a reply for an agent, or hands the conversation to a person. It is
+// immutable and safe for concurrent use.
+type Router struct {
+	index      *Index
+	categories *categoryMatcher
+	thresholds Thresholds
+}
+
+// Confidence calibration. A message's confidence is the geometric mean of three
+// factors in [0,1]: the best entry's score, its margin over the runner-up, and
+// how many of the closest question variants belong to it.
+const (
+	// marginScale is the margin over the runner-up that earns full credit.
+	marginScale = 0.15
+	// marginShare is how much of its factor the margin decides.
+	marginShare = 0.6
+	// voteShare is how much of its factor the vote of the closest question
+	// variants decides.
+	voteShare = 0.6
+	// handoffNear is how close to the best score a marked entry must come to
+	// hand the message off: a near tie with a "do not answer" topic is not
+	// safe to answer.
+	handoffNear = 0.9
+	// repeatSimilarity is how similar a message must be to an earlier one for
+	// the customer to be asking again.
+	repeatSimilarity = 0.6
+)
+
+// NewRouter returns a router over ix with the given restricted categories and
+// thresholds.
+func NewRouter(ix *Index, categories []Category, th Thresholds) *Router {
+	return &Router{
+		index:      ix,
+		categories: newCategoryMatcher(categories, ix),
+		thresholds: th,
+	}
+}
+
+// Route decides what happens to one customer message.
+func (r *Router) Route(text string, sig Signals) Decision {
+	rk := r.index.search(text)
+	cands := rk.cands
+	d := Decision{Candidates: cands, Confidence: confidence(rk)}
+
+	for _, m := range r.categories.match(text) {
+		if r.defers(m, cands, d.Confidence) {
+			continue
+		}
+		return d.handoff(m.category, m.phrase,
+			fmt.Sprintf("The message matches the restricted category %q (%s).",
+				m.category, m.phrase))
+	}
+	if sig.AIReplies > 0 {
+		if prev, ok := r.repeated(text, sig.PreviousCustomerMessages); ok {
+			return d.handoff("angry", prev,
+				"The customer is asking again after an AI reply, so it did not help.")
+		}
+	}
+	if e, ok := r.markedEntry(cands); ok {
+		return d.handoff(e.Handoff, "",
+			fmt.Sprintf("The closest entry %q is marked for handoff as %q.", e.Title, e.Handoff))
+	}
+	switch {
+	case d.Confidence >= r.thresholds.Answer:
+		d.Action = ActionAnswer
+		d.EntryID = cands[0].EntryID
+		d.Reason = fmt.Sprintf("The entry %q answers it with confidence %.2f.",
+			cands[0].Title, d.Confidence)
+	case d.Confidence >= r.thresholds.Draft:
+		d.Action = ActionDraft
+		d.EntryID = cands[0].EntryID
+		d.Reason = fmt.Sprintf("The entry %q may answer it (confidence %.2f); "+
+			"an agent approves the draft.", cands[0].Title, d.Confidence)
+	default:
+		return d.handoff(CategoryUnknown, "",
+			fmt.Sprintf("No entry answers it with enough confidence (%.2f).", d.Confidence))
+	}
+	return d
+}
+
+func (d Decision) handoff(category, phrase, reason string) Decision {
+	d.Action = ActionHandoff
+	d.Category = category
+	d.MatchedPhrase = phrase
+	d.EntryID = ""
+	d.Reason = reason
+	return d
+}
+
+// confidence turns a ranking into one number in [0,1].
+func confidence(rk ranking) float64 {
+	if len(rk.cands) == 0 {
+		return 0
+	}
+	top := rk.cands[0].Score
+	second := 0.0
+	if len(rk.cands) > 1 {
+		second = rk.cands[1].Score
+	}
+	margin := clamp01((top - second) / marginScale)
+	raw := clamp01(top) * (1 - marginShare + marginShare*margin) *
+		(1 - voteShare + voteShare*rk.vote)
+	return math.Cbrt(raw)
+}
+
+func clamp01(x float64) float64 {
+	return math.Max(0, math.Min(1, x))
+}
+
+// defers reports whether a matched category yields to the best candidate: an
+// unmarked entry about the category that answers with confidence.
+func (r *Router) defers(m categoryMatch, cands []Candidate, conf float64) bool {
+	return len(cands) > 0 && conf >= r.thresholds.Answer &&
+		r.categories.defers(m.index, cands[0].EntryID)
+}
+
+// markedEntry returns the entry marked for handoff that is the best candidate or
+// comes close to it.
+func (r *Router) markedEntry(cands []Candidate) (Entry, bool) {
+	if len(cands) == 0 {
+		return Entry{}, false
+	}
+	for _, c := range cands {
+		if c.Score < handoffNear*cands[0].Score {
+			break
+		}
+		if e, ok := r.index.Entry(c.EntryID); ok && e.Handoff != "" {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
+
+// repeated returns the earlier message that text repeats, if any.
+func (r *Router) repeated(text string, previous []string) (string, bool) {
+	for _, p := range previous {
+		if r.index.similarity(text, p) >= repeatSimilarity {
+			return p, true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,191 @@
+// Package config reads Thunaivi's settings from flags and THUNAIVI_*
+// environment variables, with a *_FILE variant for every secret, validates them
+// at start and prints them with secrets redacted.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Defaults, named so that help texts and docs quote the same values.
+const (
+	DefaultAddr          = "127.0.0.1:8080"
+	DefaultDataDir       = "./thunaivi-data"
+	DefaultIPLimit       = 300
+	DefaultWidgetLimit   = 3000
+	DefaultMaxBodyKiB    = 16
+	DefaultLogLevel      = "info"
+	envPrefix            = "THUNAIVI_"
+	secretFileSuffix     = "_FILE"
+	redacted             = "[redacted]"
+	rateLimitsOffSetting = "off"
+)
+
+// Config holds the settings shared by the commands.
+type Config struct {
+	Addr        string
+	DataDir     string
+	DatabaseURL string
+	// PublicURL is the address customers' browsers and agents use to reach
+	// the product; it defaults to http://Addr.
+	PublicURL string
+	// RateLimits is false when THUNAIVI_RATE_LIMITS=off.
+	RateLimits bool
+	// IPLimit and WidgetLimit are requests per minute per client IP and per
+	// widget token on the public widget endpoints.
+	IPLimit     int
+	WidgetLimit int
+	LogLevel    string
+
+	limitsSetting *string
+}
+
+// Storage binds the flags that say where data lives, for every command that
+// opens the store.
+func (c *Config) Storage(fs *flag.FlagSet) {
+	fs.StringVar(&c.DataDir, "data", env("DATA", DefaultDataDir),
+		"data folder for the embedded SQLite database (env THUNAIVI_DATA)")
+	fs.StringVar(&c.DatabaseURL, "database-url", "",
+		"PostgreSQL URL; SQLite is used when empty "+
+			"(env THUNAIVI_DATABASE_URL or THUNAIVI_DATABASE_URL_FILE)")
+	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", DefaultLogLevel),
+		"debug, info, warn or error (env THUNAIVI_LOG_LEVEL)")
+}
+
+// Server binds the flags of a command that listens.
+func (c *Config) Server(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", env("ADDR", DefaultAddr),
+		"address to listen on (env THUNAIVI_ADDR)")
+	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""),
+		"URL customers and agents reach the product at (env THUNAIVI_PUBLIC_URL)")
+	limits := env("RATE_LIMITS", "on")
+	fs.Func("rate-limits", "on or off (env THUNAIVI_RATE_LIMITS)", func(s string) error {
+		limits = s
+		return nil
+	})
+	c.RateLimits = true
+	fs.IntVar(&c.IPLimit, "ip-limit", envInt("IP_LIMIT", DefaultIPLimit),
+		"widget requests per minute per client IP (env THUNAIVI_IP_LIMIT)")
+	fs.IntVar(&c.WidgetLimit, "widget-limit", envInt("WIDGET_LIMIT", DefaultWidgetLimit),
+		"widget requests per minute per widget token (env THUNAIVI_WIDGET_LIMIT)")
+	c.limitsSetting = &limits
+}
+
+// Finish applies the secret files and derived defaults and validates. Call it
+// after the flags are parsed.
+func (c *Config) Finish() error {
+	if c.DatabaseURL == "" {
+		v, err := secretEnv("DATABASE_URL")
+		if err != nil {
+			return err
+		}
+		c.DatabaseURL = v
+	}
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return errors.New("config: THUNAIVI_DATABASE_URL must be a postgres:// URL")
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("config: log level %q is not debug, info, warn or error", c.LogLevel)
+	}
+	if c.limitsSetting == nil {
+		return nil
+	}
+	switch strings.ToLower(*c.limitsSetting) {
+	case "on", "":
+		c.RateLimits = true
+	case rateLimitsOffSetting:
+		c.RateLimits = false
+	default:
+		return fmt.Errorf("config: rate limits setting %q is not on or off", *c.limitsSetting)
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("config: listen address %q: %w", c.Addr, err)
+	}
+	if c.IPLimit < 1 || c.WidgetLimit < 1 {
+		return errors.New("config: rate limits must be at least 1 request per minute")
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	return nil
+}
+
+// Redacted lists the settings for logs and diagnostics, with the database
+// password removed.
+func (c *Config) Redacted() map[string]string {
+	out := map[string]string{
+		"addr":         c.Addr,
+		"data":         c.DataDir,
+		"public_url":   c.PublicURL,
+		"rate_limits":  strconv.FormatBool(c.RateLimits),
+		"ip_limit":     strconv.Itoa(c.IPLimit),
+		"widget_limit": strconv.Itoa(c.WidgetLimit),
+		"log_level":    c.LogLevel,
+		"database_url": RedactURL(c.DatabaseURL),
+	}
+	return out
+}
+
+// RedactURL hides the password of a URL; text that is not a URL is hidden whole.
+func RedactURL(s string) string {
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return redacted
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(envPrefix + name); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	v, err := strconv.Atoi(env(name, strconv.Itoa(def)))
+	if err != nil {
+		return -1
+	}
+	return v
+}
+
+// secretEnv reads THUNAIVI_NAME, or the file THUNAIVI_NAME_FILE names.
+func secretEnv(name string) (string, error) {
+	if v := os.Getenv(envPrefix + name); v != "" {
+		return v, nil
+	}
+	path := os.Getenv(envPrefix + name + secretFileSuffix)
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("config: read %s%s%s: %w", envPrefix, name, secretFileSuffix, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}

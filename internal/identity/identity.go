@@ -1,0 +1,199 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/thunaivi/thunaivi/internal/store"
+)
+
+//go:embed queries.sql
+var queryFiles embed.FS
+
+type queries struct {
+	InsertUser    string
+	UserByEmail   string
+	UserByID      string
+	InsertSession string
+	SessionByHash string
+	DeleteSession string
+}
+
+// SessionTTL is how long a session lasts after sign-in.
+const SessionTTL = 12 * time.Hour
+
+// ErrBadCredentials is returned for an unknown email or a wrong password alike,
+// so that a sign-in attempt does not reveal which accounts exist.
+var ErrBadCredentials = errors.New("identity: wrong email or password")
+
+// ErrEmailTaken is returned when a user with the email already exists.
+var ErrEmailTaken = errors.New("identity: email already in use")
+
+// User is a person who signs in to the console.
+type User struct {
+	ID    string `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+// Session is a signed-in user's server-side session in one workspace.
+type Session struct {
+	UserID      string
+	WorkspaceID string
+	Email       string
+	Name        string
+	ExpiresAt   time.Time
+}
+
+// Service manages users and sessions.
+type Service struct {
+	db        *store.DB
+	q         queries
+	now       func() time.Time
+	dummyHash string
+}
+
+// New prepares the service; now is the clock every expiry is measured against.
+func New(db *store.DB, now func() time.Time) (*Service, error) {
+	s := &Service{db: db, now: now, dummyHash: HashPassword("not a real password")}
+	if err := db.LoadQueries(queryFiles, &s.q); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// NormalizeEmail validates an address and returns it lower-cased.
+func NormalizeEmail(s string) (string, error) {
+	a, err := mail.ParseAddress(strings.TrimSpace(s))
+	if err != nil || a.Name != "" || len(a.Address) > 254 {
+		return "", errors.New("identity: not a valid email address")
+	}
+	return strings.ToLower(a.Address), nil
+}
+
+// CreateUser adds a user with a password that passes CheckPassword, inside the
+// caller's transaction.
+func (s *Service) CreateUser(ctx context.Context, tx store.Querier, email, name, password string) (User, error) {
+	email, err := NormalizeEmail(email)
+	if err != nil {
+		return User{}, err
+	}
+	if err := CheckPassword(password); err != nil {
+		return User{}, err
+	}
+	u := User{ID: store.NewID("us"), Email: email, Name: strings.TrimSpace(name)}
+	_, err = tx.ExecContext(ctx, s.q.InsertUser, u.ID, u.Email, u.Name,
+		HashPassword(password), s.now().UnixMilli())
+	if store.IsUniqueViolation(err) {
+		return User{}, ErrEmailTaken
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("identity: create user: %w", err)
+	}
+	return u, nil
+}
+
+// User loads a user by id.
+func (s *Service) User(ctx context.Context, id string) (User, error) {
+	var u User
+	var hash string
+	err := s.db.QueryRowContext(ctx, s.q.UserByID, id).Scan(&u.ID, &u.Email, &u.Name, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, store.ErrNotFound
+	}
+	return u, err
+}
+
+// Authenticate checks an email and password. An unknown email costs the same
+// hashing work as a wrong password.
+func (s *Service) Authenticate(ctx context.Context, email, password string) (User, error) {
+	var u User
+	var hash string
+	norm, err := NormalizeEmail(email)
+	if err == nil {
+		err = s.db.QueryRowContext(ctx, s.q.UserByEmail, norm).Scan(&u.ID, &u.Email, &u.Name, &hash)
+	}
+	if err != nil {
+		if err != nil && !errors.Is(err, sql.ErrNoRows) && norm != "" {
+			return User{}, fmt.Errorf("identity: load user: %w", err)
+		}
+		VerifyPassword(s.dummyHash, password)
+		return User{}, ErrBadCredentials
+	}
+	if !VerifyPassword(hash, password) {
+		return User{}, ErrBadCredentials
+	}
+	return u, nil
+}
+
+// StartSession creates a session and returns its token, which only the
+// client keeps; the database holds its SHA-256 hash.
+func (s *Service) StartSession(ctx context.Context, userID, workspaceID string) (string, error) {
+	token := RandomToken(32)
+	now := s.now()
+	_, err := s.db.ExecContext(ctx, s.q.InsertSession, HashToken(token), userID, workspaceID,
+		now.UnixMilli(), now.Add(SessionTTL).UnixMilli())
+	if err != nil {
+		return "", fmt.Errorf("identity: start session: %w", err)
+	}
+	return token, nil
+}
+
+// SessionByToken returns the live session a token names.
+func (s *Service) SessionByToken(ctx context.Context, token string) (Session, error) {
+	if token == "" || len(token) > 128 {
+		return Session{}, store.ErrNotFound
+	}
+	var ss Session
+	var exp int64
+	err := s.db.QueryRowContext(ctx, s.q.SessionByHash, HashToken(token)).
+		Scan(&ss.UserID, &ss.WorkspaceID, &exp, &ss.Email, &ss.Name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Session{}, store.ErrNotFound
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("identity: load session: %w", err)
+	}
+	ss.ExpiresAt = time.UnixMilli(exp)
+	if !s.now().Before(ss.ExpiresAt) {
+		return Session{}, store.ErrNotFound
+	}
+	return ss, nil
+}
+
+// EndSession deletes a session.
+func (s *Service) EndSession(ctx context.Context, token string) error {
+	_, err := s.db.ExecContext(ctx, s.q.DeleteSession, HashToken(token))
+	return err
+}
+
+// RandomToken returns n random bytes, URL-safe base64 encoded.
+func RandomToken(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// HashToken returns the hex SHA-256 of a high-entropy token. Tokens carry 256
+// random bits, so a fast hash is enough to keep a stolen database from
+// yielding usable tokens.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// TokenMatches reports, in constant time, whether token hashes to hash.
+func TokenMatches(hash, token string) bool {
+	return subtle.ConstantTimeCompare([]byte(hash), []byte(HashToken(token))) == 1
+}

@@ -1,0 +1,79 @@
+package identity
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Argon2id parameters: at least what OWASP's password storage guidance gives
+// for argon2id (m=19 MiB, t=2, p=1).
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024
+	argonThreads = 1
+	argonKeyLen  = 32
+	saltLen      = 16
+)
+
+// Password length limits. The upper limit keeps hashing cost bounded.
+const (
+	MinPasswordLen = 12
+	MaxPasswordLen = 256
+)
+
+// ErrWeakPassword is wrapped by CheckPassword's errors; its message is safe to
+// show to the person choosing the password.
+var ErrWeakPassword = errors.New("password rejected")
+
+// CheckPassword applies the password policy and says why a password fails it.
+func CheckPassword(pw string) error {
+	if !utf8.ValidString(pw) {
+		return fmt.Errorf("%w: it is not valid UTF-8 text", ErrWeakPassword)
+	}
+	n := utf8.RuneCountInString(pw)
+	if n < MinPasswordLen {
+		return fmt.Errorf("%w: use at least %d characters", ErrWeakPassword, MinPasswordLen)
+	}
+	if n > MaxPasswordLen {
+		return fmt.Errorf("%w: use at most %d characters", ErrWeakPassword, MaxPasswordLen)
+	}
+	return nil
+}
+
+// HashPassword returns an argon2id hash in the PHC string format.
+func HashPassword(pw string) string {
+	salt := make([]byte, saltLen)
+	rand.Read(salt)
+	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version,
+		argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key))
+}
+
+// VerifyPassword reports whether pw matches a hash made by HashPassword.
+func VerifyPassword(hash, pw string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return false
+	}
+	b64 := base64.RawStdEncoding
+	salt, err1 := b64.DecodeString(parts[4])
+	want, err2 := b64.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(want) == 0 || m > 1<<20 || t > 16 || p == 0 {
+		return false
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}

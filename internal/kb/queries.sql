@@ -1,0 +1,48 @@
+-- name: InsertEntry
+INSERT INTO kb_entries (workspace_id, id, title, questions, answer, tags, handoff,
+    published, version, updated_by, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: UpdateEntry
+UPDATE kb_entries SET title = ?, questions = ?, answer = ?, tags = ?, handoff = ?,
+    published = ?, version = ?, updated_by = ?, updated_at = ?
+WHERE workspace_id = ? AND id = ? AND version = ?;
+
+-- name: EntryByID
+SELECT id, title, questions, answer, tags, handoff, published, version, updated_by, updated_at
+FROM kb_entries WHERE workspace_id = ? AND id = ?;
+
+-- name: ListEntries
+SELECT id, title, questions, answer, tags, handoff, published, version, updated_by, updated_at
+FROM kb_entries WHERE workspace_id = ? ORDER BY title, id;
+
+-- name: InsertVersion
+INSERT INTO kb_versions (workspace_id, entry_id, version, title, questions, answer, tags,
+    handoff, published, changed_by, reason, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: ListVersions
+SELECT version, title, questions, answer, tags, handoff, published, changed_by, reason, created_at
+FROM kb_versions WHERE workspace_id = ? AND entry_id = ? ORDER BY version DESC;
+
+-- name: ListCategories
+SELECT name, description, phrases, examples FROM restricted_categories
+WHERE workspace_id = ? ORDER BY name;
+
+-- name: UpsertCategory
+INSERT INTO restricted_categories (workspace_id, name, description, phrases, examples, updated_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (workspace_id, name) DO UPDATE SET description = excluded.description,
+    phrases = excluded.phrases, examples = excluded.examples, updated_at = excluded.updated_at;
+
+-- name: BumpRevision
+INSERT INTO brain_settings (workspace_id, revision) VALUES (?, 1)
+ON CONFLICT (workspace_id) DO UPDATE SET revision = brain_settings.revision + 1;
+
+-- name: SetThresholds
+INSERT INTO brain_settings (workspace_id, revision, thresholds) VALUES (?, 1, ?)
+ON CONFLICT (workspace_id) DO UPDATE SET revision = brain_settings.revision + 1,
+    thresholds = excluded.thresholds;
+
+-- name: BrainSettings
+SELECT revision, thresholds FROM brain_settings WHERE workspace_id = ?;

@@ -1,0 +1,157 @@
+package kb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/thunaivi/thunaivi/internal/brain"
+)
+
+// Categories returns the workspace's restricted categories: the defaults, with
+// the workspace's own edits in their place.
+func (s *Service) Categories(ctx context.Context, wsID string) ([]brain.Category, error) {
+	rows, err := s.db.QueryContext(ctx, s.q.ListCategories, wsID)
+	if err != nil {
+		return nil, fmt.Errorf("kb: list categories: %w", err)
+	}
+	defer rows.Close()
+	edited := map[string]brain.Category{}
+	for rows.Next() {
+		var c brain.Category
+		var phrases, examples string
+		if err := rows.Scan(&c.Name, &c.Description, &phrases, &examples); err != nil {
+			return nil, err
+		}
+		json.Unmarshal([]byte(phrases), &c.Phrases)
+		json.Unmarshal([]byte(examples), &c.Examples)
+		edited[c.Name] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := brain.DefaultCategories()
+	for i, c := range out {
+		if e, ok := edited[c.Name]; ok {
+			out[i] = e
+		}
+	}
+	return out, nil
+}
+
+// SaveCategory replaces the phrases, examples and description of one of the
+// restricted categories for a workspace.
+func (s *Service) SaveCategory(ctx context.Context, wsID string, c brain.Category) error {
+	known := false
+	for _, d := range brain.DefaultCategories() {
+		known = known || d.Name == c.Name
+	}
+	if !known {
+		return fmt.Errorf("kb: %w: unknown category %q", ErrInvalid, c.Name)
+	}
+	clean := func(list []string) ([]string, error) {
+		out := []string{}
+		for _, p := range list {
+			p = strings.TrimSpace(p)
+			if !utf8.ValidString(p) || utf8.RuneCountInString(p) > 500 {
+				return nil, fmt.Errorf("kb: %w: a phrase or example has at most 500 characters",
+					ErrInvalid)
+			}
+			if p != "" {
+				out = append(out, p)
+			}
+		}
+		if len(out) > 500 {
+			return nil, fmt.Errorf("kb: %w: at most 500 phrases or examples", ErrInvalid)
+		}
+		return out, nil
+	}
+	var err error
+	if c.Phrases, err = clean(c.Phrases); err != nil {
+		return err
+	}
+	if c.Examples, err = clean(c.Examples); err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q.UpsertCategory, wsID, c.Name,
+			strings.TrimSpace(c.Description), mustJSON(c.Phrases), mustJSON(c.Examples),
+			s.now().UnixMilli())
+		if err != nil {
+			return fmt.Errorf("kb: save category: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, s.q.BumpRevision, wsID)
+		return err
+	})
+}
+
+// Thresholds returns the workspace's confidence thresholds.
+func (s *Service) Thresholds(ctx context.Context, wsID string) (brain.Thresholds, error) {
+	_, th, err := s.settings(ctx, wsID)
+	return th, err
+}
+
+// SetThresholds changes the workspace's confidence thresholds.
+func (s *Service) SetThresholds(ctx context.Context, wsID string, th brain.Thresholds) error {
+	if th.Draft < 0 || th.Answer > 1 || th.Draft > th.Answer {
+		return fmt.Errorf("kb: %w: thresholds need 0 ≤ draft ≤ answer ≤ 1", ErrInvalid)
+	}
+	_, err := s.db.ExecContext(ctx, s.q.SetThresholds, wsID, mustJSON(th))
+	return err
+}
+
+func (s *Service) settings(ctx context.Context, wsID string) (int64, brain.Thresholds, error) {
+	var rev int64
+	var raw string
+	th := brain.DefaultThresholds()
+	err := s.db.QueryRowContext(ctx, s.q.BrainSettings, wsID).Scan(&rev, &raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, th, nil
+	}
+	if err != nil {
+		return 0, th, fmt.Errorf("kb: load settings: %w", err)
+	}
+	if raw != "" {
+		if err := json.Unmarshal([]byte(raw), &th); err != nil {
+			return 0, th, fmt.Errorf("kb: thresholds: %w", err)
+		}
+	}
+	return rev, th, nil
+}
+
+// Router returns the workspace's router, built from its published entries,
+// categories and thresholds. It is rebuilt only when the workspace's revision
+// has changed since the last build, on this node or another.
+func (s *Service) Router(ctx context.Context, wsID string) (*brain.Router, error) {
+	rev, th, err := s.settings(ctx, wsID)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.routers[wsID]; ok && c.revision == rev {
+		return c.router, nil
+	}
+	entries, err := s.List(ctx, wsID)
+	if err != nil {
+		return nil, err
+	}
+	cats, err := s.Categories(ctx, wsID)
+	if err != nil {
+		return nil, err
+	}
+	var published []brain.Entry
+	for _, e := range entries {
+		if e.Published {
+			published = append(published, brain.Entry{ID: e.ID, Title: e.Title,
+				Questions: e.Questions, Answer: e.Answer, Tags: e.Tags, Handoff: e.Handoff})
+		}
+	}
+	r := brain.NewRouter(brain.NewIndex(published), cats, th)
+	s.routers[wsID] = cachedRouter{revision: rev, router: r}
+	return r, nil
+}

@@ -1,0 +1,236 @@
+package support
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/store"
+)
+
+func timeMilli(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// Reply sends an agent's message to the customer.
+func (s *Service) Reply(ctx context.Context, v Viewer, id, text string) (Message, error) {
+	return s.agentMessage(ctx, v, id, text, KindOutgoing)
+}
+
+// Note adds an internal note that only agents see.
+func (s *Service) Note(ctx context.Context, v Viewer, id, text string) (Message, error) {
+	return s.agentMessage(ctx, v, id, text, KindNote)
+}
+
+func (s *Service) agentMessage(ctx context.Context, v Viewer, id, text, kind string) (Message, error) {
+	text, err := CheckText(text)
+	if err != nil {
+		return Message{}, err
+	}
+	c, err := s.Get(ctx, v, id)
+	if err != nil {
+		return Message{}, err
+	}
+	m := Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: kind,
+		AuthorType: AuthorAgent, AuthorID: v.UserID, Body: text, State: StateSent,
+		CreatedAt: s.now().UTC()}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, s.q.ReserveSeq, 1, m.CreatedAt.UnixMilli(), c.Status, "",
+			c.WorkspaceID, c.ID).Scan(&m.Seq)
+		if err != nil {
+			return fmt.Errorf("support: reserve sequence: %w", err)
+		}
+		return s.insertMessage(ctx, tx, c.WorkspaceID, m)
+	})
+	if err != nil {
+		return Message{}, err
+	}
+	s.publish(c, Event{Type: EventMessage, ConversationID: c.ID, Message: &m})
+	return m, nil
+}
+
+// ResolveDraft approves or rejects an AI draft. An approved draft goes to the
+// customer, with the agent's edits when body is not empty.
+func (s *Service) ResolveDraft(ctx context.Context, v Viewer, id, messageID string, approve bool,
+	body string) (Message, error) {
+	c, err := s.Get(ctx, v, id)
+	if err != nil {
+		return Message{}, err
+	}
+	m, err := scanMessage(s.db.QueryRowContext(ctx, s.q.MessageByID, c.WorkspaceID, c.ID, messageID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Message{}, store.ErrNotFound
+	}
+	if err != nil {
+		return Message{}, err
+	}
+	if m.State != StateDraft {
+		return Message{}, fmt.Errorf("%w: the message is not a draft waiting for review", ErrConflict)
+	}
+	m.State, m.AuthorID = StateRejected, v.UserID
+	if approve {
+		m.State = StateSent
+		if strings.TrimSpace(body) != "" {
+			if m.Body, err = CheckText(body); err != nil {
+				return Message{}, err
+			}
+		}
+	}
+	res, err := s.db.ExecContext(ctx, s.q.ResolveDraft, m.State, m.Body, m.AuthorID,
+		c.WorkspaceID, c.ID, m.ID)
+	if err != nil {
+		return Message{}, fmt.Errorf("support: resolve draft: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return Message{}, fmt.Errorf("%w: the draft was already handled", ErrConflict)
+	}
+	s.publish(c, Event{Type: EventMessage, ConversationID: c.ID, Message: &m})
+	return m, nil
+}
+
+// Change is a set of updates to a conversation's metadata; nil fields are
+// left as they are.
+type Change struct {
+	Status   *string   `json:"status"`
+	Priority *string   `json:"priority"`
+	Labels   *[]string `json:"labels"`
+	// AssigneeID and TeamID assign the conversation; an empty string
+	// unassigns.
+	AssigneeID *string `json:"assignee_id"`
+	TeamID     *string `json:"team_id"`
+}
+
+// TeamChecker tells whether a team exists in a workspace.
+type TeamChecker func(ctx context.Context, wsID, teamID string) error
+
+// Update applies a change to a conversation, all of it or none.
+func (s *Service) Update(ctx context.Context, v Viewer, id string, ch Change,
+	teamExists TeamChecker) (Conversation, error) {
+	c, err := s.Get(ctx, v, id)
+	if err != nil {
+		return Conversation{}, err
+	}
+	if err := s.checkChange(ctx, c, ch, teamExists); err != nil {
+		return Conversation{}, err
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if ch.Status != nil {
+			c.Status = *ch.Status
+			if _, err := tx.ExecContext(ctx, s.q.SetStatus, c.Status, c.WorkspaceID, c.ID); err != nil {
+				return err
+			}
+		}
+		if ch.Priority != nil {
+			c.Priority = *ch.Priority
+			if _, err := tx.ExecContext(ctx, s.q.SetPriority, c.Priority, c.WorkspaceID, c.ID); err != nil {
+				return err
+			}
+		}
+		if ch.AssigneeID != nil || ch.TeamID != nil {
+			if ch.AssigneeID != nil {
+				c.AssigneeID = *ch.AssigneeID
+			}
+			if ch.TeamID != nil {
+				c.TeamID = *ch.TeamID
+			}
+			if _, err := tx.ExecContext(ctx, s.q.SetAssignment, nullable(c.AssigneeID),
+				nullable(c.TeamID), c.WorkspaceID, c.ID); err != nil {
+				return err
+			}
+		}
+		if ch.Labels != nil {
+			c.Labels = *ch.Labels
+			if _, err := tx.ExecContext(ctx, s.q.DeleteLabels, c.WorkspaceID, c.ID); err != nil {
+				return err
+			}
+			for _, l := range c.Labels {
+				if _, err := tx.ExecContext(ctx, s.q.InsertLabel, c.WorkspaceID, c.ID, l); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Conversation{}, fmt.Errorf("support: update conversation: %w", err)
+	}
+	s.publish(c, Event{Type: EventConversation, ConversationID: c.ID, Conversation: &c})
+	return c, nil
+}
+
+func (s *Service) checkChange(ctx context.Context, c Conversation, ch Change, teamExists TeamChecker) error {
+	if ch.Status != nil && !oneOf(*ch.Status, statuses) {
+		return invalid("status must be one of %s", strings.Join(statuses, ", "))
+	}
+	if ch.Priority != nil && !oneOf(*ch.Priority, priorities) {
+		return invalid("priority must be one of %s", strings.Join(priorities, ", "))
+	}
+	if ch.Labels != nil {
+		labels, err := cleanLabels(*ch.Labels)
+		if err != nil {
+			return err
+		}
+		*ch.Labels = labels
+	}
+	if ch.AssigneeID != nil && *ch.AssigneeID != "" {
+		if err := s.canWork(ctx, c, *ch.AssigneeID); err != nil {
+			return err
+		}
+	}
+	if ch.TeamID != nil && *ch.TeamID != "" {
+		if err := teamExists(ctx, c.WorkspaceID, *ch.TeamID); err != nil {
+			return invalid("no such team in this workspace")
+		}
+	}
+	return nil
+}
+
+// canWork checks that a user may be assigned the conversation: a member of
+// the workspace who can see its inbox.
+func (s *Service) canWork(ctx context.Context, c Conversation, userID string) error {
+	role, err := s.dir.Role(ctx, c.WorkspaceID, userID)
+	if err != nil {
+		return invalid("the assignee is not a member of this workspace")
+	}
+	if access.Allowed(role, access.ConversationsAll) {
+		return nil
+	}
+	inboxes, err := s.dir.MemberInboxes(ctx, c.WorkspaceID, userID)
+	if err != nil {
+		return err
+	}
+	if !oneOf(c.InboxID, inboxes) {
+		return invalid("the assignee is not a member of this conversation's inbox")
+	}
+	return nil
+}
+
+func cleanLabels(in []string) ([]string, error) {
+	if len(in) > 20 {
+		return nil, invalid("at most 20 labels")
+	}
+	seen := map[string]bool{}
+	out := []string{}
+	for _, l := range in {
+		l = strings.ToLower(strings.TrimSpace(l))
+		if l == "" || seen[l] {
+			continue
+		}
+		if !utf8.ValidString(l) || utf8.RuneCountInString(l) > 50 || strings.ContainsAny(l, ",\n") {
+			return nil, invalid("a label has at most 50 characters and no commas")
+		}
+		seen[l] = true
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,274 @@
+package support
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/thunaivi/thunaivi/internal/identity"
+	"github.com/thunaivi/thunaivi/internal/store"
+)
+
+// Visitor is what a customer's browser keeps to return to its conversation:
+// the widget token names the inbox, and this token proves the conversation is
+// theirs. Only its hash is stored.
+type Visitor struct {
+	ConversationID string `json:"conversation_id"`
+	Token          string `json:"visitor_token"`
+}
+
+// ContactDetails are what a customer may say about themselves.
+type ContactDetails struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// Start opens a conversation in an inbox for a new contact.
+func (s *Service) Start(ctx context.Context, wsID, inboxID string, d ContactDetails) (Visitor, error) {
+	d.Name = strings.TrimSpace(d.Name)
+	d.Email = strings.TrimSpace(d.Email)
+	if !utf8.ValidString(d.Name) || utf8.RuneCountInString(d.Name) > 100 {
+		return Visitor{}, invalid("a name has at most 100 characters")
+	}
+	if d.Email != "" {
+		e, err := identity.NormalizeEmail(d.Email)
+		if err != nil {
+			return Visitor{}, invalid("the email address is not valid")
+		}
+		d.Email = e
+	}
+	v := Visitor{ConversationID: store.NewID("cv"), Token: identity.RandomToken(32)}
+	now := s.now().UnixMilli()
+	contactID := store.NewID("ct")
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q.InsertContact, contactID, wsID, d.Name, d.Email,
+			now); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.q.InsertConversation, v.ConversationID, wsID, inboxID,
+			contactID, identity.HashToken(v.Token), now, now)
+		return err
+	})
+	if err != nil {
+		return Visitor{}, fmt.Errorf("support: start conversation: %w", err)
+	}
+	return v, nil
+}
+
+// VisitorConversation returns the conversation a visitor token opens in an
+// inbox. A wrong token, another inbox's conversation and a missing one are
+// all reported as store.ErrNotFound.
+func (s *Service) VisitorConversation(ctx context.Context, wsID, inboxID, id, token string) (Conversation, error) {
+	c, err := s.load(ctx, wsID, id)
+	if err != nil {
+		return Conversation{}, err
+	}
+	if c.InboxID != inboxID || !identity.TokenMatches(c.visitorHash, token) {
+		return Conversation{}, store.ErrNotFound
+	}
+	return c, nil
+}
+
+// Get returns a conversation the viewer may see, with its labels.
+func (s *Service) Get(ctx context.Context, v Viewer, id string) (Conversation, error) {
+	c, err := s.load(ctx, v.WorkspaceID, id)
+	if err != nil {
+		return Conversation{}, err
+	}
+	if !v.sees(c) {
+		return Conversation{}, store.ErrNotFound
+	}
+	c.Labels, err = s.labels(ctx, c.WorkspaceID, c.ID)
+	return c, err
+}
+
+func (s *Service) load(ctx context.Context, wsID, id string) (Conversation, error) {
+	if len(id) > 64 {
+		return Conversation{}, store.ErrNotFound
+	}
+	c, err := scanConversation(s.db.QueryRowContext(ctx, s.q.ConversationByID, wsID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Conversation{}, store.ErrNotFound
+	}
+	return c, err
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanConversation(row scanner) (Conversation, error) {
+	var c Conversation
+	var created, last int64
+	err := row.Scan(&c.ID, &c.WorkspaceID, &c.InboxID, &c.ContactID, &c.ContactName,
+		&c.ContactEmail, &c.Status, &c.Priority, &c.AssigneeID, &c.TeamID, &c.Subject,
+		&created, &last, &c.visitorHash)
+	c.CreatedAt, c.LastMessageAt = time.UnixMilli(created).UTC(), time.UnixMilli(last).UTC()
+	c.Labels = []string{}
+	return c, err
+}
+
+func (s *Service) labels(ctx context.Context, wsID, id string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, s.q.LabelsOf, wsID, id)
+	if err != nil {
+		return nil, fmt.Errorf("support: labels: %w", err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// Filter narrows a conversation list. Empty fields do not filter.
+type Filter struct {
+	Status   string
+	Priority string
+	InboxID  string
+	// Assignee is a user id, "me" or "none".
+	Assignee string
+	Label    string
+	// Before pages back: only conversations whose last message is older.
+	Before time.Time
+	Limit  int
+}
+
+// MaxListLimit caps one page of conversations.
+const MaxListLimit = 100
+
+// List returns the conversations the viewer may see, most recent first.
+func (s *Service) List(ctx context.Context, v Viewer, f Filter) ([]Conversation, error) {
+	if f.Status != "" && !oneOf(f.Status, statuses) {
+		return nil, invalid("status must be one of %s", strings.Join(statuses, ", "))
+	}
+	if f.Priority != "" && !oneOf(f.Priority, priorities) {
+		return nil, invalid("priority must be one of %s", strings.Join(priorities, ", "))
+	}
+	if f.Limit <= 0 || f.Limit > MaxListLimit {
+		f.Limit = 50
+	}
+	var b strings.Builder
+	b.WriteString(s.q.ListConversations)
+	args := []any{v.WorkspaceID}
+	add := func(clause string, arg any) {
+		b.WriteString(" AND " + clause)
+		args = append(args, arg)
+	}
+	if !v.AllInboxes {
+		if len(v.InboxIDs) == 0 {
+			return []Conversation{}, nil
+		}
+		b.WriteString(" AND c.inbox_id IN (" + strings.Repeat("?, ", len(v.InboxIDs)-1) + "?)")
+		for _, id := range v.InboxIDs {
+			args = append(args, id)
+		}
+	}
+	if f.Status != "" {
+		add("c.status = ?", f.Status)
+	}
+	if f.Priority != "" {
+		add("c.priority = ?", f.Priority)
+	}
+	if f.InboxID != "" {
+		add("c.inbox_id = ?", f.InboxID)
+	}
+	switch f.Assignee {
+	case "":
+	case "none":
+		b.WriteString(" AND c.assignee_id IS NULL")
+	case "me":
+		add("c.assignee_id = ?", v.UserID)
+	default:
+		add("c.assignee_id = ?", f.Assignee)
+	}
+	if f.Label != "" {
+		add("c.id IN (SELECT conversation_id FROM conversation_labels "+
+			"WHERE workspace_id = c.workspace_id AND label = ?)", f.Label)
+	}
+	if !f.Before.IsZero() {
+		add("c.last_message_at < ?", f.Before.UnixMilli())
+	}
+	b.WriteString(" ORDER BY c.last_message_at DESC, c.id LIMIT ?")
+	args = append(args, f.Limit)
+
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind(b.String()), args...)
+	if err != nil {
+		return nil, fmt.Errorf("support: list conversations: %w", err)
+	}
+	out := []Conversation{}
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i].Labels, err = s.labels(ctx, v.WorkspaceID, out[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Messages returns a conversation's thread for the viewer, notes and drafts
+// included.
+func (s *Service) Messages(ctx context.Context, v Viewer, id string) ([]Message, error) {
+	if _, err := s.Get(ctx, v, id); err != nil {
+		return nil, err
+	}
+	return s.messages(ctx, v.WorkspaceID, id)
+}
+
+// CustomerMessages returns what the customer sees of their conversation.
+func (s *Service) CustomerMessages(ctx context.Context, c Conversation) ([]Message, error) {
+	all, err := s.messages(ctx, c.WorkspaceID, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, m := range all {
+		if m.CustomerVisible() {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) messages(ctx context.Context, wsID, id string) ([]Message, error) {
+	rows, err := s.db.QueryContext(ctx, s.q.ListMessages, wsID, id)
+	if err != nil {
+		return nil, fmt.Errorf("support: messages: %w", err)
+	}
+	defer rows.Close()
+	out := []Message{}
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func scanMessage(row scanner) (Message, error) {
+	var m Message
+	var at int64
+	err := row.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.Kind, &m.AuthorType, &m.AuthorID,
+		&m.Body, &m.State, &m.KBEntryID, &at)
+	m.CreatedAt = time.UnixMilli(at).UTC()
+	return m, err
+}

@@ -1,0 +1,229 @@
+package support
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/thunaivi/thunaivi/internal/brain"
+	"github.com/thunaivi/thunaivi/internal/store"
+)
+
+// HandoffReply is what the customer reads when a person takes over.
+const HandoffReply = "Thank you. I'm passing your conversation to a member of our team, " +
+	"who will reply here as soon as possible."
+
+// CheckText validates a message body: valid UTF-8, not blank, at most
+// MaxMessageBytes. It returns the body with surrounding space removed.
+func CheckText(text string) (string, error) {
+	if len(text) > MaxMessageBytes {
+		return "", invalid("a message has at most %d bytes", MaxMessageBytes)
+	}
+	if !utf8.ValidString(text) {
+		return "", invalid("a message must be valid UTF-8 text")
+	}
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return "", invalid("a message cannot be empty")
+	}
+	return text, nil
+}
+
+// Receipt is what became of an incoming customer message.
+type Receipt struct {
+	Message  Message  `json:"message"`
+	Decision Decision `json:"decision"`
+	// Reply is the AI's answer, the draft, or the handoff message.
+	Reply Message `json:"reply"`
+	// Note is the handoff summary for agents, on a handoff.
+	Note *Message `json:"note,omitempty"`
+}
+
+// Receive stores a customer's message, routes it, and carries out the
+// decision in the same transaction: an AI answer, a draft waiting for an
+// agent, or a handoff that escalates the conversation with a summary note.
+// Live connections hear of it once it is committed.
+func (s *Service) Receive(ctx context.Context, c Conversation, text string) (Receipt, error) {
+	text, err := CheckText(text)
+	if err != nil {
+		return Receipt{}, err
+	}
+	history, err := s.recent(ctx, c)
+	if err != nil {
+		return Receipt{}, err
+	}
+	router, err := s.routers.Router(ctx, c.WorkspaceID)
+	if err != nil {
+		return Receipt{}, err
+	}
+	d := router.Route(text, history.signals())
+
+	now := s.now().UTC()
+	r := Receipt{
+		Message: Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: KindIncoming,
+			AuthorType: AuthorCustomer, Body: text, State: StateSent, CreatedAt: now},
+		Decision: Decision{Decision: d, ID: store.NewID("dc"), CreatedAt: now},
+		Reply: Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: KindOutgoing,
+			State: StateSent, CreatedAt: now},
+	}
+	r.Decision.MessageID = r.Message.ID
+	status := c.Status
+	if status == StatusResolved {
+		status = StatusOpen
+	}
+	switch d.Action {
+	case brain.ActionAnswer, brain.ActionDraft:
+		entry, _ := router.Entry(d.EntryID)
+		r.Reply.AuthorType, r.Reply.Body, r.Reply.KBEntryID = AuthorAI, entry.Answer, d.EntryID
+		if d.Action == brain.ActionDraft {
+			r.Reply.State = StateDraft
+		}
+	default:
+		status = StatusEscalated
+		r.Reply.AuthorType, r.Reply.Body = AuthorSystem, HandoffReply
+		r.Note = &Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: KindNote,
+			AuthorType: AuthorSystem, State: StateSent, CreatedAt: now,
+			Body: handoffSummary(text, d, history, router)}
+	}
+
+	msgs := []*Message{&r.Message, &r.Reply}
+	if r.Note != nil {
+		msgs = append(msgs, r.Note)
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var last int64
+		err := tx.QueryRowContext(ctx, s.q.ReserveSeq, len(msgs), now.UnixMilli(), status,
+			subjectOf(text), c.WorkspaceID, c.ID).Scan(&last)
+		if err != nil {
+			return fmt.Errorf("support: reserve sequence: %w", err)
+		}
+		for i, m := range msgs {
+			m.Seq = last - int64(len(msgs)-1-i)
+			if err := s.insertMessage(ctx, tx, c.WorkspaceID, *m); err != nil {
+				return err
+			}
+		}
+		return s.insertDecision(ctx, tx, c, r.Decision)
+	})
+	if err != nil {
+		return Receipt{}, err
+	}
+
+	c.Status, c.LastMessageAt = status, now
+	events := []Event{{Type: EventMessage, ConversationID: c.ID, Message: &r.Message}}
+	for _, m := range msgs[1:] {
+		events = append(events, Event{Type: EventMessage, ConversationID: c.ID, Message: m})
+	}
+	routed := &Routed{MessageID: r.Message.ID, Outcome: string(d.Action)}
+	if d.Action == brain.ActionAnswer {
+		routed.EntryID = d.EntryID
+	}
+	events = append(events, Event{Type: EventRouted, ConversationID: c.ID, Routed: routed},
+		Event{Type: EventConversation, ConversationID: c.ID, Conversation: &c})
+	s.publish(c, events...)
+	return r, nil
+}
+
+func subjectOf(text string) string {
+	line, _, _ := strings.Cut(text, "\n")
+	return truncate(line, 120)
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimSpace(string(r[:n-1])) + "…"
+}
+
+func (s *Service) insertMessage(ctx context.Context, tx store.Querier, wsID string, m Message) error {
+	var author, entry any
+	if m.AuthorID != "" {
+		author = m.AuthorID
+	}
+	if m.KBEntryID != "" {
+		entry = m.KBEntryID
+	}
+	_, err := tx.ExecContext(ctx, s.q.InsertMessage, m.ID, wsID, m.ConversationID, m.Seq, m.Kind,
+		m.AuthorType, author, m.Body, m.State, entry, m.CreatedAt.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("support: insert message: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) insertDecision(ctx context.Context, tx store.Querier, c Conversation, d Decision) error {
+	cands, err := json.Marshal(d.Candidates)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, s.q.InsertDecision, d.ID, c.WorkspaceID, c.ID, d.MessageID,
+		string(d.Action), d.Category, d.MatchedPhrase, d.EntryID, d.Confidence, string(cands),
+		d.Reason, d.CreatedAt.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("support: insert decision: %w", err)
+	}
+	return nil
+}
+
+// history is the recent, customer-visible part of a conversation, newest last.
+type history struct {
+	customer  []string
+	aiReplies []string
+}
+
+func (h history) signals() brain.Signals {
+	return brain.Signals{AIReplies: len(h.aiReplies), PreviousCustomerMessages: h.customer}
+}
+
+func (s *Service) recent(ctx context.Context, c Conversation) (history, error) {
+	var h history
+	rows, err := s.db.QueryContext(ctx, s.q.RecentMessages, c.WorkspaceID, c.ID)
+	if err != nil {
+		return h, fmt.Errorf("support: recent messages: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind, author, body string
+		if err := rows.Scan(&kind, &author, &body); err != nil {
+			return h, err
+		}
+		switch {
+		case kind == KindIncoming:
+			h.customer = append([]string{body}, h.customer...)
+		case kind == KindOutgoing && author == AuthorAI:
+			h.aiReplies = append([]string{body}, h.aiReplies...)
+		}
+	}
+	return h, rows.Err()
+}
+
+// Decisions returns the router's decisions on a conversation, oldest first.
+func (s *Service) Decisions(ctx context.Context, v Viewer, id string) ([]Decision, error) {
+	if _, err := s.Get(ctx, v, id); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, s.q.ListDecisions, v.WorkspaceID, id)
+	if err != nil {
+		return nil, fmt.Errorf("support: decisions: %w", err)
+	}
+	defer rows.Close()
+	out := []Decision{}
+	for rows.Next() {
+		var d Decision
+		var cands string
+		var at int64
+		if err := rows.Scan(&d.ID, &d.MessageID, &d.Action, &d.Category, &d.MatchedPhrase,
+			&d.EntryID, &d.Confidence, &cands, &d.Reason, &at); err != nil {
+			return nil, err
+		}
+		json.Unmarshal([]byte(cands), &d.Candidates)
+		d.CreatedAt = timeMilli(at)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,80 @@
+-- name: InsertContact
+INSERT INTO contacts (id, workspace_id, name, email, created_at) VALUES (?, ?, ?, ?, ?);
+
+-- name: InsertConversation
+INSERT INTO conversations (id, workspace_id, inbox_id, contact_id, visitor_hash, status,
+    priority, created_at, last_message_at)
+VALUES (?, ?, ?, ?, ?, 'open', 'medium', ?, ?);
+
+-- name: ConversationByID
+SELECT c.id, c.workspace_id, c.inbox_id, c.contact_id, ct.name, ct.email, c.status,
+    c.priority, COALESCE(c.assignee_id, ''), COALESCE(c.team_id, ''), c.subject,
+    c.created_at, c.last_message_at, c.visitor_hash
+FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
+WHERE c.workspace_id = ? AND c.id = ?;
+
+-- name: ListConversations
+SELECT c.id, c.workspace_id, c.inbox_id, c.contact_id, ct.name, ct.email, c.status,
+    c.priority, COALESCE(c.assignee_id, ''), COALESCE(c.team_id, ''), c.subject,
+    c.created_at, c.last_message_at, c.visitor_hash
+FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
+WHERE c.workspace_id = ?
+
+-- name: ReserveSeq
+UPDATE conversations SET last_seq = last_seq + ?, last_message_at = ?, status = ?,
+    subject = CASE WHEN subject = '' THEN ? ELSE subject END
+WHERE workspace_id = ? AND id = ?
+RETURNING last_seq;
+
+-- name: InsertMessage
+INSERT INTO messages (id, workspace_id, conversation_id, seq, kind, author_type, author_id,
+    body, state, kb_entry_id, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: ListMessages
+SELECT id, conversation_id, seq, kind, author_type, COALESCE(author_id, ''), body, state,
+    COALESCE(kb_entry_id, ''), created_at
+FROM messages WHERE workspace_id = ? AND conversation_id = ? ORDER BY seq;
+
+-- name: RecentMessages
+SELECT kind, author_type, body FROM messages
+WHERE workspace_id = ? AND conversation_id = ? AND state = 'sent'
+ORDER BY seq DESC LIMIT 20;
+
+-- name: MessageByID
+SELECT id, conversation_id, seq, kind, author_type, COALESCE(author_id, ''), body, state,
+    COALESCE(kb_entry_id, ''), created_at
+FROM messages WHERE workspace_id = ? AND conversation_id = ? AND id = ?;
+
+-- name: ResolveDraft
+UPDATE messages SET state = ?, body = ?, author_id = ?
+WHERE workspace_id = ? AND conversation_id = ? AND id = ? AND state = 'draft';
+
+-- name: InsertDecision
+INSERT INTO decisions (id, workspace_id, conversation_id, message_id, action, category,
+    matched_phrase, entry_id, confidence, candidates, reason, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: ListDecisions
+SELECT id, message_id, action, category, matched_phrase, entry_id, confidence, candidates,
+    reason, created_at
+FROM decisions WHERE workspace_id = ? AND conversation_id = ? ORDER BY created_at, id;
+
+-- name: SetStatus
+UPDATE conversations SET status = ? WHERE workspace_id = ? AND id = ?;
+
+-- name: SetPriority
+UPDATE conversations SET priority = ? WHERE workspace_id = ? AND id = ?;
+
+-- name: SetAssignment
+UPDATE conversations SET assignee_id = ?, team_id = ? WHERE workspace_id = ? AND id = ?;
+
+-- name: DeleteLabels
+DELETE FROM conversation_labels WHERE workspace_id = ? AND conversation_id = ?;
+
+-- name: InsertLabel
+INSERT INTO conversation_labels (workspace_id, conversation_id, label) VALUES (?, ?, ?);
+
+-- name: LabelsOf
+SELECT label FROM conversation_labels WHERE workspace_id = ? AND conversation_id = ?
+ORDER BY label;

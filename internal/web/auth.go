@@ -1,0 +1,140 @@
+package web
+
+import (
+	"errors"
+	"net"
+	"net/http"
+
+	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/identity"
+	"github.com/thunaivi/thunaivi/internal/store"
+	"github.com/thunaivi/thunaivi/internal/support"
+)
+
+const (
+	sessionCookie = "thv_session"
+	// loginAttemptsPerMinute bounds sign-in attempts per client address.
+	loginAttemptsPerMinute = 10
+)
+
+// principal is the signed-in member a request acts for. The role and inboxes
+// are read on every request, so a change takes effect at once.
+type principal struct {
+	identity.Session
+	Role   access.Role
+	Viewer support.Viewer
+}
+
+func (s *Server) principal(r *http.Request) (*principal, error) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil, store.ErrNotFound
+	}
+	ss, err := s.Identity.SessionByToken(r.Context(), c.Value)
+	if err != nil {
+		return nil, err
+	}
+	role, err := s.Workspaces.Role(r.Context(), ss.WorkspaceID, ss.UserID)
+	if err != nil {
+		return nil, err
+	}
+	p := &principal{Session: ss, Role: role, Viewer: support.Viewer{
+		WorkspaceID: ss.WorkspaceID, UserID: ss.UserID,
+		AllInboxes: access.Allowed(role, access.ConversationsAll)}}
+	if !p.Viewer.AllInboxes {
+		p.Viewer.InboxIDs, err = s.Workspaces.MemberInboxes(r.Context(), ss.WorkspaceID, ss.UserID)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+func (s *Server) authRoutes() {
+	csrf := http.NewCrossOriginProtection()
+	s.public("POST /api/v1/auth/login", csrf.Handler(http.HandlerFunc(s.apiLogin)).ServeHTTP)
+	s.public("POST /api/v1/auth/logout", csrf.Handler(http.HandlerFunc(s.logout)).ServeHTTP)
+	s.public("GET /login", s.loginPage)
+	s.public("POST /login", csrf.Handler(http.HandlerFunc(s.loginForm)).ServeHTTP)
+	s.public("POST /logout", csrf.Handler(http.HandlerFunc(s.logout)).ServeHTTP)
+	s.public("GET /setup", s.setupPage)
+	s.public("POST /setup", csrf.Handler(http.HandlerFunc(s.setupForm)).ServeHTTP)
+}
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
+	var req loginRequest
+	if err := decode(w, r, &req, 4<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !s.login.allow(clientIP(r)) {
+		writeError(w, r, http.StatusTooManyRequests, "rate_limited",
+			"Too many sign-in attempts. Wait a minute and try again.")
+		return
+	}
+	user, err := s.signIn(w, r, req.Email, req.Password)
+	if err != nil {
+		s.loginFailed(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, user)
+}
+
+func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, identity.ErrBadCredentials) || errors.Is(err, store.ErrNotFound) {
+		writeError(w, r, http.StatusUnauthorized, "bad_credentials", "Wrong email or password.")
+		return
+	}
+	s.fail(w, r, err)
+}
+
+// signIn checks the credentials and starts a session in the user's first
+// workspace.
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request, email, password string) (identity.User, error) {
+	u, err := s.Identity.Authenticate(r.Context(), email, password)
+	if err != nil {
+		return identity.User{}, err
+	}
+	wsID, err := s.Workspaces.FirstWorkspace(r.Context(), u.ID)
+	if err != nil {
+		return identity.User{}, err
+	}
+	token, err := s.Identity.StartSession(r.Context(), u.ID, wsID)
+	if err != nil {
+		return identity.User{}, err
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/",
+		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode,
+		MaxAge: int(identity.SessionTTL.Seconds())})
+	s.log.Info("Signed in", "user_id", u.ID, "workspace_id", wsID,
+		"request_id", requestID(r.Context()))
+	return u, nil
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		s.Identity.EndSession(r.Context(), c.Value)
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
+	if r.URL.Path == "/logout" {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// clientIP is the connection's address. Forwarded headers are not trusted
+// here; trusted proxies come with the TLS settings.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,317 @@
+package web
+
+import (
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/identity"
+	"github.com/thunaivi/thunaivi/internal/kb"
+	"github.com/thunaivi/thunaivi/internal/store"
+	"github.com/thunaivi/thunaivi/internal/support"
+	"github.com/thunaivi/thunaivi/internal/workspace"
+)
+
+//go:embed templates
+var templateFiles embed.FS
+
+var pages = parsePages()
+
+// parsePages parses each page together with the shared layout.
+func parsePages() map[string]*template.Template {
+	funcs := template.FuncMap{"join": strings.Join}
+	layout := template.Must(template.New("layout.html").Funcs(funcs).
+		ParseFS(templateFiles, "templates/layout.html"))
+	names, _ := fs.Glob(templateFiles, "templates/*.html")
+	out := map[string]*template.Template{}
+	for _, n := range names {
+		name := strings.TrimPrefix(n, "templates/")
+		if name == "layout.html" {
+			continue
+		}
+		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFiles, n))
+	}
+	return out
+}
+
+// consoleCSP allows only the product's own scripts and styles.
+const consoleCSP = "default-src 'self'; script-src 'self'; style-src 'self'; " +
+	"img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data map[string]any) {
+	if data["Base"] == nil {
+		data["Base"] = s.PublicURL
+	}
+	if data["Error"] == nil {
+		if msg := r.URL.Query().Get("error"); msg != "" && len(msg) < 300 {
+			data["Error"] = msg
+		}
+	}
+	if w.Header().Get("Content-Security-Policy") == "" {
+		w.Header().Set("Content-Security-Policy", consoleCSP)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := pages[name].ExecuteTemplate(w, name, data); err != nil {
+		s.log.Error("Rendering page failed", "page", name, "error", err,
+			"request_id", requestID(r.Context()))
+	}
+}
+
+func (s *Server) consoleRoutes() {
+	static, _ := fs.Sub(assets, "assets")
+	s.public("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(static)).ServeHTTP)
+	s.page("GET /inbox", access.ConversationsRead, s.inboxPage)
+	s.page("GET /conversations/{id}", access.ConversationsRead, s.conversationPage)
+	s.page("POST /conversations/{id}/reply", access.ConversationsWrite, s.formMessage(true))
+	s.page("POST /conversations/{id}/note", access.ConversationsWrite, s.formMessage(false))
+	s.page("POST /conversations/{id}/update", access.ConversationsWrite, s.formUpdate)
+	s.page("POST /conversations/{id}/drafts/{message}/approve", access.ConversationsWrite,
+		s.formDraft(true))
+	s.page("POST /conversations/{id}/drafts/{message}/reject", access.ConversationsWrite,
+		s.formDraft(false))
+	s.page("GET /kb", access.KBRead, s.kbPage)
+	s.page("GET /kb/{id}", access.KBRead, s.kbEntryPage)
+	s.page("POST /kb/{id}", access.KBWrite, s.formEntry)
+}
+
+// me is what the layout shows of the signed-in member.
+func me(p *principal) map[string]any {
+	return map[string]any{"Email": p.Email, "Role": p.Role}
+}
+
+var (
+	statusOptions   = []string{"open", "pending", "escalated", "resolved"}
+	priorityOptions = []string{"low", "medium", "high", "urgent"}
+)
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, "login.html", map[string]any{"Title": "Sign in"})
+}
+
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if !s.login.allow(clientIP(r)) {
+		w.WriteHeader(http.StatusTooManyRequests)
+		s.render(w, r, "login.html", map[string]any{"Title": "Sign in",
+			"Error": "Too many sign-in attempts. Wait a minute and try again."})
+		return
+	}
+	_, err := s.signIn(w, r, r.PostFormValue("email"), r.PostFormValue("password"))
+	if err != nil {
+		msg := "Wrong email or password."
+		if !errors.Is(err, identity.ErrBadCredentials) && !errors.Is(err, store.ErrNotFound) {
+			s.log.Error("Sign-in failed", "error", err, "request_id", requestID(r.Context()))
+			msg = "Sign-in is not available right now."
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+		s.render(w, r, "login.html", map[string]any{"Title": "Sign in", "Error": msg})
+		return
+	}
+	http.Redirect(w, r, "/inbox", http.StatusSeeOther)
+}
+
+func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	s.render(w, r, "setup.html", map[string]any{"Title": "Setup", "Token": token,
+		"Valid": token != "" && s.Workspaces.SetupTokenValid(r.Context(), token)})
+}
+
+func (s *Server) setupForm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	token := r.PostFormValue("token")
+	if token == "" {
+		s.fail(w, r, store.ErrNotFound)
+		return
+	}
+	_, err := s.Workspaces.Setup(r.Context(), s.Identity, token, workspace.SetupRequest{
+		Workspace: r.PostFormValue("workspace"), AdminEmail: r.PostFormValue("email"),
+		AdminPassword: r.PostFormValue("password")})
+	if err != nil {
+		msg := publicMessage(err)
+		if errors.Is(err, workspace.ErrSetupDone) {
+			msg = "This setup link is no longer valid."
+		}
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		s.render(w, r, "setup.html", map[string]any{"Title": "Setup", "Token": token,
+			"Valid": s.Workspaces.SetupTokenValid(r.Context(), token), "Error": msg})
+		return
+	}
+	s.log.Info("First workspace created through the setup link")
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request, p *principal) {
+	f, err := filterFrom(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	list, err := s.Support.List(r.Context(), p.Viewer, f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, "inbox.html", map[string]any{"Title": "Inbox", "Me": me(p),
+		"Conversations": list, "Filter": f, "Statuses": statusOptions,
+		"Priorities": priorityOptions})
+}
+
+func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request, p *principal) {
+	t, err := s.loadThread(r, p, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	members, err := s.Workspaces.Members(r.Context(), p.WorkspaceID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, "conversation.html", map[string]any{"Title": "Conversation", "Me": me(p),
+		"Thread": t, "Members": members, "Statuses": statusOptions,
+		"Priorities": priorityOptions})
+}
+
+// back returns to the page a form was posted from, with an error to show.
+func back(w http.ResponseWriter, r *http.Request, path string, err error) {
+	if err != nil {
+		path += "?error=" + url.QueryEscape(publicMessage(err))
+	}
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}
+
+func (s *Server) formMessage(reply bool) memberHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *principal) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxJSONBody)
+		id := r.PathValue("id")
+		send := s.Support.Note
+		if reply {
+			send = s.Support.Reply
+		}
+		_, err := send(r.Context(), p.Viewer, id, r.PostFormValue("text"))
+		if errors.Is(err, store.ErrNotFound) {
+			s.fail(w, r, err)
+			return
+		}
+		back(w, r, "/conversations/"+id, err)
+	}
+}
+
+func (s *Server) formUpdate(w http.ResponseWriter, r *http.Request, p *principal) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	id := r.PathValue("id")
+	status, priority := r.PostFormValue("status"), r.PostFormValue("priority")
+	assignee := r.PostFormValue("assignee_id")
+	labels := strings.Split(r.PostFormValue("labels"), ",")
+	ch := support.Change{Status: &status, Priority: &priority, AssigneeID: &assignee,
+		Labels: &labels}
+	_, err := s.Support.Update(r.Context(), p.Viewer, id, ch, s.teamExists)
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(w, r, err)
+		return
+	}
+	back(w, r, "/conversations/"+id, err)
+}
+
+func (s *Server) formDraft(approve bool) memberHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *principal) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxJSONBody)
+		id := r.PathValue("id")
+		_, err := s.Support.ResolveDraft(r.Context(), p.Viewer, id, r.PathValue("message"),
+			approve, r.PostFormValue("text"))
+		if errors.Is(err, store.ErrNotFound) {
+			s.fail(w, r, err)
+			return
+		}
+		back(w, r, "/conversations/"+id, err)
+	}
+}
+
+func (s *Server) kbPage(w http.ResponseWriter, r *http.Request, p *principal) {
+	list, err := s.KB.List(r.Context(), p.WorkspaceID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, "kb.html", map[string]any{"Title": "Knowledge base", "Me": me(p),
+		"Entries": list})
+}
+
+func (s *Server) kbEntryPage(w http.ResponseWriter, r *http.Request, p *principal) {
+	data := map[string]any{"Title": "Knowledge base", "Me": me(p)}
+	var e kb.Entry
+	if id := r.PathValue("id"); id != "new" {
+		var err error
+		if e, err = s.KB.Get(r.Context(), p.WorkspaceID, id); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if data["Versions"], err = s.KB.Versions(r.Context(), p.WorkspaceID, id); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	cats, err := s.KB.Categories(r.Context(), p.WorkspaceID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	data["Entry"], data["Categories"] = e, cats
+	s.render(w, r, "kb_entry.html", data)
+}
+
+func (s *Server) formEntry(w http.ResponseWriter, r *http.Request, p *principal) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxJSONBody)
+	id := r.PathValue("id")
+	if id == "new" {
+		id = ""
+	} else if _, err := s.KB.Get(r.Context(), p.WorkspaceID, id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var questions, tags []string
+	for _, q := range strings.Split(r.PostFormValue("questions"), "\n") {
+		if q = strings.TrimSpace(q); q != "" {
+			questions = append(questions, q)
+		}
+	}
+	for _, t := range strings.Split(r.PostFormValue("tags"), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			tags = append(tags, t)
+		}
+	}
+	e := kb.Entry{ID: id, Title: r.PostFormValue("title"), Questions: questions,
+		Answer: r.PostFormValue("answer"), Tags: tags, Handoff: r.PostFormValue("handoff"),
+		Published: r.PostFormValue("published") == "1"}
+	from := "/kb/new"
+	if id != "" {
+		from = "/kb/" + id
+	}
+	if e.Handoff != "" && !s.knownCategory(r, p, e.Handoff) {
+		back(w, r, from, errors.New("handoff must name a restricted category"))
+		return
+	}
+	base, err := strconv.Atoi(r.PostFormValue("base_version"))
+	if err != nil {
+		back(w, r, from, errors.New("the form is out of date; reload it"))
+		return
+	}
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	if reason == "" {
+		back(w, r, from, errors.New("say why you change it"))
+		return
+	}
+	saved, err := s.KB.Save(r.Context(), p.WorkspaceID, p.Email, reason, e, base)
+	if err != nil {
+		back(w, r, from, err)
+		return
+	}
+	http.Redirect(w, r, "/kb/"+saved.ID, http.StatusSeeOther)
+}

@@ -1,0 +1,136 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/thunaivi/thunaivi/internal/identity"
+	"github.com/thunaivi/thunaivi/internal/kb"
+	"github.com/thunaivi/thunaivi/internal/store"
+	"github.com/thunaivi/thunaivi/internal/support"
+	"github.com/thunaivi/thunaivi/internal/workspace"
+)
+
+// errorBody is every error response: a stable code for programs, a message
+// for people, and the request id to quote to support. It never carries the
+// underlying cause.
+type errorBody struct {
+	Error     string `json:"error"`
+	Message   string `json:"message"`
+	RequestID string `json:"request_id"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	writeJSON(w, status, errorBody{Error: code, Message: msg, RequestID: requestID(r.Context())})
+}
+
+// fail maps a domain error to a response. Input errors carry a message meant
+// for people; anything unexpected is logged with the request id and answered
+// with a generic 500.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, r, http.StatusNotFound, "not_found", "Not found.")
+	case errors.Is(err, support.ErrInvalid), errors.Is(err, kb.ErrInvalid),
+		errors.Is(err, workspace.ErrInvalid), errors.Is(err, identity.ErrWeakPassword):
+		writeError(w, r, http.StatusUnprocessableEntity, "invalid", publicMessage(err))
+	case errors.Is(err, support.ErrConflict), errors.Is(err, kb.ErrConflict):
+		writeError(w, r, http.StatusConflict, "conflict", publicMessage(err))
+	case errors.Is(err, errTooLarge):
+		writeError(w, r, http.StatusRequestEntityTooLarge, "too_large",
+			"The request body is too large.")
+	case errors.Is(err, errBadJSON):
+		writeError(w, r, http.StatusBadRequest, "bad_request", publicMessage(err))
+	default:
+		s.log.Error("Request failed", "request_id", requestID(r.Context()),
+			"path", r.URL.Path, "error", err)
+		writeError(w, r, http.StatusInternalServerError, "internal",
+			"Something went wrong on our side.")
+	}
+}
+
+// publicMessage keeps the part of a domain error after its package prefix and
+// error kind: "support: invalid: a message cannot be empty" becomes "A message
+// cannot be empty."
+func publicMessage(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	if msg == "" {
+		return "Invalid request."
+	}
+	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
+}
+
+var (
+	errTooLarge = errors.New("request body too large")
+	errBadJSON  = errors.New("bad request")
+)
+
+// maxJSONBody bounds every JSON request body; a message is at most 16 KiB of
+// text, which JSON escaping can grow.
+const maxJSONBody = 64 << 10
+
+// decode reads exactly one JSON object with no unknown fields into v. The
+// body must be valid UTF-8: the JSON decoder would otherwise replace bad bytes
+// silently and store text the sender never wrote.
+func decode(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return badJSON("the content type must be application/json")
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return errTooLarge
+	case err != nil:
+		return badJSON("the request body could not be read")
+	case len(bytes.TrimSpace(raw)) == 0:
+		return badJSON("the request body is empty")
+	case !utf8.Valid(raw):
+		return badJSON("the request body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return badJSON("unknown field " + field)
+		}
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			return badJSON("field " + typeErr.Field + " has the wrong type")
+		}
+		return badJSON("the request body is not a valid JSON object")
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return badJSON("the request body holds more than one JSON value")
+	}
+	return nil
+}
+
+func badJSON(msg string) error { return fmt.Errorf("%w: %s", errBadJSON, msg) }
+
+func logger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.Default()
+	}
+	return l
+}

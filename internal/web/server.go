@@ -1,0 +1,199 @@
+// Package web is Thunaivi's HTTP layer: the JSON API under /api/v1, the
+// agents' console, and the public website-chat widget. Handlers decode, call a
+// domain service, and encode; the rules live in the domain packages.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/identity"
+	"github.com/thunaivi/thunaivi/internal/kb"
+	"github.com/thunaivi/thunaivi/internal/support"
+	"github.com/thunaivi/thunaivi/internal/workspace"
+)
+
+// Deps are the services the HTTP layer calls.
+type Deps struct {
+	Identity   *identity.Service
+	Workspaces *workspace.Service
+	KB         *kb.Service
+	Support    *support.Service
+	Hub        *support.Hub
+	Log        *slog.Logger
+	Now        func() time.Time
+	// PublicURL is where browsers reach the product, without a trailing slash.
+	PublicURL string
+	// Limits are the widget's rate limits; nil turns them off.
+	Limits *Limits
+	// SecureCookies marks session cookies Secure; on for anything but a
+	// plain-HTTP loopback trial.
+	SecureCookies bool
+}
+
+// Limits are requests per minute on the public widget endpoints.
+type Limits struct {
+	PerIP     int
+	PerWidget int
+}
+
+// Server routes requests.
+type Server struct {
+	Deps
+	log      *slog.Logger
+	mux      *http.ServeMux
+	ipLimit  *limiter
+	tokLimit *limiter
+	login    *limiter
+	closing  chan struct{}
+	once     sync.Once
+}
+
+// New builds the server and registers every route. It panics when a route
+// has no access policy: that is a programming error caught at start.
+func New(d Deps) *Server {
+	s := &Server{Deps: d, log: logger(d.Log), mux: http.NewServeMux(),
+		closing: make(chan struct{})}
+	if d.Limits != nil {
+		s.ipLimit = newLimiter(d.Limits.PerIP, d.Now)
+		s.tokLimit = newLimiter(d.Limits.PerWidget, d.Now)
+	}
+	s.login = newLimiter(loginAttemptsPerMinute, d.Now)
+	s.routes()
+	return s
+}
+
+// CloseStreams ends every live event stream, for shutdown.
+func (s *Server) CloseStreams() { s.once.Do(func() { close(s.closing) }) }
+
+// ServeHTTP runs the middleware every request passes through.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := newRequestID()
+	ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+	r = r.WithContext(ctx)
+	h := w.Header()
+	h.Set("X-Request-Id", id)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	if !strings.HasPrefix(r.URL.Path, "/widget/demo") {
+		h.Set("X-Frame-Options", "DENY")
+	}
+	start := s.Now()
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("Handler panicked", "request_id", id, "path", r.URL.Path,
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			if !rec.wrote {
+				writeError(rec, r, http.StatusInternalServerError, "internal",
+					"Something went wrong on our side.")
+			}
+		}
+		s.log.Debug("Request", "request_id", id, "method", r.Method, "path", r.URL.Path,
+			"status", rec.status, "duration_ms", s.Now().Sub(start).Milliseconds())
+	}()
+	s.mux.ServeHTTP(rec, r)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection, for streaming.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+type requestIDKey struct{}
+
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// memberHandler serves a signed-in member.
+type memberHandler func(w http.ResponseWriter, r *http.Request, p *principal)
+
+// page registers a console page: a visitor who is not signed in is sent to
+// the sign-in page. api registers a JSON route: they get a 401. Both check
+// the permission before the handler runs, and both protect against cross-site
+// request forgery. public registers a route anyone may call.
+func (s *Server) page(pattern string, perm access.Permission, h memberHandler) {
+	s.register(pattern, perm, h, true)
+}
+
+func (s *Server) api(pattern string, perm access.Permission, h memberHandler) {
+	s.register(pattern, perm, h, false)
+}
+
+func (s *Server) register(pattern string, perm access.Permission, h memberHandler, page bool) {
+	if perm == "" || perm == access.Public {
+		panic("web: route " + pattern + " has no access policy")
+	}
+	csrf := http.NewCrossOriginProtection()
+	s.mux.Handle(pattern, csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.principal(r)
+		if err != nil {
+			if page {
+				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				return
+			}
+			writeError(w, r, http.StatusUnauthorized, "unauthenticated", "Sign in first.")
+			return
+		}
+		if !access.Allowed(p.Role, perm) {
+			writeError(w, r, http.StatusForbidden, "forbidden",
+				"Your role does not allow this.")
+			return
+		}
+		h(w, r, p)
+	})))
+}
+
+func (s *Server) public(pattern string, h http.HandlerFunc) {
+	s.mux.Handle(pattern, h)
+}
+
+func (s *Server) routes() {
+	s.public("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.public("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" {
+			http.Redirect(w, r, "/inbox", http.StatusSeeOther)
+			return
+		}
+		writeError(w, r, http.StatusNotFound, "not_found", "Not found.")
+	})
+	s.authRoutes()
+	s.apiRoutes()
+	s.widgetRoutes()
+	s.consoleRoutes()
+}

@@ -1,0 +1,66 @@
+-- name: InsertWorkspace
+INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?);
+
+-- name: WorkspaceByID
+SELECT id, name, created_at FROM workspaces WHERE id = ?;
+
+-- name: CountWorkspaces
+SELECT COUNT(*) FROM workspaces;
+
+-- name: InsertMember
+INSERT INTO members (workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?);
+
+-- name: MemberRole
+SELECT role FROM members WHERE workspace_id = ? AND user_id = ?;
+
+-- name: FirstMembership
+SELECT workspace_id FROM members WHERE user_id = ? ORDER BY created_at LIMIT 1;
+
+-- name: ListMembers
+SELECT m.user_id, u.email, u.name, m.role
+FROM members m JOIN users u ON u.id = m.user_id
+WHERE m.workspace_id = ? ORDER BY u.email;
+
+-- name: InsertInbox
+INSERT INTO inboxes (id, workspace_id, name, channel, widget_token, created_at)
+VALUES (?, ?, ?, ?, ?, ?);
+
+-- name: InboxByWidgetToken
+SELECT id, workspace_id, name, channel, widget_token FROM inboxes WHERE widget_token = ?;
+
+-- name: InboxByID
+SELECT id, workspace_id, name, channel, widget_token FROM inboxes
+WHERE workspace_id = ? AND id = ?;
+
+-- name: ListInboxes
+SELECT id, workspace_id, name, channel, widget_token FROM inboxes
+WHERE workspace_id = ? ORDER BY created_at;
+
+-- name: InsertInboxMember
+INSERT INTO inbox_members (workspace_id, inbox_id, user_id) VALUES (?, ?, ?)
+ON CONFLICT DO NOTHING;
+
+-- name: MemberInboxes
+SELECT inbox_id FROM inbox_members WHERE workspace_id = ? AND user_id = ?;
+
+-- name: InsertTeam
+INSERT INTO teams (id, workspace_id, name, created_at) VALUES (?, ?, ?, ?);
+
+-- name: ListTeams
+SELECT id, name FROM teams WHERE workspace_id = ? ORDER BY name;
+
+-- name: TeamByID
+SELECT id, name FROM teams WHERE workspace_id = ? AND id = ?;
+
+-- name: InsertTeamMember
+INSERT INTO team_members (workspace_id, team_id, user_id) VALUES (?, ?, ?)
+ON CONFLICT DO NOTHING;
+
+-- name: InsertSetupToken
+INSERT INTO setup_tokens (token_hash, expires_at) VALUES (?, ?);
+
+-- name: UseSetupToken
+UPDATE setup_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?;
+
+-- name: ValidSetupToken
+SELECT COUNT(*) FROM setup_tokens WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?;
