@@ -45,7 +45,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	if n > 0 {
 		log.Info("Applied migrations", "count", n, "engine", string(db.Engine()))
 	}
-	a, err := build(db, log, time.Now)
+	a, err := New(db, log, time.Now)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -53,7 +53,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	return a, nil
 }
 
-func build(db *store.DB, log *slog.Logger, now func() time.Time) (*App, error) {
+// New builds the services on an opened, migrated store.
+func New(db *store.DB, log *slog.Logger, now func() time.Time) (*App, error) {
 	a := &App{DB: db, Hub: support.NewHub(), Log: log, Now: now}
 	var err error
 	if a.Identity, err = identity.New(db, now); err != nil {

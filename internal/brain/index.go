@@ -72,7 +72,8 @@ type Index struct {
 	variantEntry    []int32
 	variantQuestion []int32
 	// variantPostings lists, per feature, the variants using it with their
-	// normalised TF-IDF weight.
+	// normalised TF-IDF weight, scaled by the share of its kind in a blended
+	// similarity.
 	variantPostings [][]posting
 	// entryPostings lists, per word feature, the entries using it with its
 	// BM25 term frequency; entryNorm is each entry's length normalisation.
@@ -84,9 +85,9 @@ type Index struct {
 
 // scratch holds one search's accumulators, reused through a sync.Pool.
 type scratch struct {
-	word, char []float32
-	bm25       []float32
-	best       []float64
+	sim  []float32
+	bm25 []float32
+	best []float64
 }
 
 // NewIndex builds an index over entries. Entries are used as given; callers
@@ -111,8 +112,7 @@ func newIndex(entries, background []Entry) *Index {
 	ix.buildEntries()
 	ix.scratch.New = func() any {
 		return &scratch{
-			word: make([]float32, len(ix.variantEntry)),
-			char: make([]float32, len(ix.variantEntry)),
+			sim:  make([]float32, len(ix.variantEntry)),
 			bm25: make([]float32, len(ix.entries)),
 			best: make([]float64, len(ix.entries)),
 		}
@@ -211,10 +211,13 @@ func (ix *Index) buildVariants() {
 			doc := int32(len(ix.variantEntry))
 			ix.variantEntry = append(ix.variantEntry, int32(i))
 			ix.variantQuestion = append(ix.variantQuestion, int32(q))
-			vec := ix.vector(text)
-			for _, c := range vec {
+			for _, c := range ix.vector(text) {
+				w := ix.blend(c.weight, 0)
+				if ix.kinds[c.id] == charFeature {
+					w = ix.blend(0, c.weight)
+				}
 				ix.variantPostings[c.id] = append(ix.variantPostings[c.id],
-					posting{doc: doc, weight: float32(c.weight)})
+					posting{doc: doc, weight: float32(w)})
 			}
 		}
 	}
@@ -286,21 +289,17 @@ func (ix *Index) vector(text string) []component {
 
 // accumulate scores every variant and entry against vec into s.
 func (ix *Index) accumulate(text string, vec []component, s *scratch) {
-	clear(s.word)
-	clear(s.char)
+	clear(s.sim)
 	clear(s.bm25)
 	clear(s.best)
 	bm25Max := 0.0
 	for _, c := range vec {
-		postings := ix.variantPostings[c.id]
-		if ix.kinds[c.id] == charFeature {
-			for _, p := range postings {
-				s.char[p.doc] += float32(c.weight) * p.weight
-			}
-			continue
+		w := float32(c.weight)
+		for _, p := range ix.variantPostings[c.id] {
+			s.sim[p.doc] += w * p.weight
 		}
-		for _, p := range postings {
-			s.word[p.doc] += float32(c.weight) * p.weight
+		if ix.kinds[c.id] == charFeature {
+			continue
 		}
 		idf := ix.idf[c.id]
 		bm25Max += idf
@@ -326,8 +325,7 @@ func (ix *Index) accumulate(text string, vec []component, s *scratch) {
 		}
 	}
 	for v, e := range ix.variantEntry {
-		sim := ix.blend(float64(s.word[v]), float64(s.char[v]))
-		s.best[e] = max(s.best[e], sim)
+		s.best[e] = max(s.best[e], float64(s.sim[v]))
 	}
 }
 
@@ -381,7 +379,7 @@ func (ix *Index) vote(s *scratch, entry int) float64 {
 	var sims [voters]float64
 	var owners [voters]int32
 	for v, e := range ix.variantEntry {
-		sim := ix.blend(float64(s.word[v]), float64(s.char[v]))
+		sim := float64(s.sim[v])
 		if sim <= sims[voters-1] {
 			continue
 		}
@@ -415,7 +413,7 @@ func (ix *Index) closest(text string) (entry, question int, sim float64) {
 	ix.accumulate(text, ix.vector(text), s)
 	best := -1
 	for v := range ix.variantEntry {
-		vs := ix.blend(float64(s.word[v]), float64(s.char[v]))
+		vs := float64(s.sim[v])
 		if best < 0 || vs > sim {
 			best, sim = v, vs
 		}

@@ -58,20 +58,8 @@ func (s *Service) Setup(ctx context.Context, ids *identity.Service, setupToken s
 			return ErrSetupDone
 		}
 		var err error
-		if res.Workspace, err = s.Create(ctx, tx, r.Workspace); err != nil {
-			return err
-		}
-		res.Admin, err = ids.CreateUser(ctx, tx, r.AdminEmail, r.AdminName, r.AdminPassword)
-		if err != nil {
-			return err
-		}
-		if err := s.AddMember(ctx, tx, res.Workspace.ID, res.Admin.ID, access.Admin); err != nil {
-			return err
-		}
-		if res.Inbox, err = s.CreateInbox(ctx, tx, res.Workspace.ID, "Website chat"); err != nil {
-			return err
-		}
-		return s.AddInboxMember(ctx, tx, res.Workspace.ID, res.Inbox.ID, res.Admin.ID)
+		res, err = s.createWithAdmin(ctx, tx, ids, r)
+		return err
 	})
 	if err != nil {
 		return SetupResult{}, err
@@ -96,4 +84,37 @@ func (s *Service) SetupTokenValid(ctx context.Context, token string) bool {
 	err := s.db.QueryRowContext(ctx, s.q.ValidSetupToken, identity.HashToken(token),
 		s.now().UnixMilli()).Scan(&n)
 	return err == nil && n == 1
+}
+
+// CreateWithAdmin creates a further workspace with its admin and a
+// website-chat inbox, all or nothing.
+func (s *Service) CreateWithAdmin(ctx context.Context, ids *identity.Service, r SetupRequest) (SetupResult, error) {
+	var res SetupResult
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = s.createWithAdmin(ctx, tx, ids, r)
+		return err
+	})
+	return res, err
+}
+
+func (s *Service) createWithAdmin(ctx context.Context, tx *sql.Tx, ids *identity.Service,
+	r SetupRequest) (SetupResult, error) {
+	var res SetupResult
+	var err error
+	if res.Workspace, err = s.Create(ctx, tx, r.Workspace); err != nil {
+		return res, err
+	}
+	res.Admin, err = ids.CreateUser(ctx, tx, r.AdminEmail, r.AdminName, r.AdminPassword)
+	if err != nil {
+		return res, err
+	}
+	if err := s.AddMember(ctx, tx, res.Workspace.ID, res.Admin.ID, access.Admin); err != nil {
+		return res, err
+	}
+	if res.Inbox, err = s.CreateInbox(ctx, tx, res.Workspace.ID, "Website chat"); err != nil {
+		return res, err
+	}
+	err = s.AddInboxMember(ctx, tx, res.Workspace.ID, res.Inbox.ID, res.Admin.ID)
+	return res, err
 }

@@ -1,0 +1,246 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/app"
+	"github.com/thunaivi/thunaivi/internal/brain"
+	"github.com/thunaivi/thunaivi/internal/config"
+	"github.com/thunaivi/thunaivi/internal/store"
+	"github.com/thunaivi/thunaivi/internal/workspace"
+)
+
+// env is a running Thunaivi server on a real database, with one workspace
+// set up, for tests that talk to it over HTTP as browsers and customers do.
+type env struct {
+	t      testing.TB
+	URL    string
+	App    *app.App
+	Server *httptest.Server
+	// WS is the first workspace; its admin signs in with AdminEmail and
+	// Password.
+	WS         workspace.SetupResult
+	AdminEmail string
+}
+
+// Password is the password of every account the harness creates.
+const Password = "a long test password 4 harness"
+
+// sampleKB is the knowledge base the harness imports into every workspace.
+const sampleKB = "../../docs/examples/sample_kb.jsonl"
+
+// newEnv starts a server on db with rate limits off.
+func newEnv(t testing.TB, db *store.DB) *env {
+	return newEnvWith(t, db, func(*config.Config) {})
+}
+
+func newEnvWith(t testing.TB, db *store.DB, adjust func(*config.Config)) *env {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	a, err := app.New(db, log, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, App: a}
+	e.Server = httptest.NewUnstartedServer(nil)
+	e.URL = "http://" + e.Server.Listener.Addr().String()
+	cfg := &config.Config{PublicURL: e.URL, LogLevel: "info"}
+	adjust(cfg)
+	h := a.Handler(cfg)
+	e.Server.Config.Handler = h
+	e.Server.Config.RegisterOnShutdown(h.CloseStreams)
+	e.Server.Start()
+	t.Cleanup(func() { h.CloseStreams(); e.Server.Close() })
+
+	e.AdminEmail = "admin@first.example"
+	e.WS, err = a.Workspaces.Setup(context.Background(), a.Identity, "", workspace.SetupRequest{
+		Workspace: "First", AdminEmail: e.AdminEmail, AdminPassword: Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.importKB(e.WS.Workspace.ID)
+	return e
+}
+
+func (e *env) importKB(wsID string) {
+	e.t.Helper()
+	entries, err := app.ReadKBFile(sampleKB)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.App.KB.Import(context.Background(), wsID, "test", entries, nil); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// newWorkspace creates another workspace with its admin, inbox and the sample
+// knowledge base.
+func (e *env) newWorkspace(name, adminEmail string) workspace.SetupResult {
+	e.t.Helper()
+	res, err := e.App.Workspaces.CreateWithAdmin(context.Background(), e.App.Identity,
+		workspace.SetupRequest{Workspace: name, AdminEmail: adminEmail, AdminPassword: Password})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.importKB(res.Workspace.ID)
+	return res
+}
+
+// addMember creates a user with a role in a workspace and puts them in the
+// given inboxes.
+func (e *env) addMember(wsID, email string, role access.Role, inboxIDs ...string) string {
+	e.t.Helper()
+	ctx := context.Background()
+	var userID string
+	err := e.App.DB.InTx(ctx, func(tx *sql.Tx) error {
+		u, err := e.App.Identity.CreateUser(ctx, tx, email, "", Password)
+		if err != nil {
+			return err
+		}
+		userID = u.ID
+		if err := e.App.Workspaces.AddMember(ctx, tx, wsID, u.ID, role); err != nil {
+			return err
+		}
+		for _, in := range inboxIDs {
+			if err := e.App.Workspaces.AddInboxMember(ctx, tx, wsID, in, u.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return userID
+}
+
+// login returns a client with a session cookie for the account.
+func (e *env) login(email string) *http.Client {
+	e.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+	res := e.do(c, "POST", "/api/v1/auth/login", nil,
+		map[string]string{"email": email, "password": Password})
+	if res.Status != http.StatusOK {
+		e.t.Fatalf("login %s: %d %s", email, res.Status, res.Body)
+	}
+	return c
+}
+
+// response is a finished HTTP exchange.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v.
+func (r response) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// do sends a request; body is JSON-encoded unless it is a string or []byte,
+// which are sent as they are.
+func (e *env) do(c *http.Client, method, path string, headers map[string]string, body any) response {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, e.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	if c == nil {
+		c = http.DefaultClient
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+// visitor is a website-chat customer of one inbox.
+type visitor struct {
+	e              *env
+	widgetToken    string
+	ConversationID string `json:"conversation_id"`
+	VisitorToken   string `json:"visitor_token"`
+}
+
+// startChat opens a conversation through the widget endpoints.
+func (e *env) startChat(widgetToken string) *visitor {
+	e.t.Helper()
+	v := &visitor{e: e, widgetToken: widgetToken}
+	res := e.do(nil, "POST", "/widget/v1/conversations", v.headers(), nil)
+	if res.Status != http.StatusCreated {
+		e.t.Fatalf("start chat: %d %s", res.Status, res.Body)
+	}
+	res.JSON(e.t, v)
+	return v
+}
+
+func (v *visitor) headers() map[string]string {
+	h := map[string]string{"X-Widget-Token": v.widgetToken}
+	if v.VisitorToken != "" {
+		h["X-Visitor-Token"] = v.VisitorToken
+	}
+	return h
+}
+
+// sendRaw posts a message body as it is.
+func (v *visitor) sendRaw(body any) response {
+	return v.e.do(nil, "POST", "/widget/v1/conversations/"+v.ConversationID+"/messages",
+		v.headers(), body)
+}
+
+// send posts a message and returns the routing outcome.
+func (v *visitor) send(text string) brain.Action {
+	v.e.t.Helper()
+	res := v.sendRaw(map[string]string{"text": text})
+	if res.Status != http.StatusCreated {
+		v.e.t.Fatalf("send: %d %s", res.Status, res.Body)
+	}
+	var out struct {
+		Outcome brain.Action `json:"outcome"`
+	}
+	res.JSON(v.e.t, &out)
+	return out.Outcome
+}
