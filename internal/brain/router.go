@@ -60,7 +60,7 @@ func (r *Router) Route(text string, sig Signals) Decision {
 	}
 	if sig.AIReplies > 0 {
 		if prev, ok := r.repeated(text, sig.PreviousCustomerMessages); ok {
-			return d.handoff("angry", prev,
+			return d.handoff(categoryAngry, prev,
 				"The customer is asking again after an AI reply, so it did not help.")
 		}
 	}

@@ -142,7 +142,8 @@ func TestIndex(t *testing.T) {
 	if _, ok := ix.Entry("nope"); ok {
 		t.Error("Entry(nope) found")
 	}
-	if d := NewRouter(NewIndex(nil), nil, DefaultThresholds()).Route("hi", Signals{}); d.Action != ActionHandoff {
+	empty := NewRouter(NewIndex(nil), nil, DefaultThresholds())
+	if d := empty.Route("hi", Signals{}); d.Action != ActionHandoff {
 		t.Errorf("empty index: %s, want handoff", d.Action)
 	}
 }

@@ -127,7 +127,7 @@ func (s *Service) Save(ctx context.Context, wsID, by, reason string, e Entry, ba
 	if err := Validate(&e); err != nil {
 		return Entry{}, err
 	}
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		e, err = s.save(ctx, tx, wsID, by, reason, e, baseVersion)
 		if err != nil {
@@ -139,7 +139,7 @@ func (s *Service) Save(ctx context.Context, wsID, by, reason string, e Entry, ba
 	return e, err
 }
 
-func (s *Service) save(ctx context.Context, tx *sql.Tx, wsID, by, reason string, e Entry,
+func (s *Service) save(ctx context.Context, tx *store.Tx, wsID, by, reason string, e Entry,
 	baseVersion int) (Entry, error) {
 	if e.ID == "" {
 		e.ID = store.NewID("kb")
@@ -201,7 +201,7 @@ func (s *Service) Import(ctx context.Context, wsID, by string, entries []brain.E
 			return res, fmt.Errorf("entry %d (%s): %w", i+1, be.ID, err)
 		}
 	}
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		res = ImportResult{}
 		for i, e := range items {
 			old, err := entryByID(ctx, tx, s.q.EntryByID, wsID, e.ID)

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/thunaivi/thunaivi/internal/brain"
+	"github.com/thunaivi/thunaivi/internal/store"
 )
 
 // Categories returns the workspace's restricted categories: the defaults, with
@@ -77,7 +78,7 @@ func (s *Service) SaveCategory(ctx context.Context, wsID string, c brain.Categor
 	if c.Examples, err = clean(c.Examples); err != nil {
 		return err
 	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, s.q.UpsertCategory, wsID, c.Name,
 			strings.TrimSpace(c.Description), mustJSON(c.Phrases), mustJSON(c.Examples),
 			s.now().UnixMilli())

@@ -79,7 +79,7 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 
 func (db *DB) applyOne(ctx context.Context, m Migration) (bool, error) {
 	applied := false
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
+	err := db.InTx(ctx, func(tx *Tx) error {
 		if db.engine == Postgres {
 			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7428331)"); err != nil {
 				return fmt.Errorf("store: lock migrations: %w", err)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"bufio"
 	"fmt"
 	"io/fs"
@@ -11,8 +12,9 @@ import (
 // LoadQueries reads the named statements in the .sql files of fsys and stores
 // each in the string field of dest, a pointer to a struct, whose name matches.
 // A statement starts at a line "-- name: Name" and runs to the next such line.
-// A field without a statement, or a statement without a field, is an error, so
-// a typo is caught when the product starts rather than on first use.
+// A field without a statement, a statement without a field, or a statement the
+// database cannot prepare is an error, so a mistake is caught when the product
+// starts rather than on first use. The statements stay prepared for reuse.
 func (db *DB) LoadQueries(fsys fs.FS, dest any) error {
 	named := map[string]string{}
 	files, err := fs.Glob(fsys, "*.sql")
@@ -37,7 +39,11 @@ func (db *DB) LoadQueries(fsys fs.FS, dest any) error {
 		if !ok {
 			return fmt.Errorf("store: no query named %s", name)
 		}
-		v.Field(i).SetString(db.Rebind(q))
+		q = db.Rebind(q)
+		if err := db.prepare(context.Background(), q); err != nil {
+			return fmt.Errorf("store: query %s: %w", name, err)
+		}
+		v.Field(i).SetString(q)
 		delete(named, name)
 	}
 	for name := range named {

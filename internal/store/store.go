@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
@@ -32,6 +33,11 @@ type DB struct {
 	engine Engine
 	write  *sql.DB
 	read   *sql.DB
+
+	// Statements are prepared once per pool and reused: parsing SQL again on
+	// every call was the largest cost of a message on SQLite.
+	writeStmts sync.Map // query -> *sql.Stmt
+	readStmts  sync.Map // query -> *sql.Stmt
 }
 
 // Options say which database to open.
@@ -102,8 +108,11 @@ func openSQLite(ctx context.Context, dir string) (*DB, error) {
 // Engine reports which engine the handle talks to.
 func (db *DB) Engine() Engine { return db.engine }
 
-// Close closes every connection.
+// Close closes every statement and connection.
 func (db *DB) Close() error {
+	for _, m := range []*sync.Map{&db.writeStmts, &db.readStmts} {
+		m.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -122,41 +131,110 @@ type Querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// prepare prepares a named query on both pools, so that calls reuse the
+// parsed statement. Preparing also checks the query against the schema.
+func (db *DB) prepare(ctx context.Context, q string) error {
+	for _, p := range []struct {
+		pool  *sql.DB
+		cache *sync.Map
+	}{{db.write, &db.writeStmts}, {db.read, &db.readStmts}} {
+		if _, ok := p.cache.Load(q); ok {
+			continue
+		}
+		st, err := p.pool.PrepareContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		if _, loaded := p.cache.LoadOrStore(q, st); loaded {
+			st.Close()
+		}
+	}
+	return nil
+}
+
+func cached(cache *sync.Map, q string) *sql.Stmt {
+	if st, ok := cache.Load(q); ok {
+		return st.(*sql.Stmt)
+	}
+	return nil
+}
+
 // ExecContext runs a statement that changes data.
 func (db *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := cached(&db.writeStmts, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return db.write.ExecContext(ctx, q, args...)
 }
 
 // QueryContext runs a query on the read pool.
 func (db *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := cached(&db.readStmts, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return db.read.QueryContext(ctx, q, args...)
 }
 
 // QueryRowContext runs a query for one row on the read pool.
 func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := cached(&db.readStmts, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return db.read.QueryRowContext(ctx, q, args...)
+}
+
+// Tx is a transaction on the write pool that reuses the pool's prepared
+// statements.
+type Tx struct {
+	db *DB
+	tx *sql.Tx
+}
+
+// ExecContext runs a statement in the transaction.
+func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := cached(&t.db.writeStmts, q); st != nil {
+		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, q, args...)
+}
+
+// QueryContext runs a query in the transaction.
+func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := cached(&t.db.writeStmts, q); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, q, args...)
+}
+
+// QueryRowContext runs a query for one row in the transaction.
+func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := cached(&t.db.writeStmts, q); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, q, args...)
 }
 
 // InTx runs fn in a transaction, committing when it returns nil and rolling
 // back otherwise, so that a failure leaves no half-written data.
-func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
-	tx, err := db.write.BeginTx(ctx, nil)
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
+	tx := &Tx{db: db, tx: sqlTx}
 	defer func() {
 		if p := recover(); p != nil {
-			tx.Rollback()
+			sqlTx.Rollback()
 			panic(p)
 		}
 		if err != nil {
-			tx.Rollback()
+			sqlTx.Rollback()
 		}
 	}()
 	if err = fn(tx); err != nil {
 		return err
 	}
-	if err = tx.Commit(); err != nil {
+	if err = sqlTx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil

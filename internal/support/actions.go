@@ -37,7 +37,7 @@ func (s *Service) agentMessage(ctx context.Context, v Viewer, id, text, kind str
 	m := Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: kind,
 		AuthorType: AuthorAgent, AuthorID: v.UserID, Body: text, State: StateSent,
 		CreatedAt: s.now().UTC()}
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		err := tx.QueryRowContext(ctx, s.q.ReserveSeq, 1, m.CreatedAt.UnixMilli(), c.Status, "",
 			c.WorkspaceID, c.ID).Scan(&m.Seq)
 		if err != nil {
@@ -116,7 +116,7 @@ func (s *Service) Update(ctx context.Context, v Viewer, id string, ch Change,
 	if err := s.checkChange(ctx, c, ch, teamExists); err != nil {
 		return Conversation{}, err
 	}
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if ch.Status != nil {
 			c.Status = *ch.Status
 			if _, err := tx.ExecContext(ctx, s.q.SetStatus, c.Status, c.WorkspaceID, c.ID); err != nil {

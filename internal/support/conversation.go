@@ -44,7 +44,7 @@ func (s *Service) Start(ctx context.Context, wsID, inboxID string, d ContactDeta
 	v := Visitor{ConversationID: store.NewID("cv"), Token: identity.RandomToken(32)}
 	now := s.now().UnixMilli()
 	contactID := store.NewID("ct")
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q.InsertContact, contactID, wsID, d.Name, d.Email,
 			now); err != nil {
 			return err

@@ -2,7 +2,6 @@ package support
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -93,7 +92,7 @@ func (s *Service) Receive(ctx context.Context, c Conversation, text string) (Rec
 	if r.Note != nil {
 		msgs = append(msgs, r.Note)
 	}
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var last int64
 		err := tx.QueryRowContext(ctx, s.q.ReserveSeq, len(msgs), now.UnixMilli(), status,
 			subjectOf(text), c.WorkspaceID, c.ID).Scan(&last)

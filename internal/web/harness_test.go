@@ -1,15 +1,16 @@
 package web_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -108,7 +109,7 @@ func (e *env) addMember(wsID, email string, role access.Role, inboxIDs ...string
 	e.t.Helper()
 	ctx := context.Background()
 	var userID string
-	err := e.App.DB.InTx(ctx, func(tx *sql.Tx) error {
+	err := e.App.DB.InTx(ctx, func(tx *store.Tx) error {
 		u, err := e.App.Identity.CreateUser(ctx, tx, email, "", Password)
 		if err != nil {
 			return err
@@ -243,4 +244,125 @@ func (v *visitor) send(text string) brain.Action {
 	}
 	res.JSON(v.e.t, &out)
 	return out.Outcome
+}
+
+// session returns a client signed in as a member of a workspace without going
+// through the sign-in endpoint, whose rate limit a test with many members
+// would reach.
+func (e *env) session(userID, wsID string) *http.Client {
+	e.t.Helper()
+	token, err := e.App.Identity.StartSession(context.Background(), userID, wsID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(e.URL)
+	jar.SetCookies(u, []*http.Cookie{{Name: "thv_session", Value: token, Path: "/"}})
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+}
+
+// count returns the number of rows of a table, to check that a refused
+// request changed nothing.
+func (e *env) count(table string) int {
+	e.t.Helper()
+	var n int
+	err := e.App.DB.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM "+table).Scan(&n)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// sseEvent is one Server-Sent Event.
+type sseEvent struct {
+	Type string
+	Data []byte
+}
+
+// stream is an open event stream.
+type stream struct {
+	t      testing.TB
+	events chan sseEvent
+}
+
+// openStream connects to an event stream and checks that it answers 200; the
+// connection closes when the test ends.
+func (e *env) openStream(c *http.Client, path string, headers map[string]string) *stream {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "GET", e.URL+path, nil)
+	if err != nil {
+		cancel()
+		e.t.Fatal(err)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	if c == nil {
+		c = http.DefaultClient
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		cancel()
+		e.t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		cancel()
+		e.t.Fatalf("stream %s: %d %s", path, res.StatusCode, b)
+	}
+	s := &stream{t: e.t, events: make(chan sseEvent, 256)}
+	e.t.Cleanup(func() { cancel(); res.Body.Close() })
+	go func() {
+		defer close(s.events)
+		sc := bufio.NewScanner(res.Body)
+		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+		var ev sseEvent
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if ev.Type != "" {
+					s.events <- ev
+				}
+				ev = sseEvent{}
+			case strings.HasPrefix(line, "event: "):
+				ev.Type = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: "):
+				ev.Data = []byte(strings.TrimPrefix(line, "data: "))
+			}
+		}
+	}()
+	return s
+}
+
+// next returns the next event, failing the test when none comes in time.
+func (s *stream) next() sseEvent {
+	s.t.Helper()
+	select {
+	case ev, ok := <-s.events:
+		if !ok {
+			s.t.Fatal("the event stream ended")
+		}
+		return ev
+	case <-time.After(5 * time.Second):
+		s.t.Fatal("no event within 5s")
+	}
+	return sseEvent{}
+}
+
+// until returns every event up to and including the first that done accepts.
+func (s *stream) until(done func(sseEvent) bool) []sseEvent {
+	s.t.Helper()
+	var got []sseEvent
+	for {
+		ev := s.next()
+		got = append(got, ev)
+		if done(ev) {
+			return got
+		}
+	}
 }

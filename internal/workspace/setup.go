@@ -2,13 +2,13 @@ package workspace
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/identity"
+	"github.com/thunaivi/thunaivi/internal/store"
 )
 
 // SetupLinkTTL is how long the one-time setup link printed on first start works.
@@ -39,7 +39,7 @@ type SetupResult struct {
 func (s *Service) Setup(ctx context.Context, ids *identity.Service, setupToken string,
 	r SetupRequest) (SetupResult, error) {
 	var res SetupResult
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		if setupToken != "" {
 			now := s.now().UnixMilli()
 			out, err := tx.ExecContext(ctx, s.q.UseSetupToken, now, identity.HashToken(setupToken), now)
@@ -90,7 +90,7 @@ func (s *Service) SetupTokenValid(ctx context.Context, token string) bool {
 // website-chat inbox, all or nothing.
 func (s *Service) CreateWithAdmin(ctx context.Context, ids *identity.Service, r SetupRequest) (SetupResult, error) {
 	var res SetupResult
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		res, err = s.createWithAdmin(ctx, tx, ids, r)
 		return err
@@ -98,7 +98,7 @@ func (s *Service) CreateWithAdmin(ctx context.Context, ids *identity.Service, r 
 	return res, err
 }
 
-func (s *Service) createWithAdmin(ctx context.Context, tx *sql.Tx, ids *identity.Service,
+func (s *Service) createWithAdmin(ctx context.Context, tx *store.Tx, ids *identity.Service,
 	r SetupRequest) (SetupResult, error) {
 	var res SetupResult
 	var err error

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -79,11 +80,23 @@ type Team struct {
 // ErrInvalid is wrapped by errors about input a person can correct.
 var ErrInvalid = errors.New("invalid")
 
+// widgetCacheTTL is how long a node trusts its copy of a widget token's inbox.
+// Every widget request looks its token up, so the cache spares the database
+// the most frequent query of a busy chat.
+const widgetCacheTTL = 5 * time.Second
+
 // Service manages workspaces, members, teams and inboxes.
 type Service struct {
 	db  *store.DB
 	q   queries
 	now func() time.Time
+
+	widgetCache sync.Map // token -> cachedInbox
+}
+
+type cachedInbox struct {
+	inbox   Inbox
+	expires time.Time
 }
 
 // New prepares the service.
@@ -204,7 +217,16 @@ func (s *Service) InboxByWidgetToken(ctx context.Context, token string) (Inbox, 
 	if !strings.HasPrefix(token, "thv_wt_") || len(token) > 64 {
 		return Inbox{}, store.ErrNotFound
 	}
-	return scanInbox(s.db.QueryRowContext(ctx, s.q.InboxByWidgetToken, token))
+	now := s.now()
+	if c, ok := s.widgetCache.Load(token); ok && now.Before(c.(cachedInbox).expires) {
+		return c.(cachedInbox).inbox, nil
+	}
+	in, err := scanInbox(s.db.QueryRowContext(ctx, s.q.InboxByWidgetToken, token))
+	if err != nil {
+		return Inbox{}, err
+	}
+	s.widgetCache.Store(token, cachedInbox{inbox: in, expires: now.Add(widgetCacheTTL)})
+	return in, nil
 }
 
 // Inbox loads one inbox of a workspace.

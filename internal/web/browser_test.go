@@ -1,0 +1,225 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/store/storetest"
+	"github.com/thunaivi/thunaivi/internal/support"
+)
+
+// browserTimeout bounds a whole browser test, start of Chromium included.
+const browserTimeout = 60 * time.Second
+
+// TestBrowserHandoffWalkthrough plays the website-chat story end to end in a
+// real browser: the AI answers a customer, a restricted request escalates the
+// conversation, an agent signs in, reads the handoff summary and the AI's
+// reasons, and replies, and the customer sees the reply without reloading.
+func TestBrowserHandoffWalkthrough(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	agentEmail := "agent@first.example"
+	e.addMember(e.WS.Workspace.ID, agentEmail, access.Agent, e.WS.Inbox.ID)
+	b := startBrowser(t)
+	customer := b.window(t)
+	agent := b.window(t)
+	token := e.WS.Inbox.WidgetToken
+
+	b.do(t, customer, "open the widget",
+		chromedp.Navigate(e.URL+"/widget/demo?token="+token),
+		chromedp.Click(chromedp.CSS("#thunaivi-chat .thv-open")),
+		chromedp.WaitVisible(chromedp.CSS("#thunaivi-chat textarea")))
+	b.do(t, customer, "ask about shipping", say("how long does shipping take?"),
+		waitText("#thunaivi-chat .thv-ai", "Orders ship within one business day"))
+
+	b.do(t, customer, "ask something restricted",
+		say("someone used my card for purchases I never made"),
+		waitText("#thunaivi-chat .thv-system", "passing your conversation to a member"))
+	id, err := chromedp.Run(customer, chromedp.Evaluate[string](
+		`JSON.parse(localStorage.getItem("thunaivi:`+token+`")).conversation_id`))
+	if err != nil {
+		t.Fatalf("read the conversation id from the widget: %v", err)
+	}
+	res := e.do(e.login(e.AdminEmail), "GET", "/api/v1/conversations/"+id, nil, nil)
+	if res.Status != http.StatusOK {
+		t.Fatalf("get conversation: %d %s", res.Status, res.Body)
+	}
+	var th struct {
+		Conversation support.Conversation `json:"conversation"`
+	}
+	res.JSON(t, &th)
+	if got := th.Conversation.Status; got != support.StatusEscalated {
+		t.Fatalf("conversation status %q, want %q", got, support.StatusEscalated)
+	}
+
+	b.do(t, agent, "sign in as the agent",
+		chromedp.Navigate(e.URL+"/login"),
+		chromedp.SendKeys(chromedp.CSS("input[name=email]"), agentEmail),
+		chromedp.SendKeys(chromedp.CSS("input[name=password]"), Password),
+		follow("form button[type=submit]"),
+		waitText("table.list", "escalated"))
+	b.do(t, agent, "open the conversation",
+		follow(`a[href="/conversations/`+id+`"]`),
+		waitText("#thread .note", "Handoff summary"),
+		waitText("#decisions", "restricted category"))
+	b.shot(t, agent, "console-conversation")
+
+	reply := "I have frozen the card; we will call you within the hour."
+	b.do(t, agent, "reply to the customer",
+		chromedp.SendKeys(chromedp.CSS(`form[action$="/reply"] textarea`), reply),
+		follow(`form[action$="/reply"] button[type=submit]`),
+		waitText("#thread .outgoing.agent", reply))
+	b.do(t, customer, "see the agent's reply", waitText("#thunaivi-chat .thv-agent", reply))
+	b.shot(t, customer, "widget")
+	b.checkNoErrors(t)
+}
+
+// browser is a headless Chromium the test drives, with the JavaScript errors
+// its pages raised.
+type browser struct {
+	ctx    context.Context
+	mu     sync.Mutex
+	errors []string
+}
+
+// startBrowser starts Chromium for the test. Without it the test is skipped,
+// unless THUNAIVI_TEST_BROWSER=require says that it must run.
+func startBrowser(t *testing.T) *browser {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("THUNAIVI_TEST_BROWSER") == "require" {
+			t.Fatalf("chromium is required: %v", err)
+		}
+		t.Skip("chromium is not installed; THUNAIVI_TEST_BROWSER=require makes this a failure")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), browserTimeout)
+	t.Cleanup(cancel)
+	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(path),
+		chromedp.UserDataDir(t.TempDir())}
+	for _, f := range []string{"headless", "no-sandbox", "disable-gpu",
+		"disable-background-networking", "disable-component-update", "no-first-run",
+		"disable-sync", "disable-quic"} {
+		opts = append(opts, chromedp.Flag(f, true))
+	}
+	alloc, stop := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(stop)
+	b := &browser{}
+	var end context.CancelFunc
+	b.ctx, end = chromedp.NewContext(alloc)
+	t.Cleanup(end)
+	if err := chromedp.Do(b.ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return b
+}
+
+// window opens a tab in a browser context of its own, so that it shares no
+// cookies or storage with the other windows.
+func (b *browser) window(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(),
+		chromedp.WithListener(b.listen))
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 860)); err != nil {
+		t.Fatalf("open a window: %v", err)
+	}
+	return ctx
+}
+
+// listen keeps the uncaught exceptions and console errors of a page.
+func (b *browser) listen(ev any) {
+	var msg string
+	switch ev := ev.(type) {
+	case *runtime.EventExceptionThrown:
+		msg = ev.ExceptionDetails.Text
+		if ex := ev.ExceptionDetails.Exception; ex != nil {
+			msg += " " + ex.Description
+		}
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type != runtime.ConsoleAPICalledTypeError {
+			return
+		}
+		msg = "console.error"
+		for _, a := range ev.Args {
+			msg += " " + string(a.Value) + a.Description
+		}
+	default:
+		return
+	}
+	b.mu.Lock()
+	b.errors = append(b.errors, msg)
+	b.mu.Unlock()
+}
+
+func (b *browser) checkNoErrors(t *testing.T) {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, msg := range b.errors {
+		t.Errorf("page error: %s", msg)
+	}
+}
+
+// do runs the steps of one part of the story in a window; on failure it
+// reports the step and what the page showed.
+func (b *browser) do(t *testing.T, ctx context.Context, step string,
+	actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](
+			`location.href + "\n" + document.body.innerText`))
+		t.Fatalf("%s: %v\npage: %s", step, err, text)
+	}
+}
+
+// shot saves a screenshot of the window's page in the thunaivi-shots folder
+// of the temporary directory, for people to look at.
+func (b *browser) shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	dir := filepath.Join(os.TempDir(), "thunaivi-shots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+// say types a message into the widget and sends it with Enter.
+func say(text string) chromedp.Action[chromedp.Void] {
+	return chromedp.SendKeys(chromedp.CSS("#thunaivi-chat textarea"), text+"\n")
+}
+
+// follow clicks the element that matches the CSS selector and waits for the
+// page it leads to.
+func follow(sel string) chromedp.Action[chromedp.Void] {
+	click := chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(sel)))
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := click(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+// waitText waits until an element matching the CSS selector contains want.
+func waitText(sel, want string) chromedp.Action[chromedp.Void] {
+	return chromedp.PollFunction[chromedp.Void](`(sel, want) =>
+		[...document.querySelectorAll(sel)].some(el => el.textContent.includes(want))`,
+		chromedp.WithPollingArgs(sel, want), chromedp.WithPollingInterval(50*time.Millisecond))
+}
