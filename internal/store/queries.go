@@ -1,8 +1,8 @@
 package store
 
 import (
-	"context"
 	"bufio"
+	"context"
 	"fmt"
 	"io/fs"
 	"reflect"
