@@ -68,6 +68,7 @@ func TestBrowserHandoffWalkthrough(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("input[name=password]"), Password),
 		follow("form button[type=submit]"),
 		waitText("table.list", "escalated"))
+	b.shot(t, agent, "console-inbox")
 	b.do(t, agent, "open the conversation",
 		follow(`a[href="/conversations/`+id+`"]`),
 		waitText("#thread .note", "Handoff summary"),

@@ -1,0 +1,79 @@
+package support_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/thunaivi/thunaivi/internal/app"
+	"github.com/thunaivi/thunaivi/internal/brain"
+	"github.com/thunaivi/thunaivi/internal/store/storetest"
+	"github.com/thunaivi/thunaivi/internal/support"
+	"github.com/thunaivi/thunaivi/internal/workspace"
+)
+
+// BenchmarkReceive measures message ingest as `serve` does it: store the
+// customer's message, route it, store the outcome and notify live
+// connections. Each op is one message in a new conversation, with a live
+// subscriber listening on the workspace.
+func BenchmarkReceive(b *testing.B) {
+	const kbFile = "../../../shared/data/eval/bitext_kb.jsonl"
+	const casesFile = "../../../shared/data/eval/bitext_dev_cases.jsonl"
+	entries, err := app.ReadKBFile(kbFile)
+	if err != nil {
+		b.Skipf("corpus not available: %v", err)
+	}
+	f, err := os.Open(casesFile)
+	if err != nil {
+		b.Skipf("corpus not available: %v", err)
+	}
+	cases, err := brain.ReadCases(f)
+	f.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, e := range storetest.Engines() {
+		b.Run(string(e.Name), func(b *testing.B) {
+			ctx := context.Background()
+			a, err := app.New(e.Open(b), slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now)
+			if err != nil {
+				b.Fatal(err)
+			}
+			res, err := a.Workspaces.Setup(ctx, a.Identity, "", workspace.SetupRequest{
+				Workspace: "Bench", AdminEmail: "admin@bench.example",
+				AdminPassword: "bench password 1234"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ws, inbox := res.Workspace.ID, res.Inbox.ID
+			if _, err := a.KB.Import(ctx, ws, "bench", entries, nil); err != nil {
+				b.Fatal(err)
+			}
+			events, stop := a.Hub.Subscribe(support.WorkspaceTopic(ws))
+			defer stop()
+			go func() {
+				for range events {
+				}
+			}()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				b.StopTimer()
+				v, err := a.Support.Start(ctx, ws, inbox, support.ContactDetails{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				c, err := a.Support.VisitorConversation(ctx, ws, inbox, v.ConversationID, v.Token)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if _, err := a.Support.Receive(ctx, c, cases[i%len(cases)].Text); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
