@@ -93,7 +93,7 @@ func Validate(e *Entry) error {
 	e.Answer = strings.TrimSpace(e.Answer)
 	bad := func(msg string) error { return fmt.Errorf("kb: %w: %s", ErrInvalid, msg) }
 	switch {
-	case e.ID != "" && (len(e.ID) > 100 || strings.ContainsAny(e.ID, " \t\r\n/?#")):
+	case e.ID != "" && (len(e.ID) > 100 || strings.ContainsAny(e.ID, " \t\r\n/")):
 		return bad("an id has at most 100 characters and no spaces or slashes")
 	case e.Title == "" || utf8.RuneCountInString(e.Title) > 200:
 		return bad("a title of 1 to 200 characters is required")

@@ -87,7 +87,7 @@ func (s snapshot) same(t testing.TB, after snapshot) {
 		}
 	}
 	if after.thread != s.thread {
-		t.Errorf("thread changed:\n%s\nwas\n%s", after.thread, s.thread)
+		t.Errorf("the thread changed")
 	}
 }
 
@@ -179,13 +179,13 @@ func TestBadMessageChangesNothing(t *testing.T) {
 			{"approve draft", admin, conv + "/drafts/" + draft + "/approve", nil, false},
 			{"try route", admin, "/api/v1/kb/route", nil, true},
 		}
-		before := e.snapshot(admin, v.ConversationID)
 		for _, tg := range targets {
 			for _, b := range bodies {
 				if b.textless && !tg.needsText {
 					continue
 				}
 				t.Run(tg.name+"/"+b.name, func(t *testing.T) {
+					before := e.snapshot(admin, v.ConversationID)
 					h := map[string]string{}
 					for k, val := range tg.headers {
 						h[k] = val
@@ -357,9 +357,9 @@ func TestBadChangesChangeNothing(t *testing.T) {
 			{"start with an unknown field", "POST", "/widget/v1/conversations", widget,
 				`{"phone": "123"}`, 400, "bad_request"},
 		}
-		before := e.snapshot(admin, v.ConversationID)
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
+				before := e.snapshot(admin, v.ConversationID)
 				client := admin
 				if strings.HasPrefix(c.path, "/widget/") {
 					client = nil

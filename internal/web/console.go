@@ -83,7 +83,20 @@ func (s *Server) consoleRoutes() {
 
 // me is what the layout shows of the signed-in member.
 func me(p *principal) map[string]any {
-	return map[string]any{"Email": p.Email, "Role": p.Role}
+	return map[string]any{"UserID": p.UserID, "Email": p.Email, "Role": p.Role}
+}
+
+// memberNames maps the workspace's members' user ids to the names the
+// console shows for them.
+func memberNames(members []workspace.Member) map[string]string {
+	names := make(map[string]string, len(members))
+	for _, m := range members {
+		names[m.UserID] = m.Email
+		if m.Name != "" {
+			names[m.UserID] = m.Name
+		}
+	}
+	return names
 }
 
 var (
@@ -158,9 +171,14 @@ func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request, p *principal)
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, "inbox.html", map[string]any{"Title": "Inbox", "Me": me(p),
-		"Conversations": list, "Filter": f, "Statuses": statusOptions,
-		"Priorities": priorityOptions})
+	members, err := s.Workspaces.Members(r.Context(), p.WorkspaceID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, "inbox.html", map[string]any{"Title": "Inbox", "Section": "inbox",
+		"Me": me(p), "Conversations": list, "Filter": f, "Statuses": statusOptions,
+		"Priorities": priorityOptions, "Names": memberNames(members)})
 }
 
 func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -174,9 +192,21 @@ func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request, p *pri
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, "conversation.html", map[string]any{"Title": "Conversation", "Me": me(p),
-		"Thread": t, "Members": members, "Statuses": statusOptions,
-		"Priorities": priorityOptions})
+	title := t.Conversation.Subject
+	if title == "" {
+		title = "Conversation"
+	}
+	// asked is what each customer message said, to show beside the AI's
+	// decision on it.
+	asked := map[string]string{}
+	for _, m := range t.Messages {
+		if m.Kind == support.KindIncoming {
+			asked[m.ID] = m.Body
+		}
+	}
+	s.render(w, r, "conversation.html", map[string]any{"Title": title, "Section": "inbox",
+		"Me": me(p), "Thread": t, "Members": members, "Names": memberNames(members),
+		"Asked": asked, "Statuses": statusOptions, "Priorities": priorityOptions})
 }
 
 // back returns to the page a form was posted from, with an error to show.
@@ -198,6 +228,11 @@ func (s *Server) formMessage(reply bool) memberHandler {
 		_, err := send(r.Context(), p.Viewer, id, r.PostFormValue("text"))
 		if errors.Is(err, store.ErrNotFound) {
 			s.fail(w, r, err)
+			return
+		}
+		if err == nil {
+			// Land on the composer, just below the message sent.
+			http.Redirect(w, r, "/conversations/"+id+"#compose", http.StatusSeeOther)
 			return
 		}
 		back(w, r, "/conversations/"+id, err)
@@ -240,12 +275,12 @@ func (s *Server) kbPage(w http.ResponseWriter, r *http.Request, p *principal) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, "kb.html", map[string]any{"Title": "Knowledge base", "Me": me(p),
-		"Entries": list})
+	s.render(w, r, "kb.html", map[string]any{"Title": "Knowledge base", "Section": "kb",
+		"Me": me(p), "Entries": list})
 }
 
 func (s *Server) kbEntryPage(w http.ResponseWriter, r *http.Request, p *principal) {
-	data := map[string]any{"Title": "Knowledge base", "Me": me(p)}
+	data := map[string]any{"Title": "Knowledge base", "Section": "kb", "Me": me(p)}
 	var e kb.Entry
 	if id := r.PathValue("id"); id != "new" {
 		var err error
