@@ -211,7 +211,7 @@ func runEval(ctx context.Context, args []string) error {
 		return errors.New("usage: thunaivi eval --kb FILE --cases FILE [--json]")
 	}
 	start := time.Now()
-	rep, err := app.Eval(ctx, *kbFile, *casesFile, os.Stderr)
+	rep, _, err := app.Eval(ctx, *kbFile, *casesFile, os.Stderr)
 	if err != nil {
 		return err
 	}

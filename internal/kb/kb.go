@@ -106,8 +106,8 @@ func Validate(e *Entry) error {
 	}
 	for _, s := range append(append([]string{e.ID, e.Title, e.Answer, e.Handoff}, e.Questions...),
 		e.Tags...) {
-		if !utf8.ValidString(s) || utf8.RuneCountInString(s) > 8000 {
-			return bad("text must be valid UTF-8 of at most 8000 characters")
+		if !plainText(s) || utf8.RuneCountInString(s) > 8000 {
+			return bad("text must be valid UTF-8 of at most 8000 characters, without NUL")
 		}
 	}
 	if e.Questions == nil {
@@ -314,6 +314,12 @@ func scanEntry(row scanner) (Entry, error) {
 
 func entryByID(ctx context.Context, q store.Querier, query, wsID, id string) (Entry, error) {
 	return scanEntry(q.QueryRowContext(ctx, query, wsID, id))
+}
+
+// plainText reports whether s is valid UTF-8 without NUL characters, which
+// PostgreSQL cannot store in a text column.
+func plainText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
 func mustJSON(v any) string {

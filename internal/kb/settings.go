@@ -58,9 +58,9 @@ func (s *Service) SaveCategory(ctx context.Context, wsID string, c brain.Categor
 		out := []string{}
 		for _, p := range list {
 			p = strings.TrimSpace(p)
-			if !utf8.ValidString(p) || utf8.RuneCountInString(p) > 500 {
-				return nil, fmt.Errorf("kb: %w: a phrase or example has at most 500 characters",
-					ErrInvalid)
+			if !plainText(p) || utf8.RuneCountInString(p) > 500 {
+				return nil, fmt.Errorf("kb: %w: a phrase or example is text of at most "+
+					"500 characters", ErrInvalid)
 			}
 			if p != "" {
 				out = append(out, p)
@@ -70,6 +70,9 @@ func (s *Service) SaveCategory(ctx context.Context, wsID string, c brain.Categor
 			return nil, fmt.Errorf("kb: %w: at most 500 phrases or examples", ErrInvalid)
 		}
 		return out, nil
+	}
+	if !plainText(c.Description) {
+		return fmt.Errorf("kb: %w: a description must be text without NUL characters", ErrInvalid)
 	}
 	var err error
 	if c.Phrases, err = clean(c.Phrases); err != nil {

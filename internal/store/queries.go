@@ -105,3 +105,12 @@ func (db *DB) Rebind(q string) string {
 	}
 	return b.String()
 }
+
+// Placeholder returns the placeholder of the n-th argument (from 1) of a
+// query built at run time: ? on SQLite, $n on PostgreSQL.
+func (db *DB) Placeholder(n int) string {
+	if db.engine == Postgres {
+		return fmt.Sprintf("$%d", n)
+	}
+	return "?"
+}

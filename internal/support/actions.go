@@ -219,7 +219,7 @@ func cleanLabels(in []string) ([]string, error) {
 		if l == "" || seen[l] {
 			continue
 		}
-		if !utf8.ValidString(l) || utf8.RuneCountInString(l) > 50 || strings.ContainsAny(l, ",\n") {
+		if !plainText(l) || utf8.RuneCountInString(l) > 50 || strings.ContainsAny(l, ",\n") {
 			return nil, invalid("a label has at most 50 characters and no commas")
 		}
 		seen[l] = true

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -31,8 +32,8 @@ type ContactDetails struct {
 func (s *Service) Start(ctx context.Context, wsID, inboxID string, d ContactDetails) (Visitor, error) {
 	d.Name = strings.TrimSpace(d.Name)
 	d.Email = strings.TrimSpace(d.Email)
-	if !utf8.ValidString(d.Name) || utf8.RuneCountInString(d.Name) > 100 {
-		return Visitor{}, invalid("a name has at most 100 characters")
+	if !plainText(d.Name) || utf8.RuneCountInString(d.Name) > 100 {
+		return Visitor{}, invalid("a name is valid text of at most 100 characters")
 	}
 	if d.Email != "" {
 		e, err := identity.NormalizeEmail(d.Email)
@@ -135,9 +136,51 @@ type Filter struct {
 	// Assignee is a user id, "me" or "none".
 	Assignee string
 	Label    string
-	// Before pages back: only conversations whose last message is older.
-	Before time.Time
-	Limit  int
+	// After continues a list from the page that ended with this cursor.
+	After Cursor
+	Limit int
+}
+
+// Cursor marks a place in a conversation list, which is ordered by last
+// message, newest first, then by id.
+type Cursor struct {
+	LastMessageAt time.Time
+	ID            string
+}
+
+// String encodes the cursor for a client to send back.
+func (c Cursor) String() string {
+	if c.ID == "" {
+		return ""
+	}
+	return strconv.FormatInt(c.LastMessageAt.UnixMilli(), 10) + "." + c.ID
+}
+
+// ParseCursor decodes a cursor made by Cursor.String.
+func ParseCursor(s string) (Cursor, error) {
+	ms, id, ok := strings.Cut(s, ".")
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if !ok || err != nil || id == "" || len(id) > 64 {
+		return Cursor{}, invalid("the cursor is not one this server gave")
+	}
+	return Cursor{LastMessageAt: time.UnixMilli(n), ID: id}, nil
+}
+
+// NextCursor returns the cursor that continues after a page of conversations,
+// or an empty one when the page is the last.
+func NextCursor(page []Conversation, f Filter) Cursor {
+	if len(page) == 0 || len(page) < f.limit() {
+		return Cursor{}
+	}
+	last := page[len(page)-1]
+	return Cursor{LastMessageAt: last.LastMessageAt, ID: last.ID}
+}
+
+func (f Filter) limit() int {
+	if f.Limit <= 0 || f.Limit > MaxListLimit {
+		return 50
+	}
+	return f.Limit
 }
 
 // MaxListLimit caps one page of conversations.
@@ -151,54 +194,55 @@ func (s *Service) List(ctx context.Context, v Viewer, f Filter) ([]Conversation,
 	if f.Priority != "" && !oneOf(f.Priority, priorities) {
 		return nil, invalid("priority must be one of %s", strings.Join(priorities, ", "))
 	}
-	if f.Limit <= 0 || f.Limit > MaxListLimit {
-		f.Limit = 50
-	}
+	f.Limit = f.limit()
 	var b strings.Builder
 	b.WriteString(s.q.ListConversations)
 	args := []any{v.WorkspaceID}
-	add := func(clause string, arg any) {
-		b.WriteString(" AND " + clause)
-		args = append(args, arg)
+	// arg adds an argument and returns its placeholder.
+	arg := func(a any) string {
+		args = append(args, a)
+		return s.db.Placeholder(len(args))
 	}
 	if !v.AllInboxes {
 		if len(v.InboxIDs) == 0 {
 			return []Conversation{}, nil
 		}
-		b.WriteString(" AND c.inbox_id IN (" + strings.Repeat("?, ", len(v.InboxIDs)-1) + "?)")
-		for _, id := range v.InboxIDs {
-			args = append(args, id)
+		ph := make([]string, len(v.InboxIDs))
+		for i, id := range v.InboxIDs {
+			ph[i] = arg(id)
 		}
+		b.WriteString(" AND c.inbox_id IN (" + strings.Join(ph, ", ") + ")")
 	}
 	if f.Status != "" {
-		add("c.status = ?", f.Status)
+		b.WriteString(" AND c.status = " + arg(f.Status))
 	}
 	if f.Priority != "" {
-		add("c.priority = ?", f.Priority)
+		b.WriteString(" AND c.priority = " + arg(f.Priority))
 	}
 	if f.InboxID != "" {
-		add("c.inbox_id = ?", f.InboxID)
+		b.WriteString(" AND c.inbox_id = " + arg(f.InboxID))
 	}
 	switch f.Assignee {
 	case "":
 	case "none":
 		b.WriteString(" AND c.assignee_id IS NULL")
 	case "me":
-		add("c.assignee_id = ?", v.UserID)
+		b.WriteString(" AND c.assignee_id = " + arg(v.UserID))
 	default:
-		add("c.assignee_id = ?", f.Assignee)
+		b.WriteString(" AND c.assignee_id = " + arg(f.Assignee))
 	}
 	if f.Label != "" {
-		add("c.id IN (SELECT conversation_id FROM conversation_labels "+
-			"WHERE workspace_id = c.workspace_id AND label = ?)", f.Label)
+		b.WriteString(" AND c.id IN (SELECT conversation_id FROM conversation_labels " +
+			"WHERE workspace_id = c.workspace_id AND label = " + arg(f.Label) + ")")
 	}
-	if !f.Before.IsZero() {
-		add("c.last_message_at < ?", f.Before.UnixMilli())
+	if f.After.ID != "" {
+		at := f.After.LastMessageAt.UnixMilli()
+		b.WriteString(" AND (c.last_message_at < " + arg(at) + " OR (c.last_message_at = " +
+			arg(at) + " AND c.id > " + arg(f.After.ID) + "))")
 	}
-	b.WriteString(" ORDER BY c.last_message_at DESC, c.id LIMIT ?")
-	args = append(args, f.Limit)
+	b.WriteString(" ORDER BY c.last_message_at DESC, c.id LIMIT " + arg(f.Limit))
 
-	rows, err := s.db.QueryContext(ctx, s.db.Rebind(b.String()), args...)
+	rows, err := s.db.QueryContext(ctx, b.String(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("support: list conversations: %w", err)
 	}

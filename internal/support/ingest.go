@@ -15,14 +15,16 @@ import (
 const HandoffReply = "Thank you. I'm passing your conversation to a member of our team, " +
 	"who will reply here as soon as possible."
 
-// CheckText validates a message body: valid UTF-8, not blank, at most
-// MaxMessageBytes. It returns the body with surrounding space removed.
+// CheckText validates a message body: valid UTF-8 without NUL characters,
+// not blank, at most MaxMessageBytes. It returns the body with surrounding
+// space removed.
 func CheckText(text string) (string, error) {
 	if len(text) > MaxMessageBytes {
-		return "", invalid("a message has at most %d bytes", MaxMessageBytes)
+		return "", fmt.Errorf("support: %w: a message has at most %d bytes", ErrTooLong,
+			MaxMessageBytes)
 	}
-	if !utf8.ValidString(text) {
-		return "", invalid("a message must be valid UTF-8 text")
+	if !plainText(text) {
+		return "", invalid("a message must be valid UTF-8 text without NUL characters")
 	}
 	text = strings.TrimSpace(text)
 	if text == "" {

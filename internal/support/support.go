@@ -9,7 +9,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/brain"
@@ -74,6 +76,9 @@ const (
 
 // ErrInvalid is wrapped by errors about input a person can correct.
 var ErrInvalid = errors.New("invalid")
+
+// ErrTooLong is wrapped by the error about a message over MaxMessageBytes.
+var ErrTooLong = errors.New("too long")
 
 // ErrConflict is returned when the target is not in a state the action needs,
 // such as approving a draft that was already approved.
@@ -179,6 +184,12 @@ func oneOf(v string, allowed []string) bool {
 		}
 	}
 	return false
+}
+
+// plainText reports whether s is valid UTF-8 without NUL characters, which
+// PostgreSQL cannot store in a text column.
+func plainText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
 func invalid(format string, args ...any) error {

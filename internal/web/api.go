@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/brain"
@@ -53,12 +52,12 @@ func filterFrom(r *http.Request) (support.Filter, error) {
 		}
 		f.Limit = n
 	}
-	if v := q.Get("before"); v != "" {
-		t, err := time.Parse(time.RFC3339Nano, v)
+	if v := q.Get("cursor"); v != "" {
+		c, err := support.ParseCursor(v)
 		if err != nil {
-			return f, badJSON("before must be an RFC 3339 time")
+			return f, err
 		}
-		f.Before = t
+		f.After = c
 	}
 	return f, nil
 }
@@ -74,7 +73,8 @@ func (s *Server) apiListConversations(w http.ResponseWriter, r *http.Request, p 
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"conversations": list})
+	writeJSON(w, http.StatusOK, map[string]any{"conversations": list,
+		"next_cursor": support.NextCursor(list, f).String()})
 }
 
 // thread is a conversation as an agent sees it: with every message, note and

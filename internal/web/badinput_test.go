@@ -95,8 +95,8 @@ func (s snapshot) same(t testing.TB, after snapshot) {
 // so tests do not depend on the sample knowledge base's scores.
 func (e *env) setDraftThresholds(wsID string) {
 	e.t.Helper()
-	err := e.App.KB.SetThresholds(context.Background(), wsID, brain.Thresholds{Answer: 1})
-	if err != nil {
+	th := brain.Thresholds{Answer: 1, Draft: 0.01}
+	if err := e.App.KB.SetThresholds(context.Background(), wsID, th); err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -73,13 +73,13 @@ func TestBrowserHandoffWalkthrough(t *testing.T) {
 		follow(`a[href="/conversations/`+id+`"]`),
 		waitText("#thread .note", "Handoff summary"),
 		waitText("#decisions", "restricted category"))
-	b.shot(t, agent, "console-conversation")
 
 	reply := "I have frozen the card; we will call you within the hour."
 	b.do(t, agent, "reply to the customer",
 		chromedp.SendKeys(chromedp.CSS(`form[action$="/reply"] textarea`), reply),
 		follow(`form[action$="/reply"] button[type=submit]`),
 		waitText("#thread .outgoing.agent", reply))
+	b.shot(t, agent, "console-conversation")
 	b.do(t, customer, "see the agent's reply", waitText("#thunaivi-chat .thv-agent", reply))
 	b.shot(t, customer, "widget")
 	b.checkNoErrors(t)

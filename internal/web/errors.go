@@ -52,6 +52,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, errTooLarge):
 		writeError(w, r, http.StatusRequestEntityTooLarge, "too_large",
 			"The request body is too large.")
+	case errors.Is(err, support.ErrTooLong):
+		writeError(w, r, http.StatusRequestEntityTooLarge, "too_large", publicMessage(err))
 	case errors.Is(err, errBadJSON):
 		writeError(w, r, http.StatusBadRequest, "bad_request", publicMessage(err))
 	default:

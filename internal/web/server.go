@@ -157,8 +157,7 @@ func (s *Server) register(pattern string, perm access.Permission, h memberHandle
 	if perm == "" || perm == access.Public {
 		panic("web: route " + pattern + " has no access policy")
 	}
-	csrf := http.NewCrossOriginProtection()
-	s.mux.Handle(pattern, csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.mux.Handle(pattern, crossOriginProtection().Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.principal(r)
 		if err != nil {
 			if page {
@@ -175,6 +174,18 @@ func (s *Server) register(pattern string, perm access.Permission, h memberHandle
 		}
 		h(w, r, p)
 	})))
+}
+
+// crossOriginProtection refuses cross-site requests that change state, such
+// as a form another site posts with the member's session cookie, with the
+// usual JSON error.
+func crossOriginProtection() *http.CrossOriginProtection {
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, http.StatusForbidden, "cross_origin",
+			"Requests from other sites are refused.")
+	}))
+	return csrf
 }
 
 func (s *Server) public(pattern string, h http.HandlerFunc) {

@@ -120,10 +120,6 @@ func (s *Server) widgetSend(w http.ResponseWriter, r *http.Request, c support.Co
 		s.fail(w, r, err)
 		return
 	}
-	if len(req.Text) > support.MaxMessageBytes {
-		s.fail(w, r, errTooLarge)
-		return
-	}
 	rec, err := s.Support.Receive(r.Context(), c, req.Text)
 	if err != nil {
 		s.fail(w, r, err)

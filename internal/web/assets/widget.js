@@ -16,30 +16,40 @@
   var root = document.createElement("div");
   root.id = "thunaivi-chat";
   root.innerHTML =
-    '<button type="button" class="thv-open" aria-expanded="false">Chat with us</button>' +
-    '<section class="thv-panel" hidden aria-label="Chat">' +
-    '<header>Support chat</header>' +
-    '<ol class="thv-log" aria-live="polite"></ol>' +
+    '<section class="thv-panel" id="thunaivi-chat-panel" hidden aria-label="Support chat">' +
+    '<header><span>Support chat</span>' +
+    '<button type="button" class="thv-close" aria-label="Close chat">\u00d7</button></header>' +
+    '<ol class="thv-log" role="log" aria-live="polite"></ol>' +
     '<p class="thv-status" role="status"></p>' +
     '<form class="thv-form"><textarea name="text" rows="2" maxlength="16000" ' +
     'placeholder="Type your message" aria-label="Message"></textarea>' +
-    '<button type="submit">Send</button></form></section>';
+    '<button type="submit">Send</button></form></section>' +
+    '<button type="button" class="thv-open" aria-expanded="false" ' +
+    'aria-controls="thunaivi-chat-panel">Chat with us</button>';
   var css = document.createElement("style");
   css.textContent =
-    "#thunaivi-chat{position:fixed;right:20px;bottom:20px;font:14px/1.4 system-ui,sans-serif;z-index:2147483000}" +
-    "#thunaivi-chat .thv-open{background:#1f4ed8;color:#fff;border:0;border-radius:20px;padding:10px 18px;cursor:pointer}" +
-    "#thunaivi-chat .thv-panel{width:340px;height:460px;display:flex;flex-direction:column;background:#fff;border:1px solid #ccd;border-radius:10px;box-shadow:0 6px 24px rgba(0,0,0,.15);margin-bottom:8px}" +
+    "#thunaivi-chat{position:fixed;right:20px;bottom:20px;display:flex;flex-direction:column;align-items:flex-end;gap:10px;font:14px/1.4 system-ui,sans-serif;color:#1d1f24;z-index:2147483000}" +
+    "#thunaivi-chat *{box-sizing:border-box}" +
+    "#thunaivi-chat button{font:inherit;cursor:pointer}" +
+    "#thunaivi-chat .thv-open{background:#1f4ed8;color:#fff;border:0;border-radius:20px;padding:10px 18px;box-shadow:0 2px 8px rgba(0,0,0,.2)}" +
+    "#thunaivi-chat .thv-panel{width:360px;max-width:calc(100vw - 40px);height:480px;max-height:calc(100vh - 90px);display:flex;flex-direction:column;background:#fff;border:1px solid #ccd;border-radius:10px;box-shadow:0 6px 24px rgba(0,0,0,.15)}" +
     "#thunaivi-chat .thv-panel[hidden]{display:none}" +
-    "#thunaivi-chat header{padding:10px 14px;background:#1f4ed8;color:#fff;border-radius:10px 10px 0 0;font-weight:600}" +
+    "#thunaivi-chat header{display:flex;align-items:center;justify-content:space-between;padding:8px 8px 8px 14px;background:#1f4ed8;color:#fff;border-radius:10px 10px 0 0;font-weight:600}" +
+    "#thunaivi-chat .thv-close{background:none;border:0;color:#fff;font-size:22px;line-height:1;padding:2px 8px;border-radius:6px}" +
+    "#thunaivi-chat .thv-close:hover{background:rgba(255,255,255,.15)}" +
     "#thunaivi-chat .thv-log{flex:1;overflow-y:auto;margin:0;padding:10px;list-style:none}" +
-    "#thunaivi-chat .thv-log li{margin:6px 0;padding:8px 10px;border-radius:8px;max-width:85%;white-space:pre-wrap;word-wrap:break-word}" +
+    "#thunaivi-chat .thv-log li{margin:6px 0;padding:8px 10px;border-radius:8px;max-width:85%;width:fit-content;white-space:pre-wrap;overflow-wrap:anywhere}" +
+    "#thunaivi-chat .thv-log li.thv-hello{max-width:none;background:none;color:#556;padding:4px 2px}" +
     "#thunaivi-chat .thv-customer{background:#e7edff;margin-left:auto!important}" +
-    "#thunaivi-chat .thv-ai,#thunaivi-chat .thv-agent,#thunaivi-chat .thv-system{background:#f1f1f4}" +
+    "#thunaivi-chat .thv-ai,#thunaivi-chat .thv-system{background:#f1f1f4}" +
+    "#thunaivi-chat .thv-agent{background:#e3f4e7}" +
     "#thunaivi-chat .thv-who{display:block;font-size:11px;color:#667}" +
     "#thunaivi-chat .thv-status{margin:0 10px;color:#556;font-size:12px;min-height:1em}" +
-    "#thunaivi-chat form{display:flex;gap:6px;padding:8px;border-top:1px solid #eee}" +
-    "#thunaivi-chat textarea{flex:1;resize:none;font:inherit;padding:6px}" +
-    "#thunaivi-chat form button{background:#1f4ed8;color:#fff;border:0;border-radius:6px;padding:0 14px}";
+    "#thunaivi-chat form{display:flex;gap:6px;padding:8px;border-top:1px solid #eee;margin:0}" +
+    "#thunaivi-chat textarea{flex:1;resize:none;font:inherit;padding:6px;border:1px solid #bbc;border-radius:6px}" +
+    "#thunaivi-chat form button{background:#1f4ed8;color:#fff;border:0;border-radius:6px;padding:0 14px}" +
+    "#thunaivi-chat button:focus-visible,#thunaivi-chat textarea:focus-visible{outline:2px solid #1f4ed8;outline-offset:1px}" +
+    "#thunaivi-chat header button:focus-visible{outline-color:#fff}";
   document.head.appendChild(css);
   document.body.appendChild(root);
 
@@ -48,7 +58,14 @@
   var log = root.querySelector(".thv-log");
   var statusLine = root.querySelector(".thv-status");
   var form = root.querySelector(".thv-form");
-  var who = { customer: "You", ai: "Assistant", agent: "Support team", system: "Support" };
+  var closeBtn = root.querySelector(".thv-close");
+  var who = { customer: "You", ai: "AI assistant", agent: "Support team", system: "Support" };
+
+  var hello = document.createElement("li");
+  hello.className = "thv-hello";
+  hello.textContent = "Hello! Ask us anything. Our assistant answers common questions " +
+    "right away, and a member of our team takes over whenever needed.";
+  log.appendChild(hello);
 
   function headers() {
     var h = { "Content-Type": "application/json", "X-Widget-Token": token };
@@ -59,10 +76,16 @@
   function call(method, path, body) {
     return fetch(base + path, { method: method, headers: headers(),
       body: body ? JSON.stringify(body) : undefined }).then(function (res) {
-      return res.json().then(function (data) {
-        if (!res.ok) { throw new Error(data.message || "Request failed"); }
+      return res.json().catch(function () { return {}; }).then(function (data) {
+        if (!res.ok) {
+          var err = new Error(data.message || "The message could not be sent. Try again.");
+          err.status = res.status;
+          throw err;
+        }
         return data;
       });
+    }, function () {
+      throw new Error("No connection. Check your network and try again.");
     });
   }
 
@@ -78,6 +101,8 @@
     li.appendChild(document.createTextNode(m.body));
     log.appendChild(li);
     log.scrollTop = log.scrollHeight;
+    // An answer from the team or an approved draft ends the wait.
+    if (m.author_type === "agent" || m.author_type === "ai") { statusLine.textContent = ""; }
   }
 
   var outcomes = {
@@ -122,9 +147,20 @@
   }
 
   function reconnect() {
+    if (!state) { return Promise.resolve(); }
     return call("GET", "/widget/v1/conversations/" + state.conversation_id + "/messages")
       .then(function (data) { data.messages.forEach(show); return listen(); })
-      .catch(function () { setTimeout(reconnect, 5000); });
+      .catch(function (err) {
+        if (err.status === 404) { forget(); return; }
+        setTimeout(reconnect, 5000);
+      });
+  }
+
+  // forget drops a conversation the server no longer has, such as one
+  // deleted under the retention policy; the next message starts a new one.
+  function forget() {
+    state = null;
+    localStorage.removeItem(storeKey);
   }
 
   function ensureConversation() {
@@ -136,12 +172,33 @@
     });
   }
 
-  openBtn.addEventListener("click", function () {
-    var opening = panel.hidden;
-    panel.hidden = !opening;
-    openBtn.setAttribute("aria-expanded", String(opening));
-    openBtn.textContent = opening ? "Close chat" : "Chat with us";
-    if (opening) { form.text.focus(); }
+  function send(text, retried) {
+    return ensureConversation().then(function () {
+      return call("POST", "/widget/v1/conversations/" + state.conversation_id + "/messages",
+        { text: text });
+    }).catch(function (err) {
+      if (err.status !== 404 || retried) { throw err; }
+      forget();
+      return send(text, true);
+    });
+  }
+
+  function setOpen(open) {
+    panel.hidden = !open;
+    openBtn.setAttribute("aria-expanded", String(open));
+    openBtn.textContent = open ? "Close chat" : "Chat with us";
+    if (open) {
+      form.text.focus();
+      log.scrollTop = log.scrollHeight;
+    } else {
+      openBtn.focus();
+    }
+  }
+
+  openBtn.addEventListener("click", function () { setOpen(panel.hidden); });
+  closeBtn.addEventListener("click", function () { setOpen(false); });
+  panel.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") { setOpen(false); }
   });
 
   form.addEventListener("submit", function (e) {
@@ -150,10 +207,7 @@
     if (!text) { return; }
     form.text.value = "";
     statusLine.textContent = "Sending…";
-    ensureConversation().then(function () {
-      return call("POST", "/widget/v1/conversations/" + state.conversation_id + "/messages",
-        { text: text });
-    }).then(function (res) {
+    send(text).then(function (res) {
       show(res.message);
       if (res.reply) { show(res.reply); }
       statusLine.textContent = outcomes[res.outcome] || "";
