@@ -1,0 +1,113 @@
+package identity_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/thunaivi/thunaivi/internal/identity"
+	"github.com/thunaivi/thunaivi/internal/store"
+	"github.com/thunaivi/thunaivi/internal/store/storetest"
+)
+
+func TestPasswordHashing(t *testing.T) {
+	h := identity.HashPassword("correct horse battery")
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("hash %q is not argon2id with m=19 MiB, t=2, p=1", h)
+	}
+	if h == identity.HashPassword("correct horse battery") {
+		t.Fatal("two hashes of one password are equal: no salt")
+	}
+	cases := []struct {
+		hash, pw string
+		want     bool
+	}{
+		{h, "correct horse battery", true},
+		{h, "correct horse batterY", false},
+		{h, "", false},
+		{"$argon2id$v=19$m=99999999,t=2,p=1$AAAA$AAAA", "x", false},
+		{"plain", "plain", false},
+	}
+	for _, c := range cases {
+		if got := identity.VerifyPassword(c.hash, c.pw); got != c.want {
+			t.Errorf("VerifyPassword(%q, %q) = %v, want %v", c.hash, c.pw, got, c.want)
+		}
+	}
+}
+
+func TestCheckPassword(t *testing.T) {
+	cases := []struct {
+		pw string
+		ok bool
+	}{
+		{"elevenchars", false},
+		{"twelve chars", true},
+		{"ünïcödé pässwörd", true},
+		{strings.Repeat("a", identity.MaxPasswordLen+1), false},
+		{"invalid \xff utf8 text", false},
+	}
+	for _, c := range cases {
+		err := identity.CheckPassword(c.pw)
+		if (err == nil) != c.ok {
+			t.Errorf("CheckPassword(%q) = %v, want ok=%v", c.pw, err, c.ok)
+		}
+	}
+}
+
+func TestSessionsExpireAndEnd(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		ids, err := identity.New(db, func() time.Time { return now })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var u identity.User
+		err = db.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.ExecContext(ctx, db.Rebind(
+				"INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)"), "ws_1", "W", 1); err != nil {
+				return err
+			}
+			u, err = ids.CreateUser(ctx, tx, "A@Example.com", "A", "a good long password")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ids.Authenticate(ctx, "a@example.com", "wrong password here"); !errors.Is(err, identity.ErrBadCredentials) {
+			t.Fatalf("wrong password: %v", err)
+		}
+		if _, err := ids.Authenticate(ctx, "nobody@example.com", "a good long password"); !errors.Is(err, identity.ErrBadCredentials) {
+			t.Fatalf("unknown email: %v", err)
+		}
+		if _, err := ids.Authenticate(ctx, "a@example.com", "a good long password"); err != nil {
+			t.Fatalf("right password: %v", err)
+		}
+		token, err := ids.StartSession(ctx, u.ID, "ws_1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stored int
+		db.QueryRowContext(ctx, db.Rebind("SELECT COUNT(*) FROM sessions WHERE token_hash = ?"),
+			token).Scan(&stored)
+		if stored != 0 {
+			t.Fatal("the session token is stored in the clear")
+		}
+		if _, err := ids.SessionByToken(ctx, token); err != nil {
+			t.Fatalf("fresh session: %v", err)
+		}
+		now = now.Add(identity.SessionTTL)
+		if _, err := ids.SessionByToken(ctx, token); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("expired session: %v, want not found", err)
+		}
+		now = now.Add(-time.Hour)
+		if err := ids.EndSession(ctx, token); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ids.SessionByToken(ctx, token); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("ended session: %v, want not found", err)
+		}
+	})
+}

@@ -1,0 +1,110 @@
+package workspace_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/thunaivi/thunaivi/internal/identity"
+	"github.com/thunaivi/thunaivi/internal/store"
+	"github.com/thunaivi/thunaivi/internal/store/storetest"
+	"github.com/thunaivi/thunaivi/internal/workspace"
+)
+
+// clock is a settable fake clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func services(t *testing.T, db *store.DB, c *clock) (*workspace.Service, *identity.Service) {
+	t.Helper()
+	ws, err := workspace.New(db, c.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := identity.New(db, c.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ws, ids
+}
+
+var admin = workspace.SetupRequest{Workspace: "Acme", AdminEmail: "Admin@Acme.example",
+	AdminPassword: "twelve chars and more"}
+
+func TestSetupLinkExpiresAfterAnHour(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c := &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+		ws, ids := services(t, db, c)
+		ctx := context.Background()
+		token, err := ws.IssueSetupToken(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.add(workspace.SetupLinkTTL)
+		if ws.SetupTokenValid(ctx, token) {
+			t.Fatal("the setup link still works after an hour")
+		}
+		if _, err := ws.Setup(ctx, ids, token, admin); !errors.Is(err, workspace.ErrSetupDone) {
+			t.Fatalf("setup with an expired link: %v, want ErrSetupDone", err)
+		}
+		if empty, _ := ws.Empty(ctx); !empty {
+			t.Fatal("an expired link created a workspace")
+		}
+	})
+}
+
+func TestSetupLinkWorksOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c := &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+		ws, ids := services(t, db, c)
+		ctx := context.Background()
+		token, _ := ws.IssueSetupToken(ctx)
+		c.add(59 * time.Minute)
+		res, err := ws.Setup(ctx, ids, token, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Admin.Email != "admin@acme.example" || res.Inbox.WidgetToken == "" {
+			t.Fatalf("setup result %+v", res)
+		}
+		role, err := ws.Role(ctx, res.Workspace.ID, res.Admin.ID)
+		if err != nil || role != "admin" {
+			t.Fatalf("admin role %q, %v", role, err)
+		}
+		second := admin
+		second.AdminEmail = "other@acme.example"
+		if _, err := ws.Setup(ctx, ids, token, second); !errors.Is(err, workspace.ErrSetupDone) {
+			t.Fatalf("second use of the link: %v, want ErrSetupDone", err)
+		}
+		if _, err := ws.Setup(ctx, ids, "", second); !errors.Is(err, workspace.ErrSetupDone) {
+			t.Fatalf("setup on a store with a workspace: %v, want ErrSetupDone", err)
+		}
+	})
+}
+
+func TestSetupIsAllOrNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c := &clock{t: time.Now()}
+		ws, ids := services(t, db, c)
+		ctx := context.Background()
+		weak := admin
+		weak.AdminPassword = "short"
+		if _, err := ws.Setup(ctx, ids, "", weak); !errors.Is(err, identity.ErrWeakPassword) {
+			t.Fatalf("setup with a weak password: %v", err)
+		}
+		if empty, _ := ws.Empty(ctx); !empty {
+			t.Fatal("a failed setup left a workspace behind")
+		}
+	})
+}
