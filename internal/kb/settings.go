@@ -38,6 +38,7 @@ func (s *Service) Categories(ctx context.Context, wsID string) ([]brain.Category
 	out := brain.DefaultCategories()
 	for i, c := range out {
 		if e, ok := edited[c.Name]; ok {
+			e.DeferToKB = c.DeferToKB
 			out[i] = e
 		}
 	}

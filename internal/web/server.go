@@ -207,4 +207,5 @@ func (s *Server) routes() {
 	s.apiRoutes()
 	s.widgetRoutes()
 	s.consoleRoutes()
+	s.settingsRoutes()
 }

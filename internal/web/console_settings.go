@@ -1,0 +1,91 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/brain"
+	"github.com/thunaivi/thunaivi/internal/support"
+)
+
+// settingsRoutes serve the AI settings page: thresholds, the restricted
+// categories' phrases and examples, and a box to try a message.
+func (s *Server) settingsRoutes() {
+	s.page("GET /settings/ai", access.KBRead, s.aiSettingsPage)
+	s.page("POST /settings/ai/try", access.KBRead, s.aiTry)
+	s.page("POST /settings/ai/thresholds", access.BrainSettings, s.formThresholds)
+	s.page("POST /settings/ai/categories/{name}", access.BrainSettings, s.formCategory)
+}
+
+func (s *Server) aiSettingsPage(w http.ResponseWriter, r *http.Request, p *principal) {
+	s.renderSettings(w, r, p, nil, "")
+}
+
+func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, p *principal,
+	tried *brain.Decision, text string) {
+	cats, err := s.KB.Categories(r.Context(), p.WorkspaceID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	th, err := s.KB.Thresholds(r.Context(), p.WorkspaceID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, "settings.html", map[string]any{"Title": "AI settings", "Me": me(p),
+		"Categories": cats, "Thresholds": th, "Tried": tried, "TriedText": text,
+		"CanEdit": access.Allowed(p.Role, access.BrainSettings)})
+}
+
+func (s *Server) aiTry(w http.ResponseWriter, r *http.Request, p *principal) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxJSONBody)
+	text, err := support.CheckText(r.PostFormValue("text"))
+	if err != nil {
+		back(w, r, "/settings/ai", err)
+		return
+	}
+	router, err := s.KB.Router(r.Context(), p.WorkspaceID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := router.Route(text, brain.Signals{})
+	s.renderSettings(w, r, p, &d, text)
+}
+
+func (s *Server) formThresholds(w http.ResponseWriter, r *http.Request, p *principal) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	answer, err1 := strconv.ParseFloat(r.PostFormValue("answer"), 64)
+	draft, err2 := strconv.ParseFloat(r.PostFormValue("draft"), 64)
+	if err1 != nil || err2 != nil {
+		back(w, r, "/settings/ai", errors.New("thresholds are numbers from 0 to 1"))
+		return
+	}
+	err := s.KB.SetThresholds(r.Context(), p.WorkspaceID, brain.Thresholds{Answer: answer,
+		Draft: draft})
+	back(w, r, "/settings/ai", err)
+}
+
+func (s *Server) formCategory(w http.ResponseWriter, r *http.Request, p *principal) {
+	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
+	c := brain.Category{Name: r.PathValue("name"),
+		Description: r.PostFormValue("description"),
+		Phrases:     lines(r.PostFormValue("phrases")),
+		Examples:    lines(r.PostFormValue("examples"))}
+	back(w, r, "/settings/ai", s.KB.SaveCategory(r.Context(), p.WorkspaceID, c))
+}
+
+// lines splits a textarea into its non-blank lines.
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
