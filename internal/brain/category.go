@@ -44,7 +44,6 @@ type categoryMatcher struct {
 // phrase is a compiled Category phrase: a sequence of slots, each a set of
 // alternative word patterns.
 type phrase struct {
-	text  string
 	slots [][]wordPattern
 }
 
@@ -130,22 +129,28 @@ func tokens(text string) []token {
 	return ts
 }
 
-// matchPhrases returns the first of phrases that matches ts.
-func matchPhrases(phrases []phrase, ts []token) (phrase, bool) {
+// matchPhrases returns the first of phrases that matches ts, and the words
+// of the message it matched, so that an agent reads the customer's words
+// rather than the rule.
+func matchPhrases(phrases []phrase, ts []token) (string, bool) {
 	for _, p := range phrases {
 		for i := range ts {
-			if p.matchAt(ts, i) {
-				return p, true
+			if end, ok := p.matchAt(ts, i); ok {
+				span := make([]string, 0, end-i+1)
+				for _, t := range ts[i : end+1] {
+					span = append(span, t.plain)
+				}
+				return strings.Join(span, " "), true
 			}
 		}
 	}
-	return phrase{}, false
+	return "", false
 }
 
 // compilePhrase turns a phrase such as "speak|talk human|person" into slots
 // of stemmed word patterns.
 func compilePhrase(text string) (phrase, bool) {
-	p := phrase{text: text}
+	var p phrase
 	for _, field := range strings.Fields(strings.ToLower(text)) {
 		var slot []wordPattern
 		for _, alt := range strings.Split(field, "|") {
@@ -167,10 +172,11 @@ func compilePhrase(text string) (phrase, bool) {
 }
 
 // matchAt reports whether the phrase matches ts starting at word i, with at
-// most phraseGap words other than stopwords between two of its words.
-func (p phrase) matchAt(ts []token, i int) bool {
+// most phraseGap words other than stopwords between two of its words, and
+// the index of the last word it matched.
+func (p phrase) matchAt(ts []token, i int) (int, bool) {
 	if !slotMatches(p.slots[0], ts[i]) {
-		return false
+		return 0, false
 	}
 	pos := i
 	for _, slot := range p.slots[1:] {
@@ -185,10 +191,10 @@ func (p phrase) matchAt(ts []token, i int) bool {
 			}
 		}
 		if !found {
-			return false
+			return 0, false
 		}
 	}
-	return true
+	return pos, true
 }
 
 func slotMatches(slot []wordPattern, t token) bool {
@@ -207,8 +213,8 @@ func (m *categoryMatcher) match(text string) []categoryMatch {
 	var found []categoryMatch
 	ts := tokens(text)
 	for ci, ps := range m.phrases {
-		if p, ok := matchPhrases(ps, ts); ok {
-			found = append(found, categoryMatch{index: ci, category: m.names[ci], phrase: p.text})
+		if words, ok := matchPhrases(ps, ts); ok {
+			found = append(found, categoryMatch{index: ci, category: m.names[ci], phrase: words})
 			continue
 		}
 		if m.names[ci] == categoryAngry && shouting(text) {

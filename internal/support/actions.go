@@ -15,7 +15,8 @@ import (
 
 func timeMilli(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
-// Reply sends an agent's message to the customer.
+// Reply sends an agent's message to the customer. An unassigned conversation
+// is assigned to the agent who replies.
 func (s *Service) Reply(ctx context.Context, v Viewer, id, text string) (Message, error) {
 	return s.agentMessage(ctx, v, id, text, KindOutgoing)
 }
@@ -34,6 +35,9 @@ func (s *Service) agentMessage(ctx context.Context, v Viewer, id, text, kind str
 	if err != nil {
 		return Message{}, err
 	}
+	// The first agent to answer an unassigned conversation takes it, so that
+	// the customer has one person to talk to and colleagues see who has it.
+	claim := kind == KindOutgoing && c.AssigneeID == ""
 	m := Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: kind,
 		AuthorType: AuthorAgent, AuthorID: v.UserID, Body: text, State: StateSent,
 		CreatedAt: s.now().UTC()}
@@ -43,12 +47,25 @@ func (s *Service) agentMessage(ctx context.Context, v Viewer, id, text, kind str
 		if err != nil {
 			return fmt.Errorf("support: reserve sequence: %w", err)
 		}
+		if claim {
+			_, err := tx.ExecContext(ctx, s.q.SetAssignment, v.UserID, nullable(c.TeamID),
+				c.WorkspaceID, c.ID)
+			if err != nil {
+				return fmt.Errorf("support: assign: %w", err)
+			}
+		}
 		return s.insertMessage(ctx, tx, c.WorkspaceID, m)
 	})
 	if err != nil {
 		return Message{}, err
 	}
-	s.publish(c, Event{Type: EventMessage, ConversationID: c.ID, Message: &m})
+	events := []Event{{Type: EventMessage, ConversationID: c.ID, Message: &m}}
+	if claim {
+		c.AssigneeID = v.UserID
+		events = append(events, Event{Type: EventConversation, ConversationID: c.ID,
+			Conversation: &c})
+	}
+	s.publish(c, events...)
 	return m, nil
 }
 
@@ -59,6 +76,9 @@ func (s *Service) ResolveDraft(ctx context.Context, v Viewer, id, messageID stri
 	c, err := s.Get(ctx, v, id)
 	if err != nil {
 		return Message{}, err
+	}
+	if !validID(messageID) {
+		return Message{}, store.ErrNotFound
 	}
 	m, err := scanMessage(s.db.QueryRowContext(ctx, s.q.MessageByID, c.WorkspaceID, c.ID, messageID))
 	if errors.Is(err, sql.ErrNoRows) {

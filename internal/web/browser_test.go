@@ -38,7 +38,9 @@ func TestBrowserHandoffWalkthrough(t *testing.T) {
 	b.do(t, customer, "open the widget",
 		chromedp.Navigate(e.URL+"/widget/demo?token="+token),
 		chromedp.Click(chromedp.CSS("#thunaivi-chat .thv-open")),
-		chromedp.WaitVisible(chromedp.CSS("#thunaivi-chat textarea")))
+		chromedp.WaitVisible(chromedp.CSS("#thunaivi-chat textarea")),
+		// A reload would drop this mark: the reply must arrive live.
+		chromedp.Evaluate[chromedp.Void](`window.sameVisit = true`))
 	b.do(t, customer, "ask about shipping", say("how long does shipping take?"),
 		waitText("#thunaivi-chat .thv-ai", "Orders ship within one business day"))
 
@@ -80,7 +82,9 @@ func TestBrowserHandoffWalkthrough(t *testing.T) {
 		follow(`form[action$="/reply"] button[type=submit]`),
 		waitText("#thread .outgoing.agent", reply))
 	b.shot(t, agent, "console-conversation")
-	b.do(t, customer, "see the agent's reply", waitText("#thunaivi-chat .thv-agent", reply))
+	b.do(t, customer, "see the agent's reply", waitText("#thunaivi-chat .thv-agent", reply),
+		chromedp.Poll[chromedp.Void](`window.sameVisit === true`,
+			chromedp.WithPollingTimeout(time.Second)))
 	b.shot(t, customer, "widget")
 	b.checkNoErrors(t)
 }

@@ -192,6 +192,12 @@ func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request, p *pri
 		s.fail(w, r, err)
 		return
 	}
+	assignable, err := s.Workspaces.Assignable(r.Context(), p.WorkspaceID,
+		t.Conversation.InboxID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	title := t.Conversation.Subject
 	if title == "" {
 		title = "Conversation"
@@ -205,7 +211,7 @@ func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request, p *pri
 		}
 	}
 	s.render(w, r, "conversation.html", map[string]any{"Title": title, "Section": "inbox",
-		"Me": me(p), "Thread": t, "Members": members, "Names": memberNames(members),
+		"Me": me(p), "Thread": t, "Members": assignable, "Names": memberNames(members),
 		"Asked": asked, "Statuses": statusOptions, "Priorities": priorityOptions})
 }
 

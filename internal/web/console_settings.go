@@ -36,7 +36,7 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, p *princ
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, "settings.html", map[string]any{"Title": "AI settings", "Me": me(p),
+	s.render(w, r, "settings.html", map[string]any{"Title": "AI settings", "Section": "settings", "Me": me(p),
 		"Categories": cats, "Thresholds": th, "Tried": tried, "TriedText": text,
 		"CanEdit": access.Allowed(p.Role, access.BrainSettings)})
 }

@@ -20,7 +20,8 @@ const (
 )
 
 func (s *Server) widgetRoutes() {
-	s.public("GET /widget/v1/thunaivi.js", s.widgetScript)
+	s.public("GET /widget/v1/thunaivi.js", s.widgetAsset("assets/widget.js"))
+	s.public("GET /widget/v1/thunaivi.css", s.widgetAsset("assets/widget.css"))
 	s.public("GET /widget/demo", s.widgetDemo)
 	s.public("OPTIONS /widget/v1/", s.widgetPreflight)
 	s.public("POST /widget/v1/conversations", s.widget(s.widgetStart))
@@ -138,10 +139,13 @@ func (s *Server) widgetEvents(w http.ResponseWriter, r *http.Request, c support.
 	s.stream(w, r, ch, support.Event.CustomerVisible)
 }
 
-func (s *Server) widgetScript(w http.ResponseWriter, r *http.Request) {
-	allowCrossOrigin(w)
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	http.ServeFileFS(w, r, assets, "assets/widget.js")
+// widgetAsset serves a file the widget loads into the business's pages.
+func (s *Server) widgetAsset(name string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		allowCrossOrigin(w)
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		http.ServeFileFS(w, r, assets, name)
+	}
 }
 
 // widgetDemo is a sample page that embeds the widget, for trying it out.

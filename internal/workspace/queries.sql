@@ -64,3 +64,6 @@ UPDATE setup_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND
 
 -- name: ValidSetupToken
 SELECT COUNT(*) FROM setup_tokens WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?;
+
+-- name: InboxMemberIDs
+SELECT user_id FROM inbox_members WHERE workspace_id = ? AND inbox_id = ?;

@@ -35,6 +35,7 @@ type queries struct {
 	ListInboxes        string
 	InsertInboxMember  string
 	MemberInboxes      string
+	InboxMemberIDs     string
 	InsertTeam         string
 	ListTeams          string
 	TeamByID           string
@@ -286,6 +287,38 @@ func (s *Service) MemberInboxes(ctx context.Context, wsID, userID string) ([]str
 		out = append(out, id)
 	}
 	return out, rows.Err()
+}
+
+// Assignable lists the members who may work an inbox's conversations: its
+// own members, and managers and admins, who see every inbox.
+func (s *Service) Assignable(ctx context.Context, wsID, inboxID string) ([]Member, error) {
+	all, err := s.Members(ctx, wsID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, s.q.InboxMemberIDs, wsID, inboxID)
+	if err != nil {
+		return nil, fmt.Errorf("workspace: inbox members: %w", err)
+	}
+	defer rows.Close()
+	in := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		in[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, m := range all {
+		if in[m.UserID] || access.Allowed(m.Role, access.ConversationsAll) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 // CreateTeam adds a team.

@@ -26,30 +26,11 @@
     '<button type="submit">Send</button></form></section>' +
     '<button type="button" class="thv-open" aria-expanded="false" ' +
     'aria-controls="thunaivi-chat-panel">Chat with us</button>';
-  var css = document.createElement("style");
-  css.textContent =
-    "#thunaivi-chat{position:fixed;right:20px;bottom:20px;display:flex;flex-direction:column;align-items:flex-end;gap:10px;font:14px/1.4 system-ui,sans-serif;color:#1d1f24;z-index:2147483000}" +
-    "#thunaivi-chat *{box-sizing:border-box}" +
-    "#thunaivi-chat button{font:inherit;cursor:pointer}" +
-    "#thunaivi-chat .thv-open{background:#1f4ed8;color:#fff;border:0;border-radius:20px;padding:10px 18px;box-shadow:0 2px 8px rgba(0,0,0,.2)}" +
-    "#thunaivi-chat .thv-panel{width:360px;max-width:calc(100vw - 40px);height:480px;max-height:calc(100vh - 90px);display:flex;flex-direction:column;background:#fff;border:1px solid #ccd;border-radius:10px;box-shadow:0 6px 24px rgba(0,0,0,.15)}" +
-    "#thunaivi-chat .thv-panel[hidden]{display:none}" +
-    "#thunaivi-chat header{display:flex;align-items:center;justify-content:space-between;padding:8px 8px 8px 14px;background:#1f4ed8;color:#fff;border-radius:10px 10px 0 0;font-weight:600}" +
-    "#thunaivi-chat .thv-close{background:none;border:0;color:#fff;font-size:22px;line-height:1;padding:2px 8px;border-radius:6px}" +
-    "#thunaivi-chat .thv-close:hover{background:rgba(255,255,255,.15)}" +
-    "#thunaivi-chat .thv-log{flex:1;overflow-y:auto;margin:0;padding:10px;list-style:none}" +
-    "#thunaivi-chat .thv-log li{margin:6px 0;padding:8px 10px;border-radius:8px;max-width:85%;width:fit-content;white-space:pre-wrap;overflow-wrap:anywhere}" +
-    "#thunaivi-chat .thv-log li.thv-hello{max-width:none;background:none;color:#556;padding:4px 2px}" +
-    "#thunaivi-chat .thv-customer{background:#e7edff;margin-left:auto!important}" +
-    "#thunaivi-chat .thv-ai,#thunaivi-chat .thv-system{background:#f1f1f4}" +
-    "#thunaivi-chat .thv-agent{background:#e3f4e7}" +
-    "#thunaivi-chat .thv-who{display:block;font-size:11px;color:#667}" +
-    "#thunaivi-chat .thv-status{margin:0 10px;color:#556;font-size:12px;min-height:1em}" +
-    "#thunaivi-chat form{display:flex;gap:6px;padding:8px;border-top:1px solid #eee;margin:0}" +
-    "#thunaivi-chat textarea{flex:1;resize:none;font:inherit;padding:6px;border:1px solid #bbc;border-radius:6px}" +
-    "#thunaivi-chat form button{background:#1f4ed8;color:#fff;border:0;border-radius:6px;padding:0 14px}" +
-    "#thunaivi-chat button:focus-visible,#thunaivi-chat textarea:focus-visible{outline:2px solid #1f4ed8;outline-offset:1px}" +
-    "#thunaivi-chat header button:focus-visible{outline-color:#fff}";
+  // The styles come from the product's own origin, so a site whose content
+  // security policy forbids inline styles only needs to allow that origin.
+  var css = document.createElement("link");
+  css.rel = "stylesheet";
+  css.href = base + "/widget/v1/thunaivi.css";
   document.head.appendChild(css);
   document.body.appendChild(root);
 
