@@ -8,6 +8,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -273,20 +274,11 @@ func (s *Service) AddInboxMember(ctx context.Context, tx store.Querier, wsID, in
 
 // MemberInboxes lists the ids of the inboxes a member belongs to.
 func (s *Service) MemberInboxes(ctx context.Context, wsID, userID string) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, s.q.MemberInboxes, wsID, userID)
+	ids, err := store.Strings(ctx, s.db, s.q.MemberInboxes, wsID, userID)
 	if err != nil {
 		return nil, fmt.Errorf("workspace: member inboxes: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return ids, nil
 }
 
 // Assignable lists the members who may work an inbox's conversations: its
@@ -296,25 +288,13 @@ func (s *Service) Assignable(ctx context.Context, wsID, inboxID string) ([]Membe
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, s.q.InboxMemberIDs, wsID, inboxID)
+	ids, err := store.Strings(ctx, s.db, s.q.InboxMemberIDs, wsID, inboxID)
 	if err != nil {
 		return nil, fmt.Errorf("workspace: inbox members: %w", err)
 	}
-	defer rows.Close()
-	in := map[string]bool{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		in[id] = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
 	out := all[:0]
 	for _, m := range all {
-		if in[m.UserID] || access.Allowed(m.Role, access.ConversationsAll) {
+		if slices.Contains(ids, m.UserID) || access.Allowed(m.Role, access.ConversationsAll) {
 			out = append(out, m)
 		}
 	}
