@@ -238,6 +238,9 @@ func sameContent(a, b Entry) bool {
 
 // Get loads one entry.
 func (s *Service) Get(ctx context.Context, wsID, id string) (Entry, error) {
+	if !plainText(id) {
+		return Entry{}, store.ErrNotFound
+	}
 	return entryByID(ctx, s.db, s.q.EntryByID, wsID, id)
 }
 

@@ -88,7 +88,7 @@ func (s *Service) Get(ctx context.Context, v Viewer, id string) (Conversation, e
 }
 
 func (s *Service) load(ctx context.Context, wsID, id string) (Conversation, error) {
-	if len(id) > 64 {
+	if !validID(id) {
 		return Conversation{}, store.ErrNotFound
 	}
 	c, err := scanConversation(s.db.QueryRowContext(ctx, s.q.ConversationByID, wsID, id))
@@ -193,6 +193,11 @@ func (s *Service) List(ctx context.Context, v Viewer, f Filter) ([]Conversation,
 	}
 	if f.Priority != "" && !oneOf(f.Priority, priorities) {
 		return nil, invalid("priority must be one of %s", strings.Join(priorities, ", "))
+	}
+	for _, text := range []string{f.InboxID, f.Assignee, f.Label, f.After.ID} {
+		if !plainText(text) {
+			return nil, invalid("a filter must be text without NUL characters")
+		}
 	}
 	f.Limit = f.limit()
 	var b strings.Builder

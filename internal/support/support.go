@@ -192,6 +192,9 @@ func plainText(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
+// validID reports whether id could name a record; anything else names none.
+func validID(id string) bool { return len(id) <= 64 && plainText(id) }
+
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("support: %w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
