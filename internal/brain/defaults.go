@@ -20,7 +20,7 @@ func DefaultCategories() []Category {
 				"someone|somebody used|using|accessed|took",
 				"someone|somebody else", "not|didnt|dont|never make|made|do|put|" +
 					"deposit|withdraw|take|authorise|authorize|recognise|recognize|remember",
-				"not|wasnt|isnt mine|me",
+				"not|wasnt|isnt mine", "wasnt me",
 				"unrecognised|unrecognized|unfamiliar|suspicious|strange|unknown|" +
 					"unexpected money|" +
 					"payment|charge|transaction|withdrawal|debit|login|activity",
@@ -79,7 +79,7 @@ func DefaultCategories() []Category {
 				"account deletion|closure|termination|cancellation|removal",
 				"delete|remove|erase data|information|details",
 				"personal data|information", "gdpr", "ccpa",
-				"right to be forgotten", "data protection", "privacy",
+				"right to be forgotten", "data protection",
 				"what data|information do have about|on",
 			},
 			Examples: []string{

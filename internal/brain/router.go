@@ -29,6 +29,9 @@ const (
 	// hand the message off: a near tie with a "do not answer" topic is not
 	// safe to answer.
 	handoffNear = 0.9
+	// markedMinScore is the least score at which a marked entry counts: below
+	// it the message is about nothing in the knowledge base, marked or not.
+	markedMinScore = 0.15
 	// repeatSimilarity is how similar a message must be to an earlier one for
 	// the customer to be asking again.
 	repeatSimilarity = 0.6
@@ -129,7 +132,7 @@ func (r *Router) markedEntry(cands []Candidate) (Entry, bool) {
 		return Entry{}, false
 	}
 	for _, c := range cands {
-		if c.Score < handoffNear*cands[0].Score {
+		if c.Score < handoffNear*cands[0].Score || c.Score < markedMinScore {
 			break
 		}
 		if e, ok := r.index.Entry(c.EntryID); ok && e.Handoff != "" {

@@ -42,7 +42,8 @@ func (s *Service) agentMessage(ctx context.Context, v Viewer, id, text, kind str
 		AuthorType: AuthorAgent, AuthorID: v.UserID, Body: text, State: StateSent,
 		CreatedAt: s.now().UTC()}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		err := tx.QueryRowContext(ctx, s.q.ReserveSeq, 1, m.CreatedAt.UnixMilli(), c.Status, "",
+		err := tx.QueryRowContext(ctx, s.q.ReserveSeq, 1, m.CreatedAt.UnixMilli(), c.Status,
+			c.Priority, "",
 			c.WorkspaceID, c.ID).Scan(&m.Seq)
 		if err != nil {
 			return fmt.Errorf("support: reserve sequence: %w", err)
@@ -99,15 +100,33 @@ func (s *Service) ResolveDraft(ctx context.Context, v Viewer, id, messageID stri
 			}
 		}
 	}
-	res, err := s.db.ExecContext(ctx, s.q.ResolveDraft, m.State, m.Body, m.AuthorID,
-		c.WorkspaceID, c.ID, m.ID)
+	// A conversation is pending while a draft waits; once an agent has
+	// handled it, it is open again.
+	reopen := c.Status == StatusPending
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q.ResolveDraft, m.State, m.Body, m.AuthorID,
+			c.WorkspaceID, c.ID, m.ID)
+		if err != nil {
+			return fmt.Errorf("support: resolve draft: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("%w: the draft was already handled", ErrConflict)
+		}
+		if reopen {
+			_, err = tx.ExecContext(ctx, s.q.SetStatus, StatusOpen, c.WorkspaceID, c.ID)
+		}
+		return err
+	})
 	if err != nil {
-		return Message{}, fmt.Errorf("support: resolve draft: %w", err)
+		return Message{}, err
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return Message{}, fmt.Errorf("%w: the draft was already handled", ErrConflict)
+	events := []Event{{Type: EventMessage, ConversationID: c.ID, Message: &m}}
+	if reopen {
+		c.Status = StatusOpen
+		events = append(events, Event{Type: EventConversation, ConversationID: c.ID,
+			Conversation: &c})
 	}
-	s.publish(c, Event{Type: EventMessage, ConversationID: c.ID, Message: &m})
+	s.publish(c, events...)
 	return m, nil
 }
 

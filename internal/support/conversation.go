@@ -237,6 +237,7 @@ func (s *Service) List(ctx context.Context, v Viewer, f Filter) ([]Conversation,
 		b.WriteString(" AND c.assignee_id = " + arg(f.Assignee))
 	}
 	if f.Label != "" {
+		f.Label = strings.ToLower(strings.TrimSpace(f.Label))
 		b.WriteString(" AND c.id IN (SELECT conversation_id FROM conversation_labels " +
 			"WHERE workspace_id = c.workspace_id AND label = " + arg(f.Label) + ")")
 	}

@@ -2,6 +2,7 @@ package support
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/thunaivi/thunaivi/internal/brain"
@@ -44,6 +45,26 @@ var followUps = map[string]followUp{
 		missing: "the knowledge base has no answer to this question",
 		next:    "answer personally, and consider adding a knowledge-base entry",
 	},
+}
+
+// handoffPriority is how urgent a handoff of each category is; a handoff
+// raises a conversation to it and never lowers it.
+func handoffPriority(category string) string {
+	switch category {
+	case "security":
+		return "urgent"
+	case "payment_dispute", "legal", "angry":
+		return "high"
+	}
+	return "medium"
+}
+
+// raise returns the more urgent of two priorities.
+func raise(a, b string) string {
+	if slices.Index(priorities, b) > slices.Index(priorities, a) {
+		return b
+	}
+	return a
 }
 
 // handoffSummary writes the internal note an agent reads when a person takes

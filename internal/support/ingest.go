@@ -37,8 +37,9 @@ func CheckText(text string) (string, error) {
 type Receipt struct {
 	Message  Message  `json:"message"`
 	Decision Decision `json:"decision"`
-	// Reply is the AI's answer, the draft, or the handoff message.
-	Reply Message `json:"reply"`
+	// Reply is the AI's answer, the draft, or the handoff message; nil when
+	// a person already has the conversation.
+	Reply *Message `json:"reply,omitempty"`
 	// Note is the handoff summary for agents, on a handoff.
 	Note *Message `json:"note,omitempty"`
 }
@@ -67,37 +68,45 @@ func (s *Service) Receive(ctx context.Context, c Conversation, text string) (Rec
 		Message: Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: KindIncoming,
 			AuthorType: AuthorCustomer, Body: text, State: StateSent, CreatedAt: now},
 		Decision: Decision{Decision: d, ID: store.NewID("dc"), CreatedAt: now},
-		Reply: Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: KindOutgoing,
-			State: StateSent, CreatedAt: now},
 	}
 	r.Decision.MessageID = r.Message.ID
-	status := c.Status
-	if status == StatusResolved {
-		status = StatusOpen
-	}
-	switch d.Action {
-	case brain.ActionAnswer, brain.ActionDraft:
+	status, priority := c.Status, c.Priority
+	switch {
+	case c.Status == StatusEscalated:
+		// A person has the conversation: the AI stays quiet, and the
+		// decision records why.
+		d = brain.Decision{Action: brain.ActionHandoff, Candidates: d.Candidates,
+			Category: d.Category, Confidence: d.Confidence,
+			Reason: "A person already handles this conversation; the AI does not reply."}
+		r.Decision.Decision = d
+	case d.Action == brain.ActionAnswer || d.Action == brain.ActionDraft:
 		entry, _ := router.Entry(d.EntryID)
-		r.Reply.AuthorType, r.Reply.Body, r.Reply.KBEntryID = AuthorAI, entry.Answer, d.EntryID
+		r.Reply = &Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: KindOutgoing,
+			AuthorType: AuthorAI, Body: entry.Answer, KBEntryID: d.EntryID, State: StateSent,
+			CreatedAt: now}
+		status = StatusOpen
 		if d.Action == brain.ActionDraft {
-			r.Reply.State = StateDraft
+			r.Reply.State, status = StateDraft, StatusPending
 		}
 	default:
-		status = StatusEscalated
-		r.Reply.AuthorType, r.Reply.Body = AuthorSystem, HandoffReply
+		status, priority = StatusEscalated, raise(priority, handoffPriority(d.Category))
+		r.Reply = &Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: KindOutgoing,
+			AuthorType: AuthorSystem, Body: HandoffReply, State: StateSent, CreatedAt: now}
 		r.Note = &Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: KindNote,
 			AuthorType: AuthorSystem, State: StateSent, CreatedAt: now,
 			Body: handoffSummary(text, d, history, router)}
 	}
 
-	msgs := []*Message{&r.Message, &r.Reply}
-	if r.Note != nil {
-		msgs = append(msgs, r.Note)
+	msgs := []*Message{&r.Message}
+	for _, m := range []*Message{r.Reply, r.Note} {
+		if m != nil {
+			msgs = append(msgs, m)
+		}
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var last int64
 		err := tx.QueryRowContext(ctx, s.q.ReserveSeq, len(msgs), now.UnixMilli(), status,
-			subjectOf(text), c.WorkspaceID, c.ID).Scan(&last)
+			priority, subjectOf(text), c.WorkspaceID, c.ID).Scan(&last)
 		if err != nil {
 			return fmt.Errorf("support: reserve sequence: %w", err)
 		}
@@ -113,7 +122,7 @@ func (s *Service) Receive(ctx context.Context, c Conversation, text string) (Rec
 		return Receipt{}, err
 	}
 
-	c.Status, c.LastMessageAt = status, now
+	c.Status, c.Priority, c.LastMessageAt = status, priority, now
 	events := []Event{{Type: EventMessage, ConversationID: c.ID, Message: &r.Message}}
 	for _, m := range msgs[1:] {
 		events = append(events, Event{Type: EventMessage, ConversationID: c.ID, Message: m})

@@ -22,7 +22,7 @@ WHERE c.workspace_id = ?
 
 -- name: ReserveSeq
 UPDATE conversations SET last_seq = last_seq + ?, last_message_at = ?, status = ?,
-    subject = CASE WHEN subject = '' THEN ? ELSE subject END
+    priority = ?, subject = CASE WHEN subject = '' THEN ? ELSE subject END
 WHERE workspace_id = ? AND id = ?
 RETURNING last_seq;
 

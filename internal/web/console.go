@@ -45,6 +45,13 @@ const consoleCSP = "default-src 'self'; script-src 'self'; style-src 'self'; " +
 	"img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data map[string]any) {
+	s.renderStatus(w, r, http.StatusOK, name, data)
+}
+
+// renderStatus renders a page with a status other than 200, such as a form
+// shown again with its error.
+func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int, name string,
+	data map[string]any) {
 	if data["Base"] == nil {
 		data["Base"] = s.PublicURL
 	}
@@ -58,6 +65,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, dat
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
 	if err := pages[name].ExecuteTemplate(w, name, data); err != nil {
 		s.log.Error("Rendering page failed", "page", name, "error", err,
 			"request_id", requestID(r.Context()))
@@ -111,8 +119,8 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	if !s.login.allow(clientIP(r)) {
-		w.WriteHeader(http.StatusTooManyRequests)
-		s.render(w, r, "login.html", map[string]any{"Title": "Sign in",
+		s.renderStatus(w, r, http.StatusTooManyRequests, "login.html", map[string]any{
+			"Title": "Sign in",
 			"Error": "Too many sign-in attempts. Wait a minute and try again."})
 		return
 	}
@@ -123,8 +131,9 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 			s.log.Error("Sign-in failed", "error", err, "request_id", requestID(r.Context()))
 			msg = "Sign-in is not available right now."
 		}
-		w.WriteHeader(http.StatusUnauthorized)
-		s.render(w, r, "login.html", map[string]any{"Title": "Sign in", "Error": msg})
+		s.renderStatus(w, r, http.StatusUnauthorized, "login.html", map[string]any{
+			"Title": "Sign in", "Error": msg,
+			"Email": r.PostFormValue("email")})
 		return
 	}
 	http.Redirect(w, r, "/inbox", http.StatusSeeOther)
@@ -151,8 +160,8 @@ func (s *Server) setupForm(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, workspace.ErrSetupDone) {
 			msg = "This setup link is no longer valid."
 		}
-		w.WriteHeader(http.StatusUnprocessableEntity)
-		s.render(w, r, "setup.html", map[string]any{"Title": "Setup", "Token": token,
+		s.renderStatus(w, r, http.StatusUnprocessableEntity, "setup.html", map[string]any{
+			"Title": "Setup", "Token": token,
 			"Valid": s.Workspaces.SetupTokenValid(r.Context(), token), "Error": msg})
 		return
 	}
@@ -176,9 +185,15 @@ func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request, p *principal)
 		s.fail(w, r, err)
 		return
 	}
+	var older string
+	if next := support.NextCursor(list, f).String(); next != "" {
+		q := r.URL.Query()
+		q.Set("cursor", next)
+		older = "/inbox?" + q.Encode()
+	}
 	s.render(w, r, "inbox.html", map[string]any{"Title": "Inbox", "Section": "inbox",
 		"Me": me(p), "Conversations": list, "Filter": f, "Statuses": statusOptions,
-		"Priorities": priorityOptions, "Names": memberNames(members)})
+		"Priorities": priorityOptions, "Names": memberNames(members), "Older": older})
 }
 
 func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -248,11 +263,26 @@ func (s *Server) formMessage(reply bool) memberHandler {
 func (s *Server) formUpdate(w http.ResponseWriter, r *http.Request, p *principal) {
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	id := r.PathValue("id")
-	status, priority := r.PostFormValue("status"), r.PostFormValue("priority")
-	assignee := r.PostFormValue("assignee_id")
-	labels := strings.Split(r.PostFormValue("labels"), ",")
-	ch := support.Change{Status: &status, Priority: &priority, AssigneeID: &assignee,
-		Labels: &labels}
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, errTooLarge)
+		return
+	}
+	// Only the fields the form sent change, so that a one-field form such as
+	// "Assign to me" cannot undo what a colleague changed meanwhile.
+	var ch support.Change
+	field := func(name string) *string {
+		if !r.PostForm.Has(name) {
+			return nil
+		}
+		v := r.PostForm.Get(name)
+		return &v
+	}
+	ch.Status, ch.Priority, ch.AssigneeID = field("status"), field("priority"),
+		field("assignee_id")
+	if l := field("labels"); l != nil {
+		labels := strings.Split(*l, ",")
+		ch.Labels = &labels
+	}
 	_, err := s.Support.Update(r.Context(), p.Viewer, id, ch, s.teamExists)
 	if errors.Is(err, store.ErrNotFound) {
 		s.fail(w, r, err)

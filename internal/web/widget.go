@@ -127,7 +127,7 @@ func (s *Server) widgetSend(w http.ResponseWriter, r *http.Request, c support.Co
 		return
 	}
 	out := map[string]any{"message": rec.Message, "outcome": rec.Decision.Action}
-	if rec.Reply.CustomerVisible() {
+	if rec.Reply != nil && rec.Reply.CustomerVisible() {
 		out["reply"] = rec.Reply
 	}
 	writeJSON(w, http.StatusCreated, out)
