@@ -45,6 +45,10 @@ func Setup(ctx context.Context, cfg *config.Config, name, email, passwordFile st
 	res, err := a.Workspaces.Setup(ctx, a.Identity, "", workspace.SetupRequest{
 		Workspace: name, AdminEmail: email,
 		AdminPassword: strings.TrimRight(string(pw), "\r\n")})
+	if errors.Is(err, workspace.ErrSetupDone) {
+		return SetupResult{}, fmt.Errorf("%s already has a workspace: sign in to the "+
+			"console, or give another --data folder", Describe(cfg))
+	}
 	if err != nil {
 		return SetupResult{}, err
 	}
