@@ -30,6 +30,7 @@ const (
 	BrainSettings      Permission = "brain:settings"
 	TeamsManage        Permission = "teams:manage"
 	MembersRead        Permission = "members:read"
+	MembersManage      Permission = "members:manage"
 	InboxesManage      Permission = "inboxes:manage"
 )
 
@@ -40,7 +41,7 @@ var matrix = map[Role]map[Permission]bool{
 	Manager: set(ConversationsRead, ConversationsWrite, ConversationsAll, KBRead, KBWrite,
 		BrainSettings, TeamsManage, MembersRead),
 	Admin: set(ConversationsRead, ConversationsWrite, ConversationsAll, KBRead, KBWrite,
-		BrainSettings, TeamsManage, MembersRead, InboxesManage),
+		BrainSettings, TeamsManage, MembersRead, MembersManage, InboxesManage),
 }
 
 func set(ps ...Permission) map[Permission]bool {

@@ -208,4 +208,5 @@ func (s *Server) routes() {
 	s.widgetRoutes()
 	s.consoleRoutes()
 	s.settingsRoutes()
+	s.memberRoutes()
 }

@@ -67,3 +67,21 @@ SELECT COUNT(*) FROM setup_tokens WHERE token_hash = ? AND used_at IS NULL AND e
 
 -- name: InboxMemberIDs
 SELECT user_id FROM inbox_members WHERE workspace_id = ? AND inbox_id = ?;
+
+-- name: InsertInvitation
+INSERT INTO invitations (token_hash, workspace_id, email, role, inbox_ids, invited_by,
+    created_at, expires_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: InvitationByHash
+SELECT workspace_id, email, role, inbox_ids FROM invitations
+WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?;
+
+-- name: UseInvitation
+UPDATE invitations SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?;
+
+-- name: SetRole
+UPDATE members SET role = ? WHERE workspace_id = ? AND user_id = ?;
+
+-- name: DeleteInboxMember
+DELETE FROM inbox_members WHERE workspace_id = ? AND inbox_id = ? AND user_id = ?;

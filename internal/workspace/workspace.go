@@ -37,6 +37,11 @@ type queries struct {
 	InsertInboxMember  string
 	MemberInboxes      string
 	InboxMemberIDs     string
+	InsertInvitation   string
+	InvitationByHash   string
+	UseInvitation      string
+	SetRole            string
+	DeleteInboxMember  string
 	InsertTeam         string
 	ListTeams          string
 	TeamByID           string

@@ -1,0 +1,230 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/identity"
+	"github.com/thunaivi/thunaivi/internal/workspace"
+)
+
+// memberRoutes serve the team: members, their roles and inboxes, invitations,
+// and the public page where an invited colleague sets their password.
+func (s *Server) memberRoutes() {
+	s.api("GET /api/v1/members", access.MembersRead, s.apiMembers)
+	s.api("GET /api/v1/inboxes", access.MembersRead, s.apiInboxes)
+	s.api("POST /api/v1/invitations", access.MembersManage, s.apiInvite)
+	s.api("PATCH /api/v1/members/{user}", access.MembersManage, s.apiSetRole)
+	s.api("PUT /api/v1/inboxes/{inbox}/members/{user}", access.TeamsManage, s.apiInboxMember(true))
+	s.api("DELETE /api/v1/inboxes/{inbox}/members/{user}", access.TeamsManage,
+		s.apiInboxMember(false))
+
+	s.page("GET /settings/team", access.MembersRead, s.teamPage)
+	s.page("POST /settings/team/invite", access.MembersManage, s.formInvite)
+	s.page("POST /settings/team/{user}", access.MembersManage, s.formMember)
+	csrf := http.NewCrossOriginProtection()
+	s.public("GET /invite", s.invitePage)
+	s.public("POST /invite", csrf.Handler(http.HandlerFunc(s.inviteForm)).ServeHTTP)
+}
+
+// memberView is a member with the inboxes they work.
+type memberView struct {
+	workspace.Member
+	InboxIDs []string `json:"inbox_ids"`
+}
+
+func (s *Server) memberViews(r *http.Request, wsID string) ([]memberView, error) {
+	members, err := s.Workspaces.Members(r.Context(), wsID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]memberView, len(members))
+	for i, m := range members {
+		out[i].Member = m
+		if out[i].InboxIDs, err = s.Workspaces.MemberInboxes(r.Context(), wsID, m.UserID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) apiMembers(w http.ResponseWriter, r *http.Request, p *principal) {
+	members, err := s.memberViews(r, p.WorkspaceID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"members": members})
+}
+
+func (s *Server) apiInboxes(w http.ResponseWriter, r *http.Request, p *principal) {
+	inboxes, err := s.Workspaces.Inboxes(r.Context(), p.WorkspaceID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"inboxes": inboxes})
+}
+
+type inviteRequest struct {
+	Email    string      `json:"email"`
+	Role     access.Role `json:"role"`
+	InboxIDs []string    `json:"inbox_ids"`
+}
+
+func (s *Server) apiInvite(w http.ResponseWriter, r *http.Request, p *principal) {
+	var req inviteRequest
+	if err := decode(w, r, &req, 8<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	link, err := s.invite(r, p, req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"invitation_url": link,
+		"expires_in_hours": int(workspace.InvitationTTL.Hours())})
+}
+
+// invite creates an invitation and returns its link, to hand to the invitee.
+func (s *Server) invite(r *http.Request, p *principal, req inviteRequest) (string, error) {
+	token, err := s.Workspaces.Invite(r.Context(), p.WorkspaceID, p.UserID, workspace.Invitation{
+		Email: req.Email, Role: req.Role, InboxIDs: req.InboxIDs})
+	if err != nil {
+		return "", err
+	}
+	s.log.Info("Member invited", "workspace_id", p.WorkspaceID, "user_id", p.UserID,
+		"role", string(req.Role), "request_id", requestID(r.Context()))
+	return s.PublicURL + "/invite?token=" + token, nil
+}
+
+type roleRequest struct {
+	Role access.Role `json:"role"`
+}
+
+func (s *Server) apiSetRole(w http.ResponseWriter, r *http.Request, p *principal) {
+	var req roleRequest
+	if err := decode(w, r, &req, 1<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Workspaces.SetRole(r.Context(), p.WorkspaceID, r.PathValue("user"),
+		req.Role); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("Role changed", "workspace_id", p.WorkspaceID, "user_id", p.UserID,
+		"member", r.PathValue("user"), "role", string(req.Role))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) apiInboxMember(member bool) memberHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *principal) {
+		err := s.Workspaces.SetInboxMember(r.Context(), p.WorkspaceID, r.PathValue("inbox"),
+			r.PathValue("user"), member)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func (s *Server) teamPage(w http.ResponseWriter, r *http.Request, p *principal) {
+	s.renderTeam(w, r, p, http.StatusOK, "")
+}
+
+func (s *Server) renderTeam(w http.ResponseWriter, r *http.Request, p *principal, status int,
+	link string) {
+	members, err := s.memberViews(r, p.WorkspaceID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	inboxes, err := s.Workspaces.Inboxes(r.Context(), p.WorkspaceID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.renderStatus(w, r, status, "team.html", map[string]any{"Title": "Team",
+		"Section": "team", "Me": me(p), "Members": members, "Inboxes": inboxes,
+		"Roles": []access.Role{access.Agent, access.Manager, access.Admin},
+		"CanManage": access.Allowed(p.Role, access.MembersManage), "Link": link,
+		"Has": func(ids []string, id string) bool { return slices.Contains(ids, id) }})
+}
+
+func (s *Server) formInvite(w http.ResponseWriter, r *http.Request, p *principal) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, errTooLarge)
+		return
+	}
+	link, err := s.invite(r, p, inviteRequest{Email: r.PostForm.Get("email"),
+		Role: access.Role(r.PostForm.Get("role")), InboxIDs: r.PostForm["inbox"]})
+	if err != nil {
+		back(w, r, "/settings/team", err)
+		return
+	}
+	s.renderTeam(w, r, p, http.StatusCreated, link)
+}
+
+// formMember saves a member's role and inboxes from the team page.
+func (s *Server) formMember(w http.ResponseWriter, r *http.Request, p *principal) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, errTooLarge)
+		return
+	}
+	user := r.PathValue("user")
+	ctx := r.Context()
+	err := s.Workspaces.SetRole(ctx, p.WorkspaceID, user, access.Role(r.PostForm.Get("role")))
+	if err != nil {
+		back(w, r, "/settings/team", err)
+		return
+	}
+	inboxes, err := s.Workspaces.Inboxes(ctx, p.WorkspaceID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, in := range inboxes {
+		on := slices.Contains(r.PostForm["inbox"], in.ID)
+		if err := s.Workspaces.SetInboxMember(ctx, p.WorkspaceID, in.ID, user, on); err != nil {
+			back(w, r, "/settings/team", err)
+			return
+		}
+	}
+	back(w, r, "/settings/team", nil)
+}
+
+func (s *Server) invitePage(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	inv, err := s.Workspaces.Invitation(r.Context(), token)
+	s.render(w, r, "invite.html", map[string]any{"Title": "Join", "Token": token,
+		"Valid": err == nil, "Email": inv.Email})
+}
+
+func (s *Server) inviteForm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	token := r.PostFormValue("token")
+	_, _, err := s.Workspaces.Accept(r.Context(), s.Identity, token, r.PostFormValue("name"),
+		r.PostFormValue("password"))
+	if err != nil {
+		msg := publicMessage(err)
+		switch {
+		case errors.Is(err, workspace.ErrInvitationInvalid):
+			msg = "This invitation is no longer valid. Ask your admin for a new one."
+		case errors.Is(err, identity.ErrEmailTaken):
+			msg = "An account with this email exists already. Ask your admin to add it."
+		}
+		inv, ierr := s.Workspaces.Invitation(r.Context(), token)
+		s.renderStatus(w, r, http.StatusUnprocessableEntity, "invite.html", map[string]any{
+			"Title": "Join", "Token": token, "Valid": ierr == nil, "Email": inv.Email,
+			"Error": msg})
+		return
+	}
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}

@@ -1,0 +1,164 @@
+package workspace
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/identity"
+	"github.com/thunaivi/thunaivi/internal/store"
+)
+
+// InvitationTTL is how long an invitation link works.
+const InvitationTTL = 7 * 24 * time.Hour
+
+// ErrInvitationInvalid is returned for an invitation link that is unknown,
+// used or expired.
+var ErrInvitationInvalid = errors.New("workspace: the invitation is not valid")
+
+// Invitation is a pending invitation, as its link opens it.
+type Invitation struct {
+	WorkspaceID string
+	Email       string
+	Role        access.Role
+	InboxIDs    []string
+}
+
+// Invite creates a one-time invitation for email to join the workspace with a
+// role and, for agents, the inboxes they will work. It returns the token
+// for the invitation link; only its hash is kept.
+func (s *Service) Invite(ctx context.Context, wsID, invitedBy string, inv Invitation) (string, error) {
+	email, err := identity.NormalizeEmail(inv.Email)
+	if err != nil {
+		return "", fmt.Errorf("workspace: %w: the email address is not valid", ErrInvalid)
+	}
+	if !inv.Role.Valid() {
+		return "", fmt.Errorf("workspace: %w: the role must be admin, manager or agent", ErrInvalid)
+	}
+	inboxes, err := s.Inboxes(ctx, wsID)
+	if err != nil {
+		return "", err
+	}
+	for _, id := range inv.InboxIDs {
+		if !slices.ContainsFunc(inboxes, func(in Inbox) bool { return in.ID == id }) {
+			return "", fmt.Errorf("workspace: %w: no such inbox in this workspace", ErrInvalid)
+		}
+	}
+	if inv.InboxIDs == nil {
+		inv.InboxIDs = []string{}
+	}
+	ids, _ := json.Marshal(inv.InboxIDs)
+	token := identity.RandomToken(32)
+	now := s.now()
+	_, err = s.db.ExecContext(ctx, s.q.InsertInvitation, identity.HashToken(token), wsID, email,
+		string(inv.Role), string(ids), invitedBy, now.UnixMilli(), now.Add(InvitationTTL).UnixMilli())
+	if err != nil {
+		return "", fmt.Errorf("workspace: invite: %w", err)
+	}
+	return token, nil
+}
+
+// Invitation returns the pending invitation a token opens.
+func (s *Service) Invitation(ctx context.Context, token string) (Invitation, error) {
+	return s.invitation(ctx, s.db, token)
+}
+
+func (s *Service) invitation(ctx context.Context, q store.Querier, token string) (Invitation, error) {
+	var inv Invitation
+	var role, ids string
+	err := q.QueryRowContext(ctx, s.q.InvitationByHash, identity.HashToken(token),
+		s.now().UnixMilli()).Scan(&inv.WorkspaceID, &inv.Email, &role, &ids)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Invitation{}, ErrInvitationInvalid
+	}
+	if err != nil {
+		return Invitation{}, err
+	}
+	inv.Role = access.Role(role)
+	if err := json.Unmarshal([]byte(ids), &inv.InboxIDs); err != nil {
+		return Invitation{}, err
+	}
+	return inv, nil
+}
+
+// Accept uses up an invitation: it creates the invited user with the
+// password they chose, makes them a member with the invited role and puts
+// them in the invited inboxes, all or nothing.
+func (s *Service) Accept(ctx context.Context, ids *identity.Service, token, name,
+	password string) (identity.User, Invitation, error) {
+	var u identity.User
+	var inv Invitation
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if inv, err = s.invitation(ctx, tx, token); err != nil {
+			return err
+		}
+		now := s.now().UnixMilli()
+		if _, err := tx.ExecContext(ctx, s.q.UseInvitation, now, identity.HashToken(token),
+			now); err != nil {
+			return err
+		}
+		if u, err = ids.CreateUser(ctx, tx, inv.Email, name, password); err != nil {
+			return err
+		}
+		if err := s.AddMember(ctx, tx, inv.WorkspaceID, u.ID, inv.Role); err != nil {
+			return err
+		}
+		for _, in := range inv.InboxIDs {
+			if err := s.AddInboxMember(ctx, tx, inv.WorkspaceID, in, u.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return u, inv, err
+}
+
+// SetRole changes a member's role. It takes effect on their next request.
+// The workspace always keeps at least one admin.
+func (s *Service) SetRole(ctx context.Context, wsID, userID string, role access.Role) error {
+	if !role.Valid() {
+		return fmt.Errorf("workspace: %w: the role must be admin, manager or agent", ErrInvalid)
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		members, err := s.Members(ctx, wsID)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(members, func(m Member) bool { return m.UserID == userID })
+		if i < 0 {
+			return store.ErrNotFound
+		}
+		admins := 0
+		for _, m := range members {
+			if m.Role == access.Admin {
+				admins++
+			}
+		}
+		if members[i].Role == access.Admin && role != access.Admin && admins == 1 {
+			return fmt.Errorf("workspace: %w: the workspace needs at least one admin", ErrInvalid)
+		}
+		_, err = tx.ExecContext(ctx, s.q.SetRole, string(role), wsID, userID)
+		return err
+	})
+}
+
+// SetInboxMember adds a member to an inbox or removes them from it.
+func (s *Service) SetInboxMember(ctx context.Context, wsID, inboxID, userID string, member bool) error {
+	if _, err := s.Inbox(ctx, wsID, inboxID); err != nil {
+		return err
+	}
+	if _, err := s.Role(ctx, wsID, userID); err != nil {
+		return err
+	}
+	if member {
+		return s.AddInboxMember(ctx, s.db, wsID, inboxID, userID)
+	}
+	_, err := s.db.ExecContext(ctx, s.q.DeleteInboxMember, wsID, inboxID, userID)
+	return err
+}
