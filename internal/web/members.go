@@ -151,7 +151,7 @@ func (s *Server) renderTeam(w http.ResponseWriter, r *http.Request, p *principal
 	}
 	s.renderStatus(w, r, status, "team.html", map[string]any{"Title": "Team",
 		"Section": "team", "Me": me(p), "Members": members, "Inboxes": inboxes,
-		"Roles": []access.Role{access.Agent, access.Manager, access.Admin},
+		"Roles":     []access.Role{access.Agent, access.Manager, access.Admin},
 		"CanManage": access.Allowed(p.Role, access.MembersManage), "Link": link,
 		"Has": func(ids []string, id string) bool { return slices.Contains(ids, id) }})
 }
