@@ -59,7 +59,10 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	handler := a.Handler(cfg)
+	// ReadTimeout bounds slow request bodies; event streams lift it for
+	// themselves.
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second,
 		IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	// Live event streams hold their requests open; end them on shutdown so
 	// that they do not hold it up.

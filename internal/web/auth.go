@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net"
+	"net/netip"
 	"net/http"
 
 	"github.com/thunaivi/thunaivi/internal/access"
@@ -67,14 +68,14 @@ type loginRequest struct {
 }
 
 func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
-	var req loginRequest
-	if err := decode(w, r, &req, 4<<10); err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	if !s.login.allow(clientIP(r)) {
 		writeError(w, r, http.StatusTooManyRequests, "rate_limited",
 			"Too many sign-in attempts. Wait a minute and try again.")
+		return
+	}
+	var req loginRequest
+	if err := decode(w, r, &req, 4<<10); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	user, err := s.signIn(w, r, req.Email, req.Password)
@@ -129,12 +130,22 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// clientIP is the connection's address. Forwarded headers are not trusted
-// here; trusted proxies come with the TLS settings.
+// clientIP is the key rate limits count a client by: its IPv4 address, or
+// the /64 network of its IPv6 address, since one host commonly holds a
+// whole /64. Forwarded headers are not trusted here; trusted proxies come
+// with the TLS settings.
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	if addr.Is4() || addr.Is4In6() {
+		return addr.Unmap().String()
+	}
+	p, _ := addr.Prefix(64)
+	return p.String()
 }

@@ -4,20 +4,80 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/support"
 )
 
-// heartbeat keeps idle event streams open through proxies.
-const heartbeat = 25 * time.Second
+const (
+	// heartbeat keeps idle event streams open through proxies, and is when
+	// a stream's access is checked again while nothing happens.
+	heartbeat = 25 * time.Second
+	// recheckEvery bounds how long a stream goes on delivering after its
+	// access ended (a sign-out, a lost role or inbox).
+	recheckEvery = 2 * time.Second
+	// maxStreamLife ends every stream after a while; clients reconnect, and
+	// pass the access checks again.
+	maxStreamLife = 30 * time.Minute
+	// maxStreamsPerIP caps the streams one address may hold open.
+	maxStreamsPerIP = 64
+)
+
+// streamCounter counts open streams per client address.
+type streamCounter struct {
+	mu   sync.Mutex
+	open map[string]int
+}
+
+// acquire counts a new stream for ip and reports whether it is within the cap.
+func (c *streamCounter) acquire(ip string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.open == nil {
+		c.open = map[string]int{}
+	}
+	if c.open[ip] >= maxStreamsPerIP {
+		return false
+	}
+	c.open[ip]++
+	return true
+}
+
+func (c *streamCounter) release(ip string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.open[ip]--; c.open[ip] <= 0 {
+		delete(c.open, ip)
+	}
+}
+
+// filter decides which events a stream delivers. It is called again at
+// least every recheckEvery while events flow, and on every heartbeat: a
+// false ok ends the stream.
+type filter func() (keep func(support.Event) bool, ok bool)
 
 // stream writes events from ch as Server-Sent Events until the client goes
-// away. keep says which events this client may receive. It first sends a
-// "ready" event, so a client knows it will hear of whatever happens next.
+// away, its access ends, or maxStreamLife passes. It first sends a "ready"
+// event, so a client knows it will hear of whatever happens next.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, ch <-chan support.Event,
-	keep func(support.Event) bool) {
+	access filter) {
+	ip := clientIP(r)
+	if !s.streams.acquire(ip) {
+		writeError(w, r, http.StatusTooManyRequests, "rate_limited",
+			"Too many live connections from your address.")
+		return
+	}
+	defer s.streams.release(ip)
+	keep, ok := access()
+	if !ok {
+		writeError(w, r, http.StatusUnauthorized, "unauthenticated", "Sign in first.")
+		return
+	}
 	rc := http.NewResponseController(w)
+	// The server's read timeout bounds request bodies; a stream has none
+	// and lives longer.
+	rc.SetReadDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
@@ -29,15 +89,30 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, ch <-chan suppor
 	}
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
+	end := time.NewTimer(maxStreamLife)
+	defer end.Stop()
+	checked := s.Now()
 	for {
 		select {
 		case <-r.Context().Done():
 			return
 		case <-s.closing:
 			return
+		case <-end.C:
+			return
 		case <-tick.C:
+			if keep, ok = access(); !ok {
+				return
+			}
+			checked = s.Now()
 			fmt.Fprint(w, ": keep-alive\n\n")
 		case ev := <-ch:
+			if s.Now().Sub(checked) > recheckEvery {
+				if keep, ok = access(); !ok {
+					return
+				}
+				checked = s.Now()
+			}
 			if !keep(ev) {
 				continue
 			}
@@ -55,6 +130,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, ch <-chan suppor
 
 // agentEvents streams the live changes of the conversations the member may
 // see: of one conversation with ?conversation_id=, else of the workspace.
+// The member's session, role and inboxes are checked again as it runs.
 func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request, p *principal) {
 	topic := support.WorkspaceTopic(p.WorkspaceID)
 	one := r.URL.Query().Get("conversation_id")
@@ -67,7 +143,11 @@ func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request, p *principa
 	}
 	ch, stop := s.Hub.Subscribe(topic)
 	defer stop()
-	s.stream(w, r, ch, func(ev support.Event) bool {
-		return p.Viewer.SeesInbox(ev.InboxID)
+	s.stream(w, r, ch, func() (func(support.Event) bool, bool) {
+		now, err := s.principal(r)
+		if err != nil || now.WorkspaceID != p.WorkspaceID {
+			return nil, false
+		}
+		return func(ev support.Event) bool { return now.Viewer.SeesInbox(ev.InboxID) }, true
 	})
 }

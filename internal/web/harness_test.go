@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +32,9 @@ type env struct {
 	URL    string
 	App    *app.App
 	Server *httptest.Server
+	// skew is how far the server's clock runs ahead of the real one; tests
+	// move it with advance instead of sleeping.
+	skew atomic.Int64
 	// WS is the first workspace; its admin signs in with AdminEmail and
 	// Password.
 	WS         workspace.SetupResult
@@ -43,6 +47,11 @@ const Password = "a long test password 4 harness"
 // sampleKB is the knowledge base the harness imports into every workspace.
 const sampleKB = "../../docs/examples/sample_kb.jsonl"
 
+func (e *env) now() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }
+
+// advance moves the server's clock forward.
+func (e *env) advance(d time.Duration) { e.skew.Add(int64(d)) }
+
 // newEnv starts a server on db with rate limits off.
 func newEnv(t testing.TB, db *store.DB) *env {
 	return newEnvWith(t, db, func(*config.Config) {})
@@ -54,11 +63,12 @@ func newEnvWith(t testing.TB, db *store.DB, adjust func(*config.Config)) *env {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	a, err := app.New(db, log, time.Now)
+	e := &env{t: t}
+	a, err := app.New(db, log, e.now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, App: a}
+	e.App = a
 	e.Server = httptest.NewUnstartedServer(nil)
 	e.URL = "http://" + e.Server.Listener.Addr().String()
 	cfg := &config.Config{PublicURL: e.URL, LogLevel: "info"}

@@ -208,6 +208,11 @@ func (s *Server) invitePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) inviteForm(w http.ResponseWriter, r *http.Request) {
+	if !s.login.allow(clientIP(r)) {
+		writeError(w, r, http.StatusTooManyRequests, "rate_limited",
+			"Too many attempts. Wait a minute and try again.")
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	token := r.PostFormValue("token")
 	_, _, err := s.Workspaces.Accept(r.Context(), s.Identity, token, r.PostFormValue("name"),

@@ -54,6 +54,7 @@ type Server struct {
 	ipLimit  *limiter
 	tokLimit *limiter
 	login    *limiter
+	streams  streamCounter
 	closing  chan struct{}
 	once     sync.Once
 }

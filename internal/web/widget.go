@@ -136,7 +136,9 @@ func (s *Server) widgetSend(w http.ResponseWriter, r *http.Request, c support.Co
 func (s *Server) widgetEvents(w http.ResponseWriter, r *http.Request, c support.Conversation) {
 	ch, stop := s.Hub.Subscribe(support.ConversationTopic(c.ID))
 	defer stop()
-	s.stream(w, r, ch, support.Event.CustomerVisible)
+	s.stream(w, r, ch, func() (func(support.Event) bool, bool) {
+		return support.Event.CustomerVisible, true
+	})
 }
 
 // widgetAsset serves a file the widget loads into the business's pages.
