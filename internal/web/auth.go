@@ -3,8 +3,8 @@ package web
 import (
 	"errors"
 	"net"
-	"net/netip"
 	"net/http"
+	"net/netip"
 
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/identity"
