@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/thunaivi/thunaivi/internal/brain"
@@ -93,8 +94,9 @@ func Validate(e *Entry) error {
 	e.Answer = strings.TrimSpace(e.Answer)
 	bad := func(msg string) error { return fmt.Errorf("kb: %w: %s", ErrInvalid, msg) }
 	switch {
-	case e.ID != "" && (len(e.ID) > 100 || strings.ContainsAny(e.ID, " \t\r\n/")):
-		return bad("an id has at most 100 characters and no spaces or slashes")
+	case e.ID != "" && !validEntryID(e.ID):
+		return bad("an id has at most 100 characters, no spaces, slashes or #, " +
+			"and is not . or ..")
 	case e.Title == "" || utf8.RuneCountInString(e.Title) > 200:
 		return bad("a title of 1 to 200 characters is required")
 	case e.Answer == "" || utf8.RuneCountInString(e.Answer) > 8000:
@@ -117,6 +119,14 @@ func Validate(e *Entry) error {
 		e.Tags = []string{}
 	}
 	return nil
+}
+
+// validEntryID reports whether id can name an entry in a URL path.
+func validEntryID(id string) bool {
+	return len(id) <= 100 && id != "." && id != ".." && plainText(id) &&
+		!strings.ContainsFunc(id, func(r rune) bool {
+			return r == '/' || r == '#' || r == '\\' || unicode.IsSpace(r) || unicode.IsControl(r)
+		})
 }
 
 // Save creates an entry (when e.ID is new) or records a new version of it.

@@ -95,8 +95,13 @@ func (s *Service) ResolveDraft(ctx context.Context, v Viewer, id, messageID stri
 	if approve {
 		m.State = StateSent
 		if strings.TrimSpace(body) != "" {
-			if m.Body, err = CheckText(body); err != nil {
+			edited, err := CheckText(body)
+			if err != nil {
 				return Message{}, err
+			}
+			// Text an agent rewrote is theirs, not the AI's.
+			if edited != m.Body {
+				m.Body, m.AuthorType = edited, AuthorAgent
 			}
 		}
 	}
@@ -104,8 +109,8 @@ func (s *Service) ResolveDraft(ctx context.Context, v Viewer, id, messageID stri
 	// handled it, it is open again.
 	reopen := c.Status == StatusPending
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q.ResolveDraft, m.State, m.Body, m.AuthorID,
-			c.WorkspaceID, c.ID, m.ID)
+		res, err := tx.ExecContext(ctx, s.q.ResolveDraft, m.State, m.Body, m.AuthorType,
+			m.AuthorID, c.WorkspaceID, c.ID, m.ID)
 		if err != nil {
 			return fmt.Errorf("support: resolve draft: %w", err)
 		}

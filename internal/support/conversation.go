@@ -291,7 +291,7 @@ func (s *Service) CustomerMessages(ctx context.Context, c Conversation) ([]Messa
 	out := all[:0]
 	for _, m := range all {
 		if m.CustomerVisible() {
-			out = append(out, m)
+			out = append(out, m.ForCustomer())
 		}
 	}
 	return out, nil

@@ -29,16 +29,21 @@ type Routed struct {
 	EntryID string `json:"entry_id,omitempty"`
 }
 
-// CustomerVisible reports whether the customer's own connection may receive
-// the event. Notes, drafts and conversation metadata are for agents only.
-func (e Event) CustomerVisible() bool {
+// ForCustomer returns what the customer's own connection may receive of the
+// event, and false when it may receive none of it: notes, drafts and
+// conversation metadata are for agents only.
+func (e Event) ForCustomer() (Event, bool) {
 	switch e.Type {
 	case EventRouted:
-		return true
+		return Event{Type: e.Type, ConversationID: e.ConversationID, Routed: e.Routed}, true
 	case EventMessage:
-		return e.Message.CustomerVisible()
+		if !e.Message.CustomerVisible() {
+			return Event{}, false
+		}
+		m := e.Message.ForCustomer()
+		return Event{Type: e.Type, ConversationID: e.ConversationID, Message: &m}, true
 	}
-	return false
+	return Event{}, false
 }
 
 // Topics events are published on.

@@ -47,7 +47,7 @@ SELECT id, conversation_id, seq, kind, author_type, COALESCE(author_id, ''), bod
 FROM messages WHERE workspace_id = ? AND conversation_id = ? AND id = ?;
 
 -- name: ResolveDraft
-UPDATE messages SET state = ?, body = ?, author_id = ?
+UPDATE messages SET state = ?, body = ?, author_type = ?, author_id = ?
 WHERE workspace_id = ? AND conversation_id = ? AND id = ? AND state = 'draft';
 
 -- name: InsertDecision

@@ -164,6 +164,13 @@ type Message struct {
 	CreatedAt      time.Time `json:"created_at"`
 }
 
+// ForCustomer returns the message as the customer sees it: without the id of
+// the agent who wrote it.
+func (m Message) ForCustomer() Message {
+	m.AuthorID = ""
+	return m
+}
+
 // CustomerVisible reports whether the customer sees the message.
 func (m Message) CustomerVisible() bool {
 	return m.State == StateSent && (m.Kind == KindIncoming || m.Kind == KindOutgoing)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"embed"
+	"encoding/base64"
 	"errors"
 	"html/template"
 	"io/fs"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/identity"
@@ -25,7 +27,7 @@ var pages = parsePages()
 
 // parsePages parses each page together with the shared layout.
 func parsePages() map[string]*template.Template {
-	funcs := template.FuncMap{"join": strings.Join}
+	funcs := template.FuncMap{"join": strings.Join, "pathEscape": url.PathEscape}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).
 		ParseFS(templateFiles, "templates/layout.html"))
 	names, _ := fs.Glob(templateFiles, "templates/*.html")
@@ -56,7 +58,7 @@ func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int
 		data["Base"] = s.PublicURL
 	}
 	if data["Error"] == nil {
-		if msg := r.URL.Query().Get("error"); msg != "" && len(msg) < 300 {
+		if msg := takeFlash(w, r); msg != "" {
 			data["Error"] = msg
 		}
 	}
@@ -74,7 +76,14 @@ func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int
 
 func (s *Server) consoleRoutes() {
 	static, _ := fs.Sub(assets, "assets")
-	s.public("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(static)).ServeHTTP)
+	files := http.StripPrefix("/assets/", http.FileServerFS(static))
+	s.public("GET /assets/", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			writeError(w, r, http.StatusNotFound, "not_found", "Not found.")
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 	s.page("GET /inbox", access.ConversationsRead, s.inboxPage)
 	s.page("GET /conversations/{id}", access.ConversationsRead, s.conversationPage)
 	s.page("POST /conversations/{id}/reply", access.ConversationsWrite, s.formMessage(true))
@@ -235,12 +244,34 @@ func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request, p *pri
 		"Asked": asked, "Statuses": statusOptions, "Priorities": priorityOptions})
 }
 
+// flashCookie carries an error from a form to the page it returns to. A
+// cookie, not the URL, so that nobody can make a console page show text of
+// their choosing by sending a link.
+const flashCookie = "thv_flash"
+
 // back returns to the page a form was posted from, with an error to show.
 func back(w http.ResponseWriter, r *http.Request, path string, err error) {
 	if err != nil {
-		path += "?error=" + url.QueryEscape(publicMessage(err))
+		http.SetCookie(w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: 60,
+			Value:    base64.RawURLEncoding.EncodeToString([]byte(publicMessage(err))),
+			HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	}
 	http.Redirect(w, r, path, http.StatusSeeOther)
+}
+
+// takeFlash returns the error a form left for this page, and clears it.
+func takeFlash(w http.ResponseWriter, r *http.Request) string {
+	c, err := r.Cookie(flashCookie)
+	if err != nil {
+		return ""
+	}
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode})
+	msg, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil || len(msg) > 300 || !utf8.Valid(msg) {
+		return ""
+	}
+	return string(msg)
 }
 
 func (s *Server) formMessage(reply bool) memberHandler {
@@ -368,7 +399,7 @@ func (s *Server) formEntry(w http.ResponseWriter, r *http.Request, p *principal)
 		Published: r.PostFormValue("published") == "1"}
 	from := "/kb/new"
 	if id != "" {
-		from = "/kb/" + id
+		from = "/kb/" + url.PathEscape(id)
 	}
 	if e.Handoff != "" && !s.knownCategory(r, p, e.Handoff) {
 		back(w, r, from, errors.New("handoff must name a restricted category"))
@@ -389,5 +420,5 @@ func (s *Server) formEntry(w http.ResponseWriter, r *http.Request, p *principal)
 		back(w, r, from, err)
 		return
 	}
-	http.Redirect(w, r, "/kb/"+saved.ID, http.StatusSeeOther)
+	http.Redirect(w, r, "/kb/"+url.PathEscape(saved.ID), http.StatusSeeOther)
 }

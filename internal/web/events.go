@@ -52,10 +52,14 @@ func (c *streamCounter) release(ip string) {
 	}
 }
 
-// filter decides which events a stream delivers. It is called again at
-// least every recheckEvery while events flow, and on every heartbeat: a
-// false ok ends the stream.
-type filter func() (keep func(support.Event) bool, ok bool)
+// view returns what a stream's client may see of an event, and false for an
+// event it may not see at all.
+type view func(support.Event) (support.Event, bool)
+
+// filter gives a stream's current view. It is called again at least every
+// recheckEvery while events flow, and on every heartbeat: a false ok ends
+// the stream.
+type filter func() (see view, ok bool)
 
 // stream writes events from ch as Server-Sent Events until the client goes
 // away, its access ends, or maxStreamLife passes. It first sends a "ready"
@@ -69,7 +73,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, ch <-chan suppor
 		return
 	}
 	defer s.streams.release(ip)
-	keep, ok := access()
+	see, ok := access()
 	if !ok {
 		writeError(w, r, http.StatusUnauthorized, "unauthenticated", "Sign in first.")
 		return
@@ -101,19 +105,20 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, ch <-chan suppor
 		case <-end.C:
 			return
 		case <-tick.C:
-			if keep, ok = access(); !ok {
+			if see, ok = access(); !ok {
 				return
 			}
 			checked = s.Now()
 			fmt.Fprint(w, ": keep-alive\n\n")
 		case ev := <-ch:
 			if s.Now().Sub(checked) > recheckEvery {
-				if keep, ok = access(); !ok {
+				if see, ok = access(); !ok {
 					return
 				}
 				checked = s.Now()
 			}
-			if !keep(ev) {
+			ev, visible := see(ev)
+			if !visible {
 				continue
 			}
 			b, err := json.Marshal(ev)
@@ -143,11 +148,13 @@ func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request, p *principa
 	}
 	ch, stop := s.Hub.Subscribe(topic)
 	defer stop()
-	s.stream(w, r, ch, func() (func(support.Event) bool, bool) {
+	s.stream(w, r, ch, func() (view, bool) {
 		now, err := s.principal(r)
 		if err != nil || now.WorkspaceID != p.WorkspaceID {
 			return nil, false
 		}
-		return func(ev support.Event) bool { return now.Viewer.SeesInbox(ev.InboxID) }, true
+		return func(ev support.Event) (support.Event, bool) {
+			return ev, now.Viewer.SeesInbox(ev.InboxID)
+		}, true
 	})
 }

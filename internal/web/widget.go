@@ -126,9 +126,9 @@ func (s *Server) widgetSend(w http.ResponseWriter, r *http.Request, c support.Co
 		s.fail(w, r, err)
 		return
 	}
-	out := map[string]any{"message": rec.Message, "outcome": rec.Decision.Action}
+	out := map[string]any{"message": rec.Message.ForCustomer(), "outcome": rec.Decision.Action}
 	if rec.Reply != nil && rec.Reply.CustomerVisible() {
-		out["reply"] = rec.Reply
+		out["reply"] = rec.Reply.ForCustomer()
 	}
 	writeJSON(w, http.StatusCreated, out)
 }
@@ -136,9 +136,7 @@ func (s *Server) widgetSend(w http.ResponseWriter, r *http.Request, c support.Co
 func (s *Server) widgetEvents(w http.ResponseWriter, r *http.Request, c support.Conversation) {
 	ch, stop := s.Hub.Subscribe(support.ConversationTopic(c.ID))
 	defer stop()
-	s.stream(w, r, ch, func() (func(support.Event) bool, bool) {
-		return support.Event.CustomerVisible, true
-	})
+	s.stream(w, r, ch, func() (view, bool) { return support.Event.ForCustomer, true })
 }
 
 // widgetAsset serves a file the widget loads into the business's pages.
@@ -159,6 +157,6 @@ func (s *Server) widgetDemo(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
 	s.render(w, r, "demo.html", map[string]any{"Token": token})
 }
