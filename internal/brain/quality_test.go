@@ -2,12 +2,11 @@ package brain
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/thunaivi/thunaivi/internal/corpus"
 )
 
-// evalDir holds the shared evaluation corpora, relative to this package.
-const evalDir = "../../../shared/data/eval"
 
 // evalPairs are the knowledge bases and case files the quality guard runs.
 var evalPairs = []struct{ kb, cases string }{
@@ -18,9 +17,9 @@ var evalPairs = []struct{ kb, cases string }{
 
 func loadEntries(t testing.TB, name string) []Entry {
 	t.Helper()
-	f, err := os.Open(filepath.Join(evalDir, name))
+	f, err := os.Open(corpus.Path(t, name))
 	if err != nil {
-		t.Skipf("evaluation data not available: %v", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	entries, err := ReadEntries(f, "jsonl")
@@ -32,9 +31,9 @@ func loadEntries(t testing.TB, name string) []Entry {
 
 func loadCases(t testing.TB, name string) []Case {
 	t.Helper()
-	f, err := os.Open(filepath.Join(evalDir, name))
+	f, err := os.Open(corpus.Path(t, name))
 	if err != nil {
-		t.Skipf("evaluation data not available: %v", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	cases, err := ReadCases(f)

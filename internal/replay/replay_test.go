@@ -18,6 +18,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/app"
 	"github.com/thunaivi/thunaivi/internal/brain"
 	"github.com/thunaivi/thunaivi/internal/config"
+	"github.com/thunaivi/thunaivi/internal/corpus"
 	"github.com/thunaivi/thunaivi/internal/replay"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
@@ -25,8 +26,8 @@ import (
 )
 
 const (
-	bitextKB     = "../../../shared/data/eval/bitext_kb.jsonl"
-	bitextCases  = "../../../shared/data/eval/bitext_dev_cases.jsonl"
+	bitextKB     = "bitext_kb.jsonl"
+	bitextCases  = "bitext_dev_cases.jsonl"
 	testPassword = "replay test password 123"
 )
 
@@ -54,9 +55,9 @@ func start(t testing.TB, db *store.DB, kbFile string) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries, err := app.ReadKBFile(kbFile)
+	entries, err := app.ReadKBFile(corpus.Path(t, kbFile))
 	if err != nil {
-		t.Skipf("knowledge base not available: %v", err)
+		t.Fatal(err)
 	}
 	if _, err := a.KB.Import(ctx, res.Workspace.ID, "test", entries, nil); err != nil {
 		t.Fatal(err)
@@ -165,9 +166,9 @@ func writeCases(t testing.TB, path string, cases []brain.Case) {
 
 func readCases(t testing.TB, path string) []brain.Case {
 	t.Helper()
-	f, err := os.Open(path)
+	f, err := os.Open(corpus.Path(t, path))
 	if err != nil {
-		t.Skipf("cases not available: %v", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	cases, err := brain.ReadCases(f)
@@ -186,7 +187,8 @@ func TestReplayMatchesEval(t *testing.T) {
 	cases := readCases(t, bitextCases)[:limit]
 	casesFile := filepath.Join(t.TempDir(), "cases.jsonl")
 	writeCases(t, casesFile, cases)
-	_, want, err := app.Eval(context.Background(), bitextKB, casesFile, io.Discard)
+	_, want, err := app.Eval(context.Background(), corpus.Path(t, bitextKB), casesFile,
+		io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/thunaivi/thunaivi/internal/app"
 	"github.com/thunaivi/thunaivi/internal/brain"
+	"github.com/thunaivi/thunaivi/internal/corpus"
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
 	"github.com/thunaivi/thunaivi/internal/support"
 	"github.com/thunaivi/thunaivi/internal/workspace"
@@ -20,15 +21,13 @@ import (
 // connections. Each op is one message in a new conversation, with a live
 // subscriber listening on the workspace.
 func BenchmarkReceive(b *testing.B) {
-	const kbFile = "../../../shared/data/eval/bitext_kb.jsonl"
-	const casesFile = "../../../shared/data/eval/bitext_dev_cases.jsonl"
-	entries, err := app.ReadKBFile(kbFile)
+	entries, err := app.ReadKBFile(corpus.Path(b, "bitext_kb.jsonl"))
 	if err != nil {
-		b.Skipf("corpus not available: %v", err)
+		b.Fatal(err)
 	}
-	f, err := os.Open(casesFile)
+	f, err := os.Open(corpus.Path(b, "bitext_dev_cases.jsonl"))
 	if err != nil {
-		b.Skipf("corpus not available: %v", err)
+		b.Fatal(err)
 	}
 	cases, err := brain.ReadCases(f)
 	f.Close()
