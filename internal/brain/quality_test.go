@@ -7,7 +7,6 @@ import (
 	"github.com/thunaivi/thunaivi/internal/corpus"
 )
 
-
 // evalPairs are the knowledge bases and case files the quality guard runs.
 var evalPairs = []struct{ kb, cases string }{
 	{"banking77_kb.jsonl", "banking77_dev_cases.jsonl"},
