@@ -253,7 +253,7 @@ func TestWidgetRefusesWrongCredentials(t *testing.T) {
 					if req.method == "POST" {
 						body = map[string]string{"text": "hello"}
 					}
-					res := e.do(nil, req.method, req.path, c.headers, body)
+					res := e.do(bounded(nil), req.method, req.path, c.headers, body)
 					b := wantError(t, res, c.status, c.code)
 					if c.status == 404 {
 						notFound = append(notFound, b)
@@ -403,7 +403,7 @@ func TestWidgetRateLimits(t *testing.T) {
 					{"GET", base + "/events", nil},
 					{"POST", "/widget/v1/conversations", nil},
 				} {
-					res := e.do(nil, req.method, req.path, v.headers(), req.body)
+					res := e.do(bounded(nil), req.method, req.path, v.headers(), req.body)
 					wantError(t, res, http.StatusTooManyRequests, "rate_limited")
 				}
 				before.same(t, e.snapshot(admin, v.ConversationID))
@@ -429,6 +429,53 @@ func TestSignInRateLimit(t *testing.T) {
 		wantError(t, res, http.StatusTooManyRequests, "rate_limited")
 		if len(res.Header.Values("Set-Cookie")) != 0 {
 			t.Error("a refused sign-in set a cookie")
+		}
+	})
+}
+
+// TestOddIdentifiersAreNotFound sends identifiers no record can have, such as
+// NUL bytes, invalid UTF-8 and very long ones: they name nothing, like any
+// other missing id.
+func TestOddIdentifiersAreNotFound(t *testing.T) {
+	ids := []struct{ name, id string }{
+		{"NUL", "cv_%00"},
+		{"invalid UTF-8", "cv_%FF%FE"},
+		{"long", strings.Repeat("x", 5000)},
+		{"encoded slash", "cv_%2F..%2Fx"},
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		admin := e.login(e.AdminEmail)
+		v := e.startChat(e.WS.Inbox.WidgetToken)
+		v.send("how long does shipping take?")
+		for _, id := range ids {
+			t.Run(id.name, func(t *testing.T) {
+				before := e.snapshot(admin, v.ConversationID)
+				for _, req := range agentRequests(id.id, id.id) {
+					wantError(t, e.do(bounded(admin), req.method, req.path, nil, req.body), 404,
+						"not_found")
+				}
+				for _, req := range agentRequests(v.ConversationID, id.id)[4:6] {
+					wantError(t, e.do(bounded(admin), req.method, req.path, nil, req.body), 404,
+						"not_found")
+				}
+				base := "/widget/v1/conversations/" + id.id
+				for _, req := range []struct{ method, path string }{
+					{"GET", base + "/messages"},
+					{"POST", base + "/messages"},
+					{"GET", base + "/events"},
+				} {
+					res := e.do(bounded(nil), req.method, req.path, v.headers(),
+						map[string]string{"text": "hello"})
+					wantError(t, res, 404, "not_found")
+				}
+				for _, method := range []string{"GET", "PUT"} {
+					res := e.do(admin, method, "/api/v1/kb/entries/"+id.id, nil,
+						map[string]string{"title": "T", "answer": "A"})
+					wantError(t, res, 404, "not_found")
+				}
+				before.same(t, e.snapshot(admin, v.ConversationID))
+			})
 		}
 	})
 }

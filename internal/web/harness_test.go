@@ -376,3 +376,15 @@ func (s *stream) until(done func(sseEvent) bool) []sseEvent {
 		}
 	}
 }
+
+// bounded returns a copy of c (or of the default client) whose requests give
+// up after a few seconds: a request expected to be refused would otherwise
+// hang on an event stream if it were let through.
+func bounded(c *http.Client) *http.Client {
+	if c == nil {
+		c = http.DefaultClient
+	}
+	b := *c
+	b.Timeout = 5 * time.Second
+	return &b
+}

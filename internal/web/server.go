@@ -155,7 +155,8 @@ func (s *Server) register(pattern string, perm access.Permission, h memberHandle
 	if perm == "" || perm == access.Public {
 		panic("web: route " + pattern + " has no access policy")
 	}
-	s.mux.Handle(pattern, crossOriginProtection().Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	csrf := crossOriginProtection()
+	s.mux.Handle(pattern, csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.principal(r)
 		if err != nil {
 			if page {
