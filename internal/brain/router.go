@@ -49,6 +49,11 @@ func NewRouter(ix *Index, categories []Category, th Thresholds) *Router {
 
 // Route decides what happens to one customer message.
 func (r *Router) Route(text string, sig Signals) Decision {
+	if reply, ok := smallTalk(text); ok {
+		return Decision{Action: ActionAnswer, Reply: reply, Confidence: 1,
+			Candidates: []Candidate{},
+			Reason:     "The message is only a greeting or thanks; the AI answers politely."}
+	}
 	rk := r.index.search(text)
 	cands := rk.cands
 	d := Decision{Candidates: cands, Confidence: confidence(rk)}
@@ -72,6 +77,8 @@ func (r *Router) Route(text string, sig Signals) Decision {
 			fmt.Sprintf("The closest entry %q is marked for handoff as %q.", e.Title, e.Handoff))
 	}
 	switch {
+	case len(cands) == 0:
+		return d.handoff(CategoryUnknown, "", "No entry shares anything with the message.")
 	case d.Confidence >= r.thresholds.Answer:
 		d.Action = ActionAnswer
 		d.EntryID = cands[0].EntryID

@@ -143,7 +143,7 @@ func TestIndex(t *testing.T) {
 		t.Error("Entry(nope) found")
 	}
 	empty := NewRouter(NewIndex(nil), nil, DefaultThresholds())
-	if d := empty.Route("hi", Signals{}); d.Action != ActionHandoff {
+	if d := empty.Route("when do you open", Signals{}); d.Action != ActionHandoff {
 		t.Errorf("empty index: %s, want handoff", d.Action)
 	}
 }
@@ -206,5 +206,40 @@ func TestScore(t *testing.T) {
 	}
 	if empty := Score(nil, nil); empty.Cases != 0 || empty.AnswerPrecision != 0 {
 		t.Errorf("Score(nil) = %+v", empty)
+	}
+}
+
+func TestSmallTalkGetsACourtesyNotAHandoff(t *testing.T) {
+	r := NewRouter(NewIndex([]Entry{{ID: "hours", Title: "Opening hours",
+		Questions: []string{"when are you open"}, Answer: "9 to 5."}}), DefaultCategories(),
+		DefaultThresholds())
+	cases := []struct {
+		text   string
+		action Action
+		reply  string
+	}{
+		{"hi", ActionAnswer, ReplyGreeting},
+		{"Hello there!", ActionAnswer, ReplyGreeting},
+		{"good morning", ActionAnswer, ReplyGreeting},
+		{"thanks, that helps", ActionAnswer, ReplyThanks},
+		{"ok thank you very much", ActionAnswer, ReplyThanks},
+		{"hi, someone stole my card", ActionHandoff, ""},
+		{"thanks for nothing, I want a human", ActionHandoff, ""},
+	}
+	for _, c := range cases {
+		d := r.Route(c.text, Signals{})
+		if d.Action != c.action || d.Reply != c.reply || (c.reply != "" && d.EntryID != "") {
+			t.Errorf("%q: %+v, want %s %q", c.text, d, c.action, c.reply)
+		}
+	}
+}
+
+func TestNoCandidatesHandsOffWhateverTheThresholds(t *testing.T) {
+	r := NewRouter(NewIndex([]Entry{{ID: "hours", Title: "Opening hours",
+		Questions: []string{"when are you open"}, Answer: "9 to 5."}}), DefaultCategories(),
+		Thresholds{Answer: 0, Draft: 0})
+	if d := r.Route("zzzz qqqq", Signals{}); d.Action != ActionHandoff ||
+		d.Category != CategoryUnknown {
+		t.Fatalf("a message matching nothing: %+v", d)
 	}
 }

@@ -78,7 +78,10 @@ type Decision struct {
 	// category, when one did.
 	MatchedPhrase string `json:"matched_phrase,omitempty"`
 	// EntryID is the entry an answer or draft is taken from.
-	EntryID    string      `json:"entry_id,omitempty"`
+	EntryID string `json:"entry_id,omitempty"`
+	// Reply is the fixed courtesy text of an answer to small talk (a
+	// greeting, thanks), which takes no entry.
+	Reply      string      `json:"reply,omitempty"`
 	Confidence float64     `json:"confidence"`
 	Candidates []Candidate `json:"candidates"`
 	// Reason is one human-readable sentence explaining the decision.

@@ -80,9 +80,13 @@ func (s *Service) Receive(ctx context.Context, c Conversation, text string) (Rec
 			Reason: "A person already handles this conversation; the AI does not reply."}
 		r.Decision.Decision = d
 	case d.Action == brain.ActionAnswer || d.Action == brain.ActionDraft:
-		entry, _ := router.Entry(d.EntryID)
+		body := d.Reply
+		if d.EntryID != "" {
+			entry, _ := router.Entry(d.EntryID)
+			body = entry.Answer
+		}
 		r.Reply = &Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: KindOutgoing,
-			AuthorType: AuthorAI, Body: entry.Answer, KBEntryID: d.EntryID, State: StateSent,
+			AuthorType: AuthorAI, Body: body, KBEntryID: d.EntryID, State: StateSent,
 			CreatedAt: now}
 		status = StatusOpen
 		if d.Action == brain.ActionDraft {
