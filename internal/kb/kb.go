@@ -70,13 +70,16 @@ type Service struct {
 	q   queries
 	now func() time.Time
 
-	mu      sync.Mutex
-	routers map[string]cachedRouter
+	mu       sync.Mutex
+	routers  map[string]cachedRouter
+	building sync.Mutex
 }
 
 type cachedRouter struct {
 	revision int64
 	router   *brain.Router
+	// checked is when the revision was last read from the database.
+	checked time.Time
 }
 
 // New prepares the service.
@@ -146,6 +149,7 @@ func (s *Service) Save(ctx context.Context, wsID, by, reason string, e Entry, ba
 		_, err = tx.ExecContext(ctx, s.q.BumpRevision, wsID)
 		return err
 	})
+	s.changed(wsID)
 	return e, err
 }
 
@@ -237,6 +241,7 @@ func (s *Service) Import(ctx context.Context, wsID, by string, entries []brain.E
 		_, err := tx.ExecContext(ctx, s.q.BumpRevision, wsID)
 		return err
 	})
+	s.changed(wsID)
 	return res, err
 }
 

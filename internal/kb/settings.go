@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/thunaivi/thunaivi/internal/brain"
@@ -82,7 +83,7 @@ func (s *Service) SaveCategory(ctx context.Context, wsID string, c brain.Categor
 	if c.Examples, err = clean(c.Examples); err != nil {
 		return err
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, s.q.UpsertCategory, wsID, c.Name,
 			strings.TrimSpace(c.Description), mustJSON(c.Phrases), mustJSON(c.Examples),
 			s.now().UnixMilli())
@@ -92,6 +93,8 @@ func (s *Service) SaveCategory(ctx context.Context, wsID string, c brain.Categor
 		_, err = tx.ExecContext(ctx, s.q.BumpRevision, wsID)
 		return err
 	})
+	s.changed(wsID)
+	return err
 }
 
 // Thresholds returns the workspace's confidence thresholds.
@@ -106,6 +109,7 @@ func (s *Service) SetThresholds(ctx context.Context, wsID string, th brain.Thres
 		return fmt.Errorf("kb: %w: thresholds need 0 ≤ draft ≤ answer ≤ 1", ErrInvalid)
 	}
 	_, err := s.db.ExecContext(ctx, s.q.SetThresholds, wsID, mustJSON(th))
+	s.changed(wsID)
 	return err
 }
 
@@ -128,19 +132,41 @@ func (s *Service) settings(ctx context.Context, wsID string) (int64, brain.Thres
 	return rev, th, nil
 }
 
+// routerRecheck is how long a node uses its router before asking the
+// database whether another node changed the workspace's knowledge or
+// settings. Changes made on this node apply at once.
+const routerRecheck = time.Second
+
 // Router returns the workspace's router, built from its published entries,
 // categories and thresholds. It is rebuilt only when the workspace's revision
-// has changed since the last build, on this node or another.
+// has changed since the last build.
 func (s *Service) Router(ctx context.Context, wsID string) (*brain.Router, error) {
+	now := s.now()
+	s.mu.Lock()
+	c, cached := s.routers[wsID]
+	s.mu.Unlock()
+	if cached && now.Sub(c.checked) < routerRecheck {
+		return c.router, nil
+	}
 	rev, th, err := s.settings(ctx, wsID)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c, ok := s.routers[wsID]; ok && c.revision == rev {
-		return c.router, nil
+	if !cached || c.revision != rev {
+		s.building.Lock()
+		defer s.building.Unlock()
+		if c.router, err = s.build(ctx, wsID, th); err != nil {
+			return nil, err
+		}
 	}
+	c.revision, c.checked = rev, now
+	s.mu.Lock()
+	s.routers[wsID] = c
+	s.mu.Unlock()
+	return c.router, nil
+}
+
+func (s *Service) build(ctx context.Context, wsID string, th brain.Thresholds) (*brain.Router, error) {
 	entries, err := s.List(ctx, wsID)
 	if err != nil {
 		return nil, err
@@ -156,7 +182,13 @@ func (s *Service) Router(ctx context.Context, wsID string) (*brain.Router, error
 				Questions: e.Questions, Answer: e.Answer, Tags: e.Tags, Handoff: e.Handoff})
 		}
 	}
-	r := brain.NewRouter(brain.NewIndex(published), cats, th)
-	s.routers[wsID] = cachedRouter{revision: rev, router: r}
-	return r, nil
+	return brain.NewRouter(brain.NewIndex(published), cats, th), nil
+}
+
+// changed forgets the workspace's router after a change on this node, so the
+// next message is routed with the change.
+func (s *Service) changed(wsID string) {
+	s.mu.Lock()
+	delete(s.routers, wsID)
+	s.mu.Unlock()
 }

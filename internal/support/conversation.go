@@ -105,7 +105,7 @@ func scanConversation(row scanner) (Conversation, error) {
 	var created, last int64
 	err := row.Scan(&c.ID, &c.WorkspaceID, &c.InboxID, &c.ContactID, &c.ContactName,
 		&c.ContactEmail, &c.Status, &c.Priority, &c.AssigneeID, &c.TeamID, &c.Subject,
-		&created, &last, &c.visitorHash)
+		&created, &last, &c.visitorHash, &c.lastSeq)
 	c.CreatedAt, c.LastMessageAt = time.UnixMilli(created).UTC(), time.UnixMilli(last).UTC()
 	c.Labels = []string{}
 	return c, err

@@ -47,7 +47,8 @@ type Receipt struct {
 // Receive stores a customer's message, routes it, and carries out the
 // decision in the same transaction: an AI answer, a draft waiting for an
 // agent, or a handoff that escalates the conversation with a summary note.
-// Live connections hear of it once it is committed.
+// Live connections hear of it once it is committed. c must be loaded for this
+// message (by VisitorConversation), not kept from an earlier one.
 func (s *Service) Receive(ctx context.Context, c Conversation, text string) (Receipt, error) {
 	text, err := CheckText(text)
 	if err != nil {
@@ -196,6 +197,9 @@ func (h history) signals() brain.Signals {
 
 func (s *Service) recent(ctx context.Context, c Conversation) (history, error) {
 	var h history
+	if c.lastSeq == 0 {
+		return h, nil
+	}
 	rows, err := s.db.QueryContext(ctx, s.q.RecentMessages, c.WorkspaceID, c.ID)
 	if err != nil {
 		return h, fmt.Errorf("support: recent messages: %w", err)

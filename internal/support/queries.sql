@@ -9,14 +9,14 @@ VALUES (?, ?, ?, ?, ?, 'open', 'medium', ?, ?);
 -- name: ConversationByID
 SELECT c.id, c.workspace_id, c.inbox_id, c.contact_id, ct.name, ct.email, c.status,
     c.priority, COALESCE(c.assignee_id, ''), COALESCE(c.team_id, ''), c.subject,
-    c.created_at, c.last_message_at, c.visitor_hash
+    c.created_at, c.last_message_at, c.visitor_hash, c.last_seq
 FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
 WHERE c.workspace_id = ? AND c.id = ?;
 
 -- name: ListConversations
 SELECT c.id, c.workspace_id, c.inbox_id, c.contact_id, ct.name, ct.email, c.status,
     c.priority, COALESCE(c.assignee_id, ''), COALESCE(c.team_id, ''), c.subject,
-    c.created_at, c.last_message_at, c.visitor_hash
+    c.created_at, c.last_message_at, c.visitor_hash, c.last_seq
 FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
 WHERE c.workspace_id = ?
 

@@ -128,7 +128,7 @@ func TestHandoffSummary(t *testing.T) {
 		f := newFixture(t, db)
 		conv := f.conversation(t)
 		f.receive(t, conv, "how long does shipping take?")
-		r := f.receive(t, conv, "someone used my card for purchases I never made")
+		r := f.receive(t, f.get(t, conv.ID), "someone used my card for purchases I never made")
 		if r.Note == nil {
 			t.Fatal("no handoff note")
 		}

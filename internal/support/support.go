@@ -148,6 +148,8 @@ type Conversation struct {
 	LastMessageAt time.Time `json:"last_message_at"`
 
 	visitorHash string
+	// lastSeq numbers the conversation's newest message; 0 when it has none.
+	lastSeq int64
 }
 
 // Message is one message of a conversation.
