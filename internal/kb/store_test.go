@@ -150,3 +150,41 @@ func TestThresholds(t *testing.T) {
 		}
 	})
 }
+
+// TestRoutersFollowChanges checks that a change applies at once on the node
+// that made it, and within routerRecheck on another node sharing the store.
+func TestRoutersFollowChanges(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		here, ws := service(t, db)
+		now := time.Now()
+		there, err := kb.New(db, func() time.Time { return now })
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		const msg = "I will file a chargeback"
+		route := func(s *kb.Service) string {
+			t.Helper()
+			r, err := s.Router(ctx, ws)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r.Route(msg, brain.Signals{}).Category
+		}
+		before := route(here)
+		route(there)
+		err = here.SaveCategory(ctx, ws, brain.Category{Name: "legal",
+			Phrases: []string{"chargeback"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := route(here); got != "legal" {
+			t.Fatalf("this node routes %q as %q after the change, want legal (was %q)",
+				msg, got, before)
+		}
+		now = now.Add(2 * time.Second)
+		if got := route(there); got != "legal" {
+			t.Fatalf("another node routes %q as %q after the recheck, want legal", msg, got)
+		}
+	})
+}
