@@ -102,7 +102,7 @@ func TestEditedCategoryKeepsItsBehaviour(t *testing.T) {
 		s, ws := service(t, db)
 		ctx := context.Background()
 		err := s.SaveCategory(ctx, ws, brain.Category{Name: "payment_dispute",
-			Description: "Money", Phrases: []string{"purple elephant"}})
+			Description: "Money", Phrases: []string{"chargeback"}})
 		if err != nil {
 			t.Fatal(err)
 		}
