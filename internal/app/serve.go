@@ -73,6 +73,7 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	go a.warm(ctx)
 	select {
 	case err := <-errc:
 		return err
@@ -86,4 +87,19 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// warm builds every workspace's router in the background at start, so that
+// the first customers after a restart do not wait for it.
+func (a *App) warm(ctx context.Context) {
+	ids, err := a.Workspaces.IDs(ctx)
+	if err != nil {
+		a.Log.Warn("Could not list workspaces to prepare their routers", "error", err)
+		return
+	}
+	for _, id := range ids {
+		if _, err := a.KB.Router(ctx, id); err != nil {
+			a.Log.Warn("Could not prepare a router", "workspace_id", id, "error", err)
+		}
+	}
 }

@@ -85,3 +85,6 @@ UPDATE members SET role = ? WHERE workspace_id = ? AND user_id = ?;
 
 -- name: DeleteInboxMember
 DELETE FROM inbox_members WHERE workspace_id = ? AND inbox_id = ? AND user_id = ?;
+
+-- name: ListWorkspaceIDs
+SELECT id FROM workspaces ORDER BY created_at;

@@ -42,6 +42,7 @@ type queries struct {
 	UseInvitation      string
 	SetRole            string
 	DeleteInboxMember  string
+	ListWorkspaceIDs   string
 	InsertTeam         string
 	ListTeams          string
 	TeamByID           string
@@ -140,6 +141,11 @@ func (s *Service) Get(ctx context.Context, id string) (Workspace, error) {
 	}
 	w.CreatedAt = time.UnixMilli(created).UTC()
 	return w, err
+}
+
+// IDs lists every workspace's id, oldest first.
+func (s *Service) IDs(ctx context.Context) ([]string, error) {
+	return store.Strings(ctx, s.db, s.q.ListWorkspaceIDs)
 }
 
 // Empty reports whether no workspace exists yet: the store awaits setup.
