@@ -33,8 +33,11 @@ func init() {
 	commands = map[string]command{
 		"serve": {"run the server", "serve [--addr ADDR] [--data DIR] [--database-url URL]",
 			runServe},
-		"migrate": {"apply pending database migrations", "migrate [--data DIR] [--database-url URL]",
-			runMigrate},
+		"migrate": {
+			"apply pending database migrations",
+			"migrate [--data DIR] [--database-url URL]",
+			runMigrate,
+		},
 		"setup": {"create the first workspace, its admin and a website-chat inbox",
 			"setup --workspace NAME --admin-email EMAIL --admin-password-file FILE", runSetup},
 		"kb": {"manage the knowledge base: kb import --workspace ID FILE (JSON Lines or CSV)",
@@ -42,7 +45,8 @@ func init() {
 		"eval": {"measure routing quality on a knowledge base and cases, on a throwaway store",
 			"eval --kb FILE --cases FILE [--json]", runEval},
 		"replay": {"play cases as website-chat customers against a running server",
-			"replay --url URL --widget-token TOKEN --cases FILE [--limit N] [--concurrency C] [--json]",
+			"replay --url URL --widget-token TOKEN --cases FILE [--limit N] " +
+				"[--concurrency C] [--json]",
 			runReplay},
 		"help": {"show help for a command", "help [command]", nil},
 	}
@@ -77,7 +81,10 @@ func dispatch(ctx context.Context, args []string) error {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "Thunaivi: self-hosted customer support with an AI that knows when to hand over.")
+	fmt.Fprintln(
+		w,
+		"Thunaivi: self-hosted customer support with an AI that knows when to hand over.",
+	)
 	fmt.Fprintln(w, "\nUsage: thunaivi COMMAND [flags]\n\nCommands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {

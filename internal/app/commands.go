@@ -28,7 +28,11 @@ type SetupResult struct {
 }
 
 // Setup creates the first workspace, its admin and a website-chat inbox.
-func Setup(ctx context.Context, cfg *config.Config, name, email, passwordFile string) (SetupResult, error) {
+func Setup(
+	ctx context.Context,
+	cfg *config.Config,
+	name, email, passwordFile string,
+) (SetupResult, error) {
 	if passwordFile == "" {
 		return SetupResult{}, errors.New("--admin-password-file is required: " +
 			"passwords are never taken on the command line")

@@ -62,7 +62,8 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(out, "No workspace yet. Finish setup within an hour at:\n  %s/setup?token=%s\n"+
-			"or run: thunaivi setup --workspace NAME --admin-email EMAIL --admin-password-file FILE\n",
+			"or run: thunaivi setup --workspace NAME --admin-email EMAIL "+
+			"--admin-password-file FILE\n",
 			cfg.PublicURL, token)
 	}
 

@@ -84,7 +84,11 @@ func NormalizeEmail(s string) (string, error) {
 
 // CreateUser adds a user with a password that passes CheckPassword, inside the
 // caller's transaction.
-func (s *Service) CreateUser(ctx context.Context, tx store.Querier, email, name, password string) (User, error) {
+func (s *Service) CreateUser(
+	ctx context.Context,
+	tx store.Querier,
+	email, name, password string,
+) (User, error) {
 	email, err := NormalizeEmail(email)
 	if err != nil {
 		return User{}, err

@@ -67,7 +67,8 @@ func TestSessionsExpireAndEnd(t *testing.T) {
 		var u identity.User
 		err = db.InTx(ctx, func(tx *store.Tx) error {
 			if _, err := tx.ExecContext(ctx, db.Rebind(
-				"INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)"), "ws_1", "W", 1); err != nil {
+				"INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)"),
+				"ws_1", "W", 1); err != nil {
 				return err
 			}
 			u, err = ids.CreateUser(ctx, tx, "A@Example.com", "A", "a good long password")
@@ -76,11 +77,17 @@ func TestSessionsExpireAndEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ids.Authenticate(ctx, "a@example.com", "wrong password here"); !errors.Is(err, identity.ErrBadCredentials) {
-			t.Fatalf("wrong password: %v", err)
+		refused := []struct{ email, password string }{
+			{"a@example.com", "wrong password here"},
+			{"nobody@example.com", "a good long password"},
+			{"not an email", "a good long password"},
 		}
-		if _, err := ids.Authenticate(ctx, "nobody@example.com", "a good long password"); !errors.Is(err, identity.ErrBadCredentials) {
-			t.Fatalf("unknown email: %v", err)
+		for _, c := range refused {
+			_, err := ids.Authenticate(ctx, c.email, c.password)
+			if !errors.Is(err, identity.ErrBadCredentials) {
+				t.Fatalf("Authenticate(%q, %q): %v, want ErrBadCredentials", c.email,
+					c.password, err)
+			}
 		}
 		if _, err := ids.Authenticate(ctx, "a@example.com", "a good long password"); err != nil {
 			t.Fatalf("right password: %v", err)

@@ -136,7 +136,12 @@ func validEntryID(id string) bool {
 // The version history keeps who changed it and why; baseVersion, when not zero,
 // must be the version the caller edited, so concurrent edits do not overwrite
 // each other.
-func (s *Service) Save(ctx context.Context, wsID, by, reason string, e Entry, baseVersion int) (Entry, error) {
+func (s *Service) Save(
+	ctx context.Context,
+	wsID, by, reason string,
+	e Entry,
+	baseVersion int,
+) (Entry, error) {
 	if err := Validate(&e); err != nil {
 		return Entry{}, err
 	}

@@ -166,7 +166,11 @@ func (s *Service) Router(ctx context.Context, wsID string) (*brain.Router, error
 	return c.router, nil
 }
 
-func (s *Service) build(ctx context.Context, wsID string, th brain.Thresholds) (*brain.Router, error) {
+func (s *Service) build(
+	ctx context.Context,
+	wsID string,
+	th brain.Thresholds,
+) (*brain.Router, error) {
 	entries, err := s.List(ctx, wsID)
 	if err != nil {
 		return nil, err

@@ -16,7 +16,8 @@ func service(t *testing.T, db *store.DB) (*kb.Service, string) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := db.ExecContext(ctx, db.Rebind(
-		"INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)"), "ws_kb", "KB", 1); err != nil {
+		"INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)"),
+		"ws_kb", "KB", 1); err != nil {
 		t.Fatal(err)
 	}
 	s, err := kb.New(db, time.Now)
@@ -86,7 +87,10 @@ func TestSaveDetectsConflicts(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.Answer = "10 to 4."
-		if _, err := s.Save(ctx, ws, "ann@example.com", "stale", e, 1); !errors.Is(err, kb.ErrConflict) {
+		if _, err := s.Save(ctx, ws, "ann@example.com", "stale", e, 1); !errors.Is(
+			err,
+			kb.ErrConflict,
+		) {
 			t.Fatalf("save on a stale version: %v, want ErrConflict", err)
 		}
 		versions, _ := s.Versions(ctx, ws, e.ID)
@@ -106,7 +110,10 @@ func TestEditedCategoryKeepsItsBehaviour(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.SaveCategory(ctx, ws, brain.Category{Name: "made_up"}); !errors.Is(err, kb.ErrInvalid) {
+		if err := s.SaveCategory(ctx, ws, brain.Category{Name: "made_up"}); !errors.Is(
+			err,
+			kb.ErrInvalid,
+		) {
 			t.Fatalf("unknown category: %v", err)
 		}
 		cats, err := s.Categories(ctx, ws)
@@ -122,7 +129,8 @@ func TestEditedCategoryKeepsItsBehaviour(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := r.Route("I will file a chargeback", brain.Signals{}); d.Category != "payment_dispute" {
+		d := r.Route("I will file a chargeback", brain.Signals{})
+		if d.Category != "payment_dispute" {
 			t.Fatalf("the edited phrase does not route: %+v", d)
 		}
 	})

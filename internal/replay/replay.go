@@ -221,7 +221,12 @@ func readEvent(r *bufio.Reader, want string) ([]byte, error) {
 	}
 }
 
-func (c *client) do(ctx context.Context, method, path, visitorToken string, body []byte, out any) error {
+func (c *client) do(
+	ctx context.Context,
+	method, path, visitorToken string,
+	body []byte,
+	out any,
+) error {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
 	if err != nil {
 		return err

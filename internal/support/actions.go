@@ -26,7 +26,11 @@ func (s *Service) Note(ctx context.Context, v Viewer, id, text string) (Message,
 	return s.agentMessage(ctx, v, id, text, KindNote)
 }
 
-func (s *Service) agentMessage(ctx context.Context, v Viewer, id, text, kind string) (Message, error) {
+func (s *Service) agentMessage(
+	ctx context.Context,
+	v Viewer,
+	id, text, kind string,
+) (Message, error) {
 	text, err := CheckText(text)
 	if err != nil {
 		return Message{}, err
@@ -81,7 +85,9 @@ func (s *Service) ResolveDraft(ctx context.Context, v Viewer, id, messageID stri
 	if !validID(messageID) {
 		return Message{}, store.ErrNotFound
 	}
-	m, err := scanMessage(s.db.QueryRowContext(ctx, s.q.MessageByID, c.WorkspaceID, c.ID, messageID))
+	m, err := scanMessage(
+		s.db.QueryRowContext(ctx, s.q.MessageByID, c.WorkspaceID, c.ID, messageID),
+	)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Message{}, store.ErrNotFound
 	}
@@ -89,7 +95,10 @@ func (s *Service) ResolveDraft(ctx context.Context, v Viewer, id, messageID stri
 		return Message{}, err
 	}
 	if m.State != StateDraft {
-		return Message{}, fmt.Errorf("%w: the message is not a draft waiting for review", ErrConflict)
+		return Message{}, fmt.Errorf(
+			"%w: the message is not a draft waiting for review",
+			ErrConflict,
+		)
 	}
 	m.State, m.AuthorID = StateRejected, v.UserID
 	if approve {
@@ -160,43 +169,47 @@ func (s *Service) Update(ctx context.Context, v Viewer, id string, ch Change,
 	if err := s.checkChange(ctx, c, ch, teamExists); err != nil {
 		return Conversation{}, err
 	}
+	if ch.Status != nil {
+		c.Status = *ch.Status
+	}
+	if ch.Priority != nil {
+		c.Priority = *ch.Priority
+	}
+	if ch.AssigneeID != nil {
+		c.AssigneeID = *ch.AssigneeID
+	}
+	if ch.TeamID != nil {
+		c.TeamID = *ch.TeamID
+	}
+	if ch.Labels != nil {
+		c.Labels = *ch.Labels
+	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		// exec runs one statement on this conversation; its last two
+		// arguments are always the workspace and the conversation.
+		exec := func(q string, args ...any) error {
+			_, err := tx.ExecContext(ctx, q, append(args, c.WorkspaceID, c.ID)...)
+			return err
+		}
+		var errs []error
 		if ch.Status != nil {
-			c.Status = *ch.Status
-			if _, err := tx.ExecContext(ctx, s.q.SetStatus, c.Status, c.WorkspaceID, c.ID); err != nil {
-				return err
-			}
+			errs = append(errs, exec(s.q.SetStatus, c.Status))
 		}
 		if ch.Priority != nil {
-			c.Priority = *ch.Priority
-			if _, err := tx.ExecContext(ctx, s.q.SetPriority, c.Priority, c.WorkspaceID, c.ID); err != nil {
-				return err
-			}
+			errs = append(errs, exec(s.q.SetPriority, c.Priority))
 		}
 		if ch.AssigneeID != nil || ch.TeamID != nil {
-			if ch.AssigneeID != nil {
-				c.AssigneeID = *ch.AssigneeID
-			}
-			if ch.TeamID != nil {
-				c.TeamID = *ch.TeamID
-			}
-			if _, err := tx.ExecContext(ctx, s.q.SetAssignment, nullable(c.AssigneeID),
-				nullable(c.TeamID), c.WorkspaceID, c.ID); err != nil {
-				return err
-			}
+			errs = append(errs, exec(s.q.SetAssignment, nullable(c.AssigneeID),
+				nullable(c.TeamID)))
 		}
 		if ch.Labels != nil {
-			c.Labels = *ch.Labels
-			if _, err := tx.ExecContext(ctx, s.q.DeleteLabels, c.WorkspaceID, c.ID); err != nil {
-				return err
-			}
+			errs = append(errs, exec(s.q.DeleteLabels))
 			for _, l := range c.Labels {
-				if _, err := tx.ExecContext(ctx, s.q.InsertLabel, c.WorkspaceID, c.ID, l); err != nil {
-					return err
-				}
+				_, err := tx.ExecContext(ctx, s.q.InsertLabel, c.WorkspaceID, c.ID, l)
+				errs = append(errs, err)
 			}
 		}
-		return nil
+		return errors.Join(errs...)
 	})
 	if err != nil {
 		return Conversation{}, fmt.Errorf("support: update conversation: %w", err)
@@ -205,7 +218,12 @@ func (s *Service) Update(ctx context.Context, v Viewer, id string, ch Change,
 	return c, nil
 }
 
-func (s *Service) checkChange(ctx context.Context, c Conversation, ch Change, teamExists TeamChecker) error {
+func (s *Service) checkChange(
+	ctx context.Context,
+	c Conversation,
+	ch Change,
+	teamExists TeamChecker,
+) error {
 	if ch.Status != nil && !oneOf(*ch.Status, statuses) {
 		return invalid("status must be one of %s", strings.Join(statuses, ", "))
 	}

@@ -29,7 +29,11 @@ type ContactDetails struct {
 }
 
 // Start opens a conversation in an inbox for a new contact.
-func (s *Service) Start(ctx context.Context, wsID, inboxID string, d ContactDetails) (Visitor, error) {
+func (s *Service) Start(
+	ctx context.Context,
+	wsID, inboxID string,
+	d ContactDetails,
+) (Visitor, error) {
 	d.Name = strings.TrimSpace(d.Name)
 	d.Email = strings.TrimSpace(d.Email)
 	if !plainText(d.Name) || utf8.RuneCountInString(d.Name) > 100 {
@@ -63,7 +67,10 @@ func (s *Service) Start(ctx context.Context, wsID, inboxID string, d ContactDeta
 // VisitorConversation returns the conversation a visitor token opens in an
 // inbox. A wrong token, another inbox's conversation and a missing one are
 // all reported as store.ErrNotFound.
-func (s *Service) VisitorConversation(ctx context.Context, wsID, inboxID, id, token string) (Conversation, error) {
+func (s *Service) VisitorConversation(
+	ctx context.Context,
+	wsID, inboxID, id, token string,
+) (Conversation, error) {
 	c, err := s.load(ctx, wsID, id)
 	if err != nil {
 		return Conversation{}, err

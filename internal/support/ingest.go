@@ -155,7 +155,12 @@ func truncate(s string, n int) string {
 	return strings.TrimSpace(string(r[:n-1])) + "…"
 }
 
-func (s *Service) insertMessage(ctx context.Context, tx store.Querier, wsID string, m Message) error {
+func (s *Service) insertMessage(
+	ctx context.Context,
+	tx store.Querier,
+	wsID string,
+	m Message,
+) error {
 	var author, entry any
 	if m.AuthorID != "" {
 		author = m.AuthorID
@@ -171,7 +176,12 @@ func (s *Service) insertMessage(ctx context.Context, tx store.Querier, wsID stri
 	return nil
 }
 
-func (s *Service) insertDecision(ctx context.Context, tx store.Querier, c Conversation, d Decision) error {
+func (s *Service) insertDecision(
+	ctx context.Context,
+	tx store.Querier,
+	c Conversation,
+	d Decision,
+) error {
 	cands, err := json.Marshal(d.Candidates)
 	if err != nil {
 		return err

@@ -105,7 +105,12 @@ func TestReceiveCarriesOutEachDecision(t *testing.T) {
 				conv := f.conversation(t)
 				r := f.receive(t, conv, c.text)
 				if r.Decision.Action != c.action {
-					t.Fatalf("action %s, want %s (%s)", r.Decision.Action, c.action, r.Decision.Reason)
+					t.Fatalf(
+						"action %s, want %s (%s)",
+						r.Decision.Action,
+						c.action,
+						r.Decision.Reason,
+					)
 				}
 				got := f.get(t, conv.ID)
 				if got.Status != c.status || got.Priority != c.priority {
@@ -192,7 +197,8 @@ func TestDraftsWaitForAnAgent(t *testing.T) {
 			t.Fatalf("second review: %v, want ErrConflict", err)
 		}
 		seen, _ := f.a.Support.CustomerMessages(ctx, f.get(t, conv.ID))
-		if last := seen[len(seen)-1]; last.Body != "Shipping takes three days." || last.AuthorID != "" {
+		if last := seen[len(seen)-1]; last.Body != "Shipping takes three days." ||
+			last.AuthorID != "" {
 			t.Fatalf("the customer sees %+v", last)
 		}
 	})
@@ -208,7 +214,11 @@ func TestCheckText(t *testing.T) {
 		{"", "", false},
 		{" \n\t ", "", false},
 		{"bad \xff byte", "", false},
-		{strings.Repeat("a", support.MaxMessageBytes), strings.Repeat("a", support.MaxMessageBytes), true},
+		{
+			strings.Repeat("a", support.MaxMessageBytes),
+			strings.Repeat("a", support.MaxMessageBytes),
+			true,
+		},
 		{strings.Repeat("a", support.MaxMessageBytes+1), "", false},
 	}
 	for _, c := range cases {
@@ -216,7 +226,8 @@ func TestCheckText(t *testing.T) {
 		if (err == nil) != c.ok || got != c.want {
 			t.Errorf("CheckText(%.20q) = %.20q, %v", c.in, got, err)
 		}
-		if err != nil && !errors.Is(err, support.ErrInvalid) && !errors.Is(err, support.ErrTooLong) {
+		if err != nil && !errors.Is(err, support.ErrInvalid) &&
+			!errors.Is(err, support.ErrTooLong) {
 			t.Errorf("CheckText error %v is neither ErrInvalid nor ErrTooLong", err)
 		}
 	}

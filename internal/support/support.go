@@ -106,7 +106,13 @@ type Service struct {
 }
 
 // New prepares the service. Every change it makes is published on hub.
-func New(db *store.DB, now func() time.Time, routers Routers, dir Directory, hub *Hub) (*Service, error) {
+func New(
+	db *store.DB,
+	now func() time.Time,
+	routers Routers,
+	dir Directory,
+	hub *Hub,
+) (*Service, error) {
 	s := &Service{db: db, now: now, routers: routers, dir: dir, hub: hub}
 	if err := db.LoadQueries(queryFiles, &s.q); err != nil {
 		return nil, err

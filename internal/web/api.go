@@ -138,9 +138,15 @@ func (s *Server) apiNote(w http.ResponseWriter, r *http.Request, p *principal) {
 	s.apiMessage(w, r, p, s.Support.Note)
 }
 
-type messageFunc func(ctx context.Context, v support.Viewer, id, text string) (support.Message, error)
+type messageFunc func(ctx context.Context, v support.Viewer, id,
+	text string) (support.Message, error)
 
-func (s *Server) apiMessage(w http.ResponseWriter, r *http.Request, p *principal, send messageFunc) {
+func (s *Server) apiMessage(
+	w http.ResponseWriter,
+	r *http.Request,
+	p *principal,
+	send messageFunc,
+) {
 	var req textRequest
 	if err := decode(w, r, &req, maxJSONBody); err != nil {
 		s.fail(w, r, err)
@@ -174,7 +180,13 @@ func (s *Server) apiRejectDraft(w http.ResponseWriter, r *http.Request, p *princ
 	s.resolveDraft(w, r, p, false, "")
 }
 
-func (s *Server) resolveDraft(w http.ResponseWriter, r *http.Request, p *principal, approve bool, text string) {
+func (s *Server) resolveDraft(
+	w http.ResponseWriter,
+	r *http.Request,
+	p *principal,
+	approve bool,
+	text string,
+) {
 	m, err := s.Support.ResolveDraft(r.Context(), p.Viewer, r.PathValue("id"),
 		r.PathValue("message"), approve, text)
 	if err != nil {
@@ -235,7 +247,13 @@ func (s *Server) apiUpdateEntry(w http.ResponseWriter, r *http.Request, p *princ
 	s.saveEntry(w, r, p, r.PathValue("id"), http.StatusOK)
 }
 
-func (s *Server) saveEntry(w http.ResponseWriter, r *http.Request, p *principal, id string, status int) {
+func (s *Server) saveEntry(
+	w http.ResponseWriter,
+	r *http.Request,
+	p *principal,
+	id string,
+	status int,
+) {
 	var req entryRequest
 	if err := decode(w, r, &req, maxJSONBody); err != nil {
 		s.fail(w, r, err)

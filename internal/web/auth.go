@@ -96,7 +96,11 @@ func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, err error) 
 
 // signIn checks the credentials and starts a session in the user's first
 // workspace.
-func (s *Server) signIn(w http.ResponseWriter, r *http.Request, email, password string) (identity.User, error) {
+func (s *Server) signIn(
+	w http.ResponseWriter,
+	r *http.Request,
+	email, password string,
+) (identity.User, error) {
 	u, err := s.Identity.Authenticate(r.Context(), email, password)
 	if err != nil {
 		return identity.User{}, err

@@ -36,9 +36,14 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, p *princ
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, "settings.html", map[string]any{"Title": "AI settings", "Section": "settings", "Me": me(p),
-		"Categories": cats, "Thresholds": th, "Tried": tried, "TriedText": text,
-		"CanEdit": access.Allowed(p.Role, access.BrainSettings)})
+	s.render(
+		w,
+		r,
+		"settings.html",
+		map[string]any{"Title": "AI settings", "Section": "settings", "Me": me(p),
+			"Categories": cats, "Thresholds": th, "Tried": tried, "TriedText": text,
+			"CanEdit": access.Allowed(p.Role, access.BrainSettings)},
+	)
 }
 
 func (s *Server) aiTry(w http.ResponseWriter, r *http.Request, p *principal) {

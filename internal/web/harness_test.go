@@ -173,7 +173,12 @@ func (r response) JSON(t testing.TB, v any) {
 
 // do sends a request; body is JSON-encoded unless it is a string or []byte,
 // which are sent as they are.
-func (e *env) do(c *http.Client, method, path string, headers map[string]string, body any) response {
+func (e *env) do(
+	c *http.Client,
+	method, path string,
+	headers map[string]string,
+	body any,
+) response {
 	e.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {

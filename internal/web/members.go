@@ -43,7 +43,8 @@ func (s *Server) memberViews(r *http.Request, wsID string) ([]memberView, error)
 	out := make([]memberView, len(members))
 	for i, m := range members {
 		out[i].Member = m
-		if out[i].InboxIDs, err = s.Workspaces.MemberInboxes(r.Context(), wsID, m.UserID); err != nil {
+		out[i].InboxIDs, err = s.Workspaces.MemberInboxes(r.Context(), wsID, m.UserID)
+		if err != nil {
 			return nil, err
 		}
 	}

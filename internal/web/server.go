@@ -156,23 +156,26 @@ func (s *Server) register(pattern string, perm access.Permission, h memberHandle
 		panic("web: route " + pattern + " has no access policy")
 	}
 	csrf := crossOriginProtection()
-	s.mux.Handle(pattern, csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.principal(r)
-		if err != nil {
-			if page {
-				http.Redirect(w, r, "/login", http.StatusSeeOther)
+	s.mux.Handle(
+		pattern,
+		csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, err := s.principal(r)
+			if err != nil {
+				if page {
+					http.Redirect(w, r, "/login", http.StatusSeeOther)
+					return
+				}
+				writeError(w, r, http.StatusUnauthorized, "unauthenticated", "Sign in first.")
 				return
 			}
-			writeError(w, r, http.StatusUnauthorized, "unauthenticated", "Sign in first.")
-			return
-		}
-		if !access.Allowed(p.Role, perm) {
-			writeError(w, r, http.StatusForbidden, "forbidden",
-				"Your role does not allow this.")
-			return
-		}
-		h(w, r, p)
-	})))
+			if !access.Allowed(p.Role, perm) {
+				writeError(w, r, http.StatusForbidden, "forbidden",
+					"Your role does not allow this.")
+				return
+			}
+			h(w, r, p)
+		})),
+	)
 }
 
 // crossOriginProtection refuses cross-site requests that change state, such

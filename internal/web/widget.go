@@ -36,7 +36,10 @@ func (s *Server) widgetRoutes() {
 func allowCrossOrigin(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Allow-Headers", "Content-Type, "+widgetTokenHeader+", "+visitorTokenHeader)
+	h.Set(
+		"Access-Control-Allow-Headers",
+		"Content-Type, "+widgetTokenHeader+", "+visitorTokenHeader,
+	)
 	h.Set("Access-Control-Allow-Methods", "GET, POST")
 	h.Set("Access-Control-Max-Age", "600")
 }
@@ -148,6 +151,10 @@ func (s *Server) widgetAsset(name string) http.HandlerFunc {
 	}
 }
 
+// demoCSP lets the demo page use inline styles, as a business's own page
+// would, and keeps it from being framed.
+const demoCSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+
 // widgetDemo is a sample page that embeds the widget, for trying it out.
 func (s *Server) widgetDemo(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
@@ -157,6 +164,7 @@ func (s *Server) widgetDemo(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+	w.Header().
+		Set("Content-Security-Policy", demoCSP)
 	s.render(w, r, "demo.html", map[string]any{"Token": token})
 }

@@ -32,7 +32,11 @@ type Invitation struct {
 // Invite creates a one-time invitation for email to join the workspace with a
 // role and, for agents, the inboxes they will work. It returns the token
 // for the invitation link; only its hash is kept.
-func (s *Service) Invite(ctx context.Context, wsID, invitedBy string, inv Invitation) (string, error) {
+func (s *Service) Invite(
+	ctx context.Context,
+	wsID, invitedBy string,
+	inv Invitation,
+) (string, error) {
 	email, err := identity.NormalizeEmail(inv.Email)
 	if err != nil {
 		return "", fmt.Errorf("workspace: %w: the email address is not valid", ErrInvalid)
@@ -55,8 +59,20 @@ func (s *Service) Invite(ctx context.Context, wsID, invitedBy string, inv Invita
 	ids, _ := json.Marshal(inv.InboxIDs)
 	token := identity.RandomToken(32)
 	now := s.now()
-	_, err = s.db.ExecContext(ctx, s.q.InsertInvitation, identity.HashToken(token), wsID, email,
-		string(inv.Role), string(ids), invitedBy, now.UnixMilli(), now.Add(InvitationTTL).UnixMilli())
+	_, err = s.db.ExecContext(
+		ctx,
+		s.q.InsertInvitation,
+		identity.HashToken(token),
+		wsID,
+		email,
+		string(
+			inv.Role,
+		),
+		string(ids),
+		invitedBy,
+		now.UnixMilli(),
+		now.Add(InvitationTTL).UnixMilli(),
+	)
 	if err != nil {
 		return "", fmt.Errorf("workspace: invite: %w", err)
 	}
@@ -68,7 +84,11 @@ func (s *Service) Invitation(ctx context.Context, token string) (Invitation, err
 	return s.invitation(ctx, s.db, token)
 }
 
-func (s *Service) invitation(ctx context.Context, q store.Querier, token string) (Invitation, error) {
+func (s *Service) invitation(
+	ctx context.Context,
+	q store.Querier,
+	token string,
+) (Invitation, error) {
 	var inv Invitation
 	var role, ids string
 	err := q.QueryRowContext(ctx, s.q.InvitationByHash, identity.HashToken(token),
@@ -149,7 +169,11 @@ func (s *Service) SetRole(ctx context.Context, wsID, userID string, role access.
 }
 
 // SetInboxMember adds a member to an inbox or removes them from it.
-func (s *Service) SetInboxMember(ctx context.Context, wsID, inboxID, userID string, member bool) error {
+func (s *Service) SetInboxMember(
+	ctx context.Context,
+	wsID, inboxID, userID string,
+	member bool,
+) error {
 	if _, err := s.Inbox(ctx, wsID, inboxID); err != nil {
 		return err
 	}

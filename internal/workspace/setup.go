@@ -42,7 +42,13 @@ func (s *Service) Setup(ctx context.Context, ids *identity.Service, setupToken s
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		if setupToken != "" {
 			now := s.now().UnixMilli()
-			out, err := tx.ExecContext(ctx, s.q.UseSetupToken, now, identity.HashToken(setupToken), now)
+			out, err := tx.ExecContext(
+				ctx,
+				s.q.UseSetupToken,
+				now,
+				identity.HashToken(setupToken),
+				now,
+			)
 			if err != nil {
 				return err
 			}
@@ -88,7 +94,11 @@ func (s *Service) SetupTokenValid(ctx context.Context, token string) bool {
 
 // CreateWithAdmin creates a further workspace with its admin and a
 // website-chat inbox, all or nothing.
-func (s *Service) CreateWithAdmin(ctx context.Context, ids *identity.Service, r SetupRequest) (SetupResult, error) {
+func (s *Service) CreateWithAdmin(
+	ctx context.Context,
+	ids *identity.Service,
+	r SetupRequest,
+) (SetupResult, error) {
 	var res SetupResult
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error

@@ -156,7 +156,12 @@ func (s *Service) Empty(ctx context.Context) (bool, error) {
 }
 
 // AddMember gives a user a role in a workspace.
-func (s *Service) AddMember(ctx context.Context, tx store.Querier, wsID, userID string, role access.Role) error {
+func (s *Service) AddMember(
+	ctx context.Context,
+	tx store.Querier,
+	wsID, userID string,
+	role access.Role,
+) error {
 	if !role.Valid() {
 		return fmt.Errorf("workspace: %w: unknown role %q", ErrInvalid, role)
 	}
@@ -209,11 +214,17 @@ func (s *Service) Members(ctx context.Context, wsID string) ([]Member, error) {
 }
 
 // CreateInbox adds a website-chat inbox with a fresh widget token.
-func (s *Service) CreateInbox(ctx context.Context, tx store.Querier, wsID, name string) (Inbox, error) {
+func (s *Service) CreateInbox(
+	ctx context.Context,
+	tx store.Querier,
+	wsID, name string,
+) (Inbox, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > 100 {
-		return Inbox{}, fmt.Errorf("workspace: %w: an inbox name of 1 to 100 characters is required",
-			ErrInvalid)
+		return Inbox{}, fmt.Errorf(
+			"workspace: %w: an inbox name of 1 to 100 characters is required",
+			ErrInvalid,
+		)
 	}
 	in := Inbox{ID: store.NewID("ib"), WorkspaceID: wsID, Name: name, Channel: "website",
 		WidgetToken: "thv_wt_" + identity.RandomToken(24)}
@@ -266,7 +277,8 @@ func (s *Service) Inboxes(ctx context.Context, wsID string) ([]Inbox, error) {
 	var out []Inbox
 	for rows.Next() {
 		var in Inbox
-		if err := rows.Scan(&in.ID, &in.WorkspaceID, &in.Name, &in.Channel, &in.WidgetToken); err != nil {
+		err := rows.Scan(&in.ID, &in.WorkspaceID, &in.Name, &in.Channel, &in.WidgetToken)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, in)
@@ -275,7 +287,11 @@ func (s *Service) Inboxes(ctx context.Context, wsID string) ([]Inbox, error) {
 }
 
 // AddInboxMember lets a member work the conversations of an inbox.
-func (s *Service) AddInboxMember(ctx context.Context, tx store.Querier, wsID, inboxID, userID string) error {
+func (s *Service) AddInboxMember(
+	ctx context.Context,
+	tx store.Querier,
+	wsID, inboxID, userID string,
+) error {
 	_, err := tx.ExecContext(ctx, s.q.InsertInboxMember, wsID, inboxID, userID)
 	if err != nil {
 		return fmt.Errorf("workspace: add inbox member: %w", err)

@@ -35,7 +35,10 @@ func (e Engine) Open(t testing.TB) *store.DB { t.Helper(); return e.open(t) }
 
 // Engines lists SQLite and PostgreSQL.
 func Engines() []Engine {
-	return []Engine{{Name: store.SQLite, open: OpenSQLite}, {Name: store.Postgres, open: OpenPostgres}}
+	return []Engine{
+		{Name: store.SQLite, open: OpenSQLite},
+		{Name: store.Postgres, open: OpenPostgres},
+	}
 }
 
 // Each runs fn as a subtest on every engine.
