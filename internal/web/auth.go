@@ -68,9 +68,7 @@ type loginRequest struct {
 }
 
 func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
-	if !s.login.allow(clientIP(r)) {
-		writeError(w, r, http.StatusTooManyRequests, "rate_limited",
-			"Too many sign-in attempts. Wait a minute and try again.")
+	if s.throttled(w, r) {
 		return
 	}
 	var req loginRequest
@@ -84,6 +82,18 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, user)
+}
+
+// throttled counts an attempt at a password or a one-time link from the
+// client's address, and answers 429 and reports true once there were too
+// many this minute. It runs before the body is read.
+func (s *Server) throttled(w http.ResponseWriter, r *http.Request) bool {
+	if s.login.allow(clientIP(r)) {
+		return false
+	}
+	writeError(w, r, http.StatusTooManyRequests, "rate_limited",
+		"Too many attempts. Wait a minute and try again.")
+	return true
 }
 
 func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, err error) {

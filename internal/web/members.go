@@ -209,9 +209,7 @@ func (s *Server) invitePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) inviteForm(w http.ResponseWriter, r *http.Request) {
-	if !s.login.allow(clientIP(r)) {
-		writeError(w, r, http.StatusTooManyRequests, "rate_limited",
-			"Too many attempts. Wait a minute and try again.")
+	if s.throttled(w, r) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
