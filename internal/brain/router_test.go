@@ -225,6 +225,9 @@ func TestSmallTalkGetsACourtesyNotAHandoff(t *testing.T) {
 		{"ok thank you very much", ActionAnswer, ReplyThanks},
 		{"hi, someone stole my card", ActionHandoff, ""},
 		{"thanks for nothing, I want a human", ActionHandoff, ""},
+		{"hi 🅵🆁🅰🆄🅳 🅻🅰🆆🆈🅴🆁", ActionHandoff, ""},
+		{"hello ⓢⓞⓜⓔⓞⓝⓔ ⓢⓣⓞⓛⓔ ⓜⓨ ⓒⓐⓡⓓ", ActionHandoff, ""},
+		{"hi 󠁦󠁲󠁡󠁵󠁤", ActionHandoff, ""},
 	}
 	for _, c := range cases {
 		d := r.Route(c.text, Signals{})

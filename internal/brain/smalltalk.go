@@ -1,5 +1,7 @@
 package brain
 
+import "unicode"
+
 // Small talk: a message made only of a greeting, thanks or a goodbye asks
 // nothing of the knowledge base, and handing it to a person would escalate
 // most conversations before the customer has said what they need. The router
@@ -22,6 +24,14 @@ var (
 // smallTalk returns the courtesy reply to a message that is only a greeting
 // or only thanks, and false for anything with more in it.
 func smallTalk(text string) (string, bool) {
+	// Only letters, digits, spaces and punctuation: a symbol, emoji or
+	// invisible character may carry words the word list cannot see.
+	for _, r := range text {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsSpace(r) &&
+			!unicode.IsPunct(r) {
+			return "", false
+		}
+	}
 	ws := words(text)
 	if len(ws) == 0 || len(ws) > 6 {
 		return "", false

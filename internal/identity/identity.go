@@ -14,6 +14,8 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/thunaivi/thunaivi/internal/store"
 )
@@ -22,12 +24,13 @@ import (
 var queryFiles embed.FS
 
 type queries struct {
-	InsertUser    string
-	UserByEmail   string
-	UserByID      string
-	InsertSession string
-	SessionByHash string
-	DeleteSession string
+	InsertUser       string
+	UserByEmail      string
+	UserByID         string
+	InsertSession    string
+	SessionByHash    string
+	DeleteSession    string
+	DeleteSessionsIn string
 }
 
 // SessionTTL is how long a session lasts after sign-in.
@@ -36,6 +39,24 @@ const SessionTTL = 12 * time.Hour
 // ErrBadCredentials is returned for an unknown email or a wrong password alike,
 // so that a sign-in attempt does not reveal which accounts exist.
 var ErrBadCredentials = errors.New("identity: wrong email or password")
+
+// ErrInvalidName is wrapped by the error about a name that cannot be shown
+// safely.
+var ErrInvalidName = errors.New("invalid")
+
+// validName reports whether a person's name is short, valid text with no
+// control or text-direction characters that could disguise it.
+func validName(name string) bool {
+	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > 100 {
+		return false
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return false
+		}
+	}
+	return true
+}
 
 // ErrEmailTaken is returned when a user with the email already exists.
 var ErrEmailTaken = errors.New("identity: email already in use")
@@ -97,6 +118,10 @@ func (s *Service) CreateUser(
 		return User{}, err
 	}
 	u := User{ID: store.NewID("us"), Email: email, Name: strings.TrimSpace(name)}
+	if !validName(u.Name) {
+		return User{}, fmt.Errorf("identity: %w: a name has at most 100 characters and no "+
+			"control characters", ErrInvalidName)
+	}
 	_, err = tx.ExecContext(ctx, s.q.InsertUser, u.ID, u.Email, u.Name,
 		HashPassword(password), s.now().UnixMilli())
 	if store.IsUniqueViolation(err) {
@@ -179,6 +204,13 @@ func (s *Service) SessionByToken(ctx context.Context, token string) (Session, er
 // EndSession deletes a session.
 func (s *Service) EndSession(ctx context.Context, token string) error {
 	_, err := s.db.ExecContext(ctx, s.q.DeleteSession, HashToken(token))
+	return err
+}
+
+// EndSessionsIn ends a user's sessions in one workspace, inside the caller's
+// transaction.
+func (s *Service) EndSessionsIn(ctx context.Context, tx store.Querier, userID, wsID string) error {
+	_, err := tx.ExecContext(ctx, s.q.DeleteSessionsIn, userID, wsID)
 	return err
 }
 

@@ -18,3 +18,6 @@ WHERE s.token_hash = ?;
 
 -- name: DeleteSession
 DELETE FROM sessions WHERE token_hash = ?;
+
+-- name: DeleteSessionsIn
+DELETE FROM sessions WHERE user_id = ? AND workspace_id = ?;

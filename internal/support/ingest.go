@@ -89,10 +89,14 @@ func (s *Service) Receive(ctx context.Context, c Conversation, text string) (Rec
 		r.Reply = &Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: KindOutgoing,
 			AuthorType: AuthorAI, Body: body, KBEntryID: d.EntryID, State: StateSent,
 			CreatedAt: now}
-		status = StatusOpen
-		if d.Action == brain.ActionDraft {
+		switch {
+		case d.Action == brain.ActionDraft:
 			r.Reply.State, status = StateDraft, StatusPending
+		case d.EntryID != "":
+			status = StatusOpen
 		}
+		// A courtesy reply to small talk leaves the status alone: "thanks"
+		// neither reopens a resolved conversation nor ends a pending draft.
 	default:
 		status, priority = StatusEscalated, raise(priority, handoffPriority(d.Category))
 		r.Reply = &Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: KindOutgoing,

@@ -91,6 +91,8 @@ func (s *Server) throttled(w http.ResponseWriter, r *http.Request) bool {
 	if s.login.allow(clientIP(r)) {
 		return false
 	}
+	// Close the connection rather than wait for a body that may never come.
+	w.Header().Set("Connection", "close")
 	writeError(w, r, http.StatusTooManyRequests, "rate_limited",
 		"Too many attempts. Wait a minute and try again.")
 	return true

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"embed"
 	"encoding/base64"
 	"errors"
@@ -58,7 +61,7 @@ func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int
 		data["Base"] = s.PublicURL
 	}
 	if data["Error"] == nil {
-		if msg := takeFlash(w, r); msg != "" {
+		if msg := s.takeFlash(w, r); msg != "" {
 			data["Error"] = msg
 		}
 	}
@@ -244,32 +247,52 @@ func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request, p *pri
 
 // flashCookie carries an error from a form to the page it returns to. A
 // cookie, not the URL, so that nobody can make a console page show text of
-// their choosing by sending a link.
+// their choosing by sending a link; and signed with a key of this process,
+// so that nobody who can set cookies on the host can either.
 const flashCookie = "thv_flash"
 
+// flashKey signs flash cookies. A flash set on another node or before a
+// restart is dropped, which loses only an error message.
+var flashKey = func() []byte {
+	k := make([]byte, 32)
+	rand.Read(k)
+	return k
+}()
+
+func flashSignature(msg string) string {
+	m := hmac.New(sha256.New, flashKey)
+	m.Write([]byte(msg))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
 // back returns to the page a form was posted from, with an error to show.
-func back(w http.ResponseWriter, r *http.Request, path string, err error) {
+func (s *Server) back(w http.ResponseWriter, r *http.Request, path string, err error) {
 	if err != nil {
+		msg := publicMessage(err)
 		http.SetCookie(w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: 60,
-			Value:    base64.RawURLEncoding.EncodeToString([]byte(publicMessage(err))),
-			HttpOnly: true, SameSite: http.SameSiteStrictMode})
+			Value: base64.RawURLEncoding.EncodeToString([]byte(msg)) + "." +
+				flashSignature(msg),
+			HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode})
 	}
 	http.Redirect(w, r, path, http.StatusSeeOther)
 }
 
 // takeFlash returns the error a form left for this page, and clears it.
-func takeFlash(w http.ResponseWriter, r *http.Request) string {
+func (s *Server) takeFlash(w http.ResponseWriter, r *http.Request) string {
 	c, err := r.Cookie(flashCookie)
 	if err != nil {
 		return ""
 	}
 	http.SetCookie(w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode})
-	msg, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil || len(msg) > 300 || !utf8.Valid(msg) {
+		Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode})
+	encoded, sig, _ := strings.Cut(c.Value, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(encoded)
+	msg := string(raw)
+	if err != nil || len(msg) > 300 || !utf8.ValidString(msg) ||
+		!hmac.Equal([]byte(sig), []byte(flashSignature(msg))) {
 		return ""
 	}
-	return string(msg)
+	return msg
 }
 
 func (s *Server) formMessage(reply bool) memberHandler {
@@ -290,7 +313,7 @@ func (s *Server) formMessage(reply bool) memberHandler {
 			http.Redirect(w, r, "/conversations/"+id+"#compose", http.StatusSeeOther)
 			return
 		}
-		back(w, r, "/conversations/"+id, err)
+		s.back(w, r, "/conversations/"+id, err)
 	}
 }
 
@@ -322,7 +345,7 @@ func (s *Server) formUpdate(w http.ResponseWriter, r *http.Request, p *principal
 		s.fail(w, r, err)
 		return
 	}
-	back(w, r, "/conversations/"+id, err)
+	s.back(w, r, "/conversations/"+id, err)
 }
 
 func (s *Server) formDraft(approve bool) memberHandler {
@@ -335,7 +358,7 @@ func (s *Server) formDraft(approve bool) memberHandler {
 			s.fail(w, r, err)
 			return
 		}
-		back(w, r, "/conversations/"+id, err)
+		s.back(w, r, "/conversations/"+id, err)
 	}
 }
 
@@ -400,22 +423,22 @@ func (s *Server) formEntry(w http.ResponseWriter, r *http.Request, p *principal)
 		from = "/kb/" + url.PathEscape(id)
 	}
 	if e.Handoff != "" && !s.knownCategory(r, p, e.Handoff) {
-		back(w, r, from, errors.New("handoff must name a restricted category"))
+		s.back(w, r, from, errors.New("handoff must name a restricted category"))
 		return
 	}
 	base, err := strconv.Atoi(r.PostFormValue("base_version"))
 	if err != nil {
-		back(w, r, from, errors.New("the form is out of date; reload it"))
+		s.back(w, r, from, errors.New("the form is out of date; reload it"))
 		return
 	}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
 	if reason == "" {
-		back(w, r, from, errors.New("say why you change it"))
+		s.back(w, r, from, errors.New("say why you change it"))
 		return
 	}
 	saved, err := s.KB.Save(r.Context(), p.WorkspaceID, p.Email, reason, e, base)
 	if err != nil {
-		back(w, r, from, err)
+		s.back(w, r, from, err)
 		return
 	}
 	http.Redirect(w, r, "/kb/"+url.PathEscape(saved.ID), http.StatusSeeOther)

@@ -50,7 +50,7 @@ func (s *Server) aiTry(w http.ResponseWriter, r *http.Request, p *principal) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxJSONBody)
 	text, err := support.CheckText(r.PostFormValue("text"))
 	if err != nil {
-		back(w, r, "/settings/ai", err)
+		s.back(w, r, "/settings/ai", err)
 		return
 	}
 	router, err := s.KB.Router(r.Context(), p.WorkspaceID)
@@ -67,12 +67,12 @@ func (s *Server) formThresholds(w http.ResponseWriter, r *http.Request, p *princ
 	answer, err1 := strconv.ParseFloat(r.PostFormValue("answer"), 64)
 	draft, err2 := strconv.ParseFloat(r.PostFormValue("draft"), 64)
 	if err1 != nil || err2 != nil {
-		back(w, r, "/settings/ai", errors.New("thresholds are numbers from 0 to 1"))
+		s.back(w, r, "/settings/ai", errors.New("thresholds are numbers from 0 to 1"))
 		return
 	}
 	err := s.KB.SetThresholds(r.Context(), p.WorkspaceID, brain.Thresholds{Answer: answer,
 		Draft: draft})
-	back(w, r, "/settings/ai", err)
+	s.back(w, r, "/settings/ai", err)
 }
 
 func (s *Server) formCategory(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -81,7 +81,7 @@ func (s *Server) formCategory(w http.ResponseWriter, r *http.Request, p *princip
 		Description: r.PostFormValue("description"),
 		Phrases:     lines(r.PostFormValue("phrases")),
 		Examples:    lines(r.PostFormValue("examples"))}
-	back(w, r, "/settings/ai", s.KB.SaveCategory(r.Context(), p.WorkspaceID, c))
+	s.back(w, r, "/settings/ai", s.KB.SaveCategory(r.Context(), p.WorkspaceID, c))
 }
 
 // lines splits a textarea into its non-blank lines.

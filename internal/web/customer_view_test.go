@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"net/http"
 	"testing"
 
@@ -44,5 +45,31 @@ func TestConsoleShowsNoTextFromTheURL(t *testing.T) {
 		if bytes.Contains(r.Body, []byte("evil.example")) {
 			t.Errorf("%s shows text from the URL", path)
 		}
+	}
+}
+
+// TestFlashMessagesMustBeSigned checks that a form error shows on the page it
+// returns to, and that a flash cookie set by anyone else shows nothing.
+func TestFlashMessagesMustBeSigned(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	admin := e.login(e.AdminEmail)
+	r := e.do(admin, "POST", "/settings/ai/thresholds",
+		map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+		"answer=0.2&draft=0.9")
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("bad thresholds form: %d", r.Status)
+	}
+	page := e.do(admin, "GET", "/settings/ai", nil, nil)
+	if !bytes.Contains(page.Body, []byte("draft ≤ answer")) {
+		t.Fatal("the form's error is not shown on the page it returns to")
+	}
+	forged := base64.RawURLEncoding.EncodeToString([]byte("Call +1 555 0100 now"))
+	page = e.do(admin, "GET", "/settings/ai",
+		map[string]string{"Cookie": "thv_flash=" + forged + ".bm90LWEtc2lnbmF0dXJl"}, nil)
+	if page.Status != http.StatusOK {
+		t.Fatalf("page with a forged flash: %d", page.Status)
+	}
+	if bytes.Contains(page.Body, []byte("555 0100")) {
+		t.Fatal("a forged flash cookie is shown")
 	}
 }

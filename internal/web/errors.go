@@ -45,7 +45,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, r, http.StatusNotFound, "not_found", "Not found.")
 	case errors.Is(err, support.ErrInvalid), errors.Is(err, kb.ErrInvalid),
-		errors.Is(err, workspace.ErrInvalid), errors.Is(err, identity.ErrWeakPassword):
+		errors.Is(err, workspace.ErrInvalid), errors.Is(err, identity.ErrWeakPassword),
+		errors.Is(err, identity.ErrInvalidName):
 		writeError(w, r, http.StatusUnprocessableEntity, "invalid", publicMessage(err))
 	case errors.Is(err, support.ErrConflict), errors.Is(err, kb.ErrConflict):
 		writeError(w, r, http.StatusConflict, "conflict", publicMessage(err))

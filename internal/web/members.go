@@ -17,6 +17,7 @@ func (s *Server) memberRoutes() {
 	s.api("GET /api/v1/inboxes", access.MembersRead, s.apiInboxes)
 	s.api("POST /api/v1/invitations", access.MembersManage, s.apiInvite)
 	s.api("PATCH /api/v1/members/{user}", access.MembersManage, s.apiSetRole)
+	s.api("DELETE /api/v1/members/{user}", access.MembersManage, s.apiRemoveMember)
 	s.api("PUT /api/v1/inboxes/{inbox}/members/{user}", access.TeamsManage, s.apiInboxMember(true))
 	s.api("DELETE /api/v1/inboxes/{inbox}/members/{user}", access.TeamsManage,
 		s.apiInboxMember(false))
@@ -24,6 +25,7 @@ func (s *Server) memberRoutes() {
 	s.page("GET /settings/team", access.MembersRead, s.teamPage)
 	s.page("POST /settings/team/invite", access.MembersManage, s.formInvite)
 	s.page("POST /settings/team/{user}", access.MembersManage, s.formMember)
+	s.page("POST /settings/team/{user}/remove", access.MembersManage, s.formRemoveMember)
 	csrf := http.NewCrossOriginProtection()
 	s.public("GET /invite", s.invitePage)
 	s.public("POST /invite", csrf.Handler(http.HandlerFunc(s.inviteForm)).ServeHTTP)
@@ -122,6 +124,30 @@ func (s *Server) apiSetRole(w http.ResponseWriter, r *http.Request, p *principal
 	w.WriteHeader(http.StatusNoContent)
 }
 
+func (s *Server) apiRemoveMember(w http.ResponseWriter, r *http.Request, p *principal) {
+	if err := s.removeMember(r, p); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) formRemoveMember(w http.ResponseWriter, r *http.Request, p *principal) {
+	s.back(w, r, "/settings/team", s.removeMember(r, p))
+}
+
+// removeMember takes a member out of the workspace and ends their sessions.
+func (s *Server) removeMember(r *http.Request, p *principal) error {
+	user := r.PathValue("user")
+	if err := s.Workspaces.RemoveMember(r.Context(), s.Identity, p.WorkspaceID,
+		user); err != nil {
+		return err
+	}
+	s.log.Info("Member removed", "workspace_id", p.WorkspaceID, "user_id", p.UserID,
+		"member", user, "request_id", requestID(r.Context()))
+	return nil
+}
+
 func (s *Server) apiInboxMember(member bool) memberHandler {
 	return func(w http.ResponseWriter, r *http.Request, p *principal) {
 		err := s.Workspaces.SetInboxMember(r.Context(), p.WorkspaceID, r.PathValue("inbox"),
@@ -130,6 +156,9 @@ func (s *Server) apiInboxMember(member bool) memberHandler {
 			s.fail(w, r, err)
 			return
 		}
+		s.log.Info("Inbox membership changed", "workspace_id", p.WorkspaceID,
+			"user_id", p.UserID, "member", r.PathValue("user"), "inbox_id", r.PathValue("inbox"),
+			"in_inbox", member, "request_id", requestID(r.Context()))
 		w.WriteHeader(http.StatusNoContent)
 	}
 }
@@ -166,7 +195,7 @@ func (s *Server) formInvite(w http.ResponseWriter, r *http.Request, p *principal
 	link, err := s.invite(r, p, inviteRequest{Email: r.PostForm.Get("email"),
 		Role: access.Role(r.PostForm.Get("role")), InboxIDs: r.PostForm["inbox"]})
 	if err != nil {
-		back(w, r, "/settings/team", err)
+		s.back(w, r, "/settings/team", err)
 		return
 	}
 	s.renderTeam(w, r, p, http.StatusCreated, link)
@@ -183,7 +212,7 @@ func (s *Server) formMember(w http.ResponseWriter, r *http.Request, p *principal
 	ctx := r.Context()
 	err := s.Workspaces.SetRole(ctx, p.WorkspaceID, user, access.Role(r.PostForm.Get("role")))
 	if err != nil {
-		back(w, r, "/settings/team", err)
+		s.back(w, r, "/settings/team", err)
 		return
 	}
 	inboxes, err := s.Workspaces.Inboxes(ctx, p.WorkspaceID)
@@ -194,11 +223,11 @@ func (s *Server) formMember(w http.ResponseWriter, r *http.Request, p *principal
 	for _, in := range inboxes {
 		on := slices.Contains(r.PostForm["inbox"], in.ID)
 		if err := s.Workspaces.SetInboxMember(ctx, p.WorkspaceID, in.ID, user, on); err != nil {
-			back(w, r, "/settings/team", err)
+			s.back(w, r, "/settings/team", err)
 			return
 		}
 	}
-	back(w, r, "/settings/team", nil)
+	s.back(w, r, "/settings/team", nil)
 }
 
 func (s *Server) invitePage(w http.ResponseWriter, r *http.Request) {
@@ -214,7 +243,7 @@ func (s *Server) inviteForm(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	token := r.PostFormValue("token")
-	_, _, err := s.Workspaces.Accept(r.Context(), s.Identity, token, r.PostFormValue("name"),
+	u, inv, err := s.Workspaces.Accept(r.Context(), s.Identity, token, r.PostFormValue("name"),
 		r.PostFormValue("password"))
 	if err != nil {
 		msg := publicMessage(err)
@@ -222,7 +251,9 @@ func (s *Server) inviteForm(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, workspace.ErrInvitationInvalid):
 			msg = "This invitation is no longer valid. Ask your admin for a new one."
 		case errors.Is(err, identity.ErrEmailTaken):
-			msg = "An account with this email exists already. Ask your admin to add it."
+			// Deliberately vague: the page must not tell anyone holding an
+			// invitation whether an address has an account on this server.
+			msg = "This invitation cannot be accepted. Ask your admin for help."
 		}
 		inv, ierr := s.Workspaces.Invitation(r.Context(), token)
 		s.renderStatus(w, r, http.StatusUnprocessableEntity, "invite.html", map[string]any{
@@ -230,5 +261,7 @@ func (s *Server) inviteForm(w http.ResponseWriter, r *http.Request) {
 			"Error": msg})
 		return
 	}
+	s.log.Info("Invitation accepted", "workspace_id", inv.WorkspaceID, "user_id", u.ID,
+		"role", string(inv.Role), "request_id", requestID(r.Context()))
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

@@ -145,27 +145,66 @@ func (s *Service) SetRole(ctx context.Context, wsID, userID string, role access.
 	if !role.Valid() {
 		return fmt.Errorf("workspace: %w: the role must be admin, manager or agent", ErrInvalid)
 	}
+	return s.changeMember(ctx, wsID, userID, func(tx *store.Tx, current access.Role) error {
+		if current == access.Admin && role != access.Admin {
+			if err := s.keepAnAdmin(ctx, tx, wsID); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, s.q.SetRole, string(role), wsID, userID)
+		return err
+	})
+}
+
+// RemoveMember takes a user out of the workspace, its inboxes and teams, and
+// ends their sessions in it. The workspace always keeps at least one admin.
+func (s *Service) RemoveMember(ctx context.Context, ids *identity.Service, wsID,
+	userID string) error {
+	return s.changeMember(ctx, wsID, userID, func(tx *store.Tx, current access.Role) error {
+		if current == access.Admin {
+			if err := s.keepAnAdmin(ctx, tx, wsID); err != nil {
+				return err
+			}
+		}
+		for _, q := range []string{s.q.DeleteMemberInboxes, s.q.DeleteMemberTeams,
+			s.q.DeleteMember} {
+			if _, err := tx.ExecContext(ctx, q, wsID, userID); err != nil {
+				return err
+			}
+		}
+		return ids.EndSessionsIn(ctx, tx, userID, wsID)
+	})
+}
+
+// changeMember runs fn on a member in a transaction that holds the
+// workspace, so that two changes at once cannot both remove its last admin.
+func (s *Service) changeMember(ctx context.Context, wsID, userID string,
+	fn func(tx *store.Tx, current access.Role) error) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		members, err := s.Members(ctx, wsID)
+		if _, err := tx.ExecContext(ctx, s.q.LockWorkspace, wsID); err != nil {
+			return err
+		}
+		var role string
+		err := tx.QueryRowContext(ctx, s.q.MemberRole, wsID, userID).Scan(&role)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
 		if err != nil {
 			return err
 		}
-		i := slices.IndexFunc(members, func(m Member) bool { return m.UserID == userID })
-		if i < 0 {
-			return store.ErrNotFound
-		}
-		admins := 0
-		for _, m := range members {
-			if m.Role == access.Admin {
-				admins++
-			}
-		}
-		if members[i].Role == access.Admin && role != access.Admin && admins == 1 {
-			return fmt.Errorf("workspace: %w: the workspace needs at least one admin", ErrInvalid)
-		}
-		_, err = tx.ExecContext(ctx, s.q.SetRole, string(role), wsID, userID)
-		return err
+		return fn(tx, access.Role(role))
 	})
+}
+
+func (s *Service) keepAnAdmin(ctx context.Context, tx *store.Tx, wsID string) error {
+	var admins int
+	if err := tx.QueryRowContext(ctx, s.q.CountAdmins, wsID).Scan(&admins); err != nil {
+		return err
+	}
+	if admins <= 1 {
+		return fmt.Errorf("workspace: %w: the workspace needs at least one admin", ErrInvalid)
+	}
+	return nil
 }
 
 // SetInboxMember adds a member to an inbox or removes them from it.

@@ -88,3 +88,18 @@ DELETE FROM inbox_members WHERE workspace_id = ? AND inbox_id = ? AND user_id = 
 
 -- name: ListWorkspaceIDs
 SELECT id FROM workspaces ORDER BY created_at;
+
+-- name: LockWorkspace
+UPDATE workspaces SET name = name WHERE id = ?;
+
+-- name: CountAdmins
+SELECT COUNT(*) FROM members WHERE workspace_id = ? AND role = 'admin';
+
+-- name: DeleteMember
+DELETE FROM members WHERE workspace_id = ? AND user_id = ?;
+
+-- name: DeleteMemberInboxes
+DELETE FROM inbox_members WHERE workspace_id = ? AND user_id = ?;
+
+-- name: DeleteMemberTeams
+DELETE FROM team_members WHERE workspace_id = ? AND user_id = ?;

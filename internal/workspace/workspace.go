@@ -23,33 +23,38 @@ import (
 var queryFiles embed.FS
 
 type queries struct {
-	InsertWorkspace    string
-	WorkspaceByID      string
-	CountWorkspaces    string
-	InsertMember       string
-	MemberRole         string
-	FirstMembership    string
-	ListMembers        string
-	InsertInbox        string
-	InboxByWidgetToken string
-	InboxByID          string
-	ListInboxes        string
-	InsertInboxMember  string
-	MemberInboxes      string
-	InboxMemberIDs     string
-	InsertInvitation   string
-	InvitationByHash   string
-	UseInvitation      string
-	SetRole            string
-	DeleteInboxMember  string
-	ListWorkspaceIDs   string
-	InsertTeam         string
-	ListTeams          string
-	TeamByID           string
-	InsertTeamMember   string
-	InsertSetupToken   string
-	UseSetupToken      string
-	ValidSetupToken    string
+	InsertWorkspace     string
+	WorkspaceByID       string
+	CountWorkspaces     string
+	InsertMember        string
+	MemberRole          string
+	FirstMembership     string
+	ListMembers         string
+	InsertInbox         string
+	InboxByWidgetToken  string
+	InboxByID           string
+	ListInboxes         string
+	InsertInboxMember   string
+	MemberInboxes       string
+	InboxMemberIDs      string
+	InsertInvitation    string
+	InvitationByHash    string
+	UseInvitation       string
+	SetRole             string
+	DeleteInboxMember   string
+	ListWorkspaceIDs    string
+	LockWorkspace       string
+	CountAdmins         string
+	DeleteMember        string
+	DeleteMemberInboxes string
+	DeleteMemberTeams   string
+	InsertTeam          string
+	ListTeams           string
+	TeamByID            string
+	InsertTeamMember    string
+	InsertSetupToken    string
+	UseSetupToken       string
+	ValidSetupToken     string
 }
 
 // Workspace is one business's account: everything else belongs to one.
