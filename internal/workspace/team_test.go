@@ -1,0 +1,105 @@
+package workspace_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/store"
+	"github.com/thunaivi/thunaivi/internal/store/storetest"
+	"github.com/thunaivi/thunaivi/internal/workspace"
+)
+
+func TestInvitations(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c := &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+		ws, ids := services(t, db, c)
+		ctx := context.Background()
+		res, err := ws.Setup(ctx, ids, "", admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := res.Workspace.ID
+		_, err = ws.Invite(ctx, w, res.Admin.ID, workspace.Invitation{Email: "x@y.example",
+			Role: access.Agent, InboxIDs: []string{"ib_of_someone_else"}})
+		if !errors.Is(err, workspace.ErrInvalid) {
+			t.Fatalf("invitation to an inbox of another workspace: %v", err)
+		}
+		token, err := ws.Invite(ctx, w, res.Admin.ID, workspace.Invitation{
+			Email: "Agent@Acme.example", Role: access.Agent, InboxIDs: []string{res.Inbox.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, inv, err := ws.Accept(ctx, ids, token, "Agent", "a fine long password")
+		if err != nil || u.Email != "agent@acme.example" || inv.Role != access.Agent {
+			t.Fatalf("accept: %+v %+v %v", u, inv, err)
+		}
+		if role, _ := ws.Role(ctx, w, u.ID); role != access.Agent {
+			t.Fatalf("role %q after accepting", role)
+		}
+		if in, _ := ws.MemberInboxes(ctx, w, u.ID); len(in) != 1 || in[0] != res.Inbox.ID {
+			t.Fatalf("inboxes %v after accepting", in)
+		}
+		if _, _, err := ws.Accept(ctx, ids, token, "Again", "another long password"); !errors.Is(
+			err,
+			workspace.ErrInvitationInvalid,
+		) {
+			t.Fatalf("second accept: %v", err)
+		}
+		late, _ := ws.Invite(ctx, w, res.Admin.ID, workspace.Invitation{
+			Email: "late@acme.example", Role: access.Manager})
+		c.add(workspace.InvitationTTL)
+		if _, _, err := ws.Accept(ctx, ids, late, "Late", "a fine long password"); !errors.Is(
+			err,
+			workspace.ErrInvitationInvalid,
+		) {
+			t.Fatalf("accept after expiry: %v", err)
+		}
+	})
+}
+
+func TestWorkspaceKeepsAnAdmin(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c := &clock{t: time.Now()}
+		ws, ids := services(t, db, c)
+		ctx := context.Background()
+		res, err := ws.Setup(ctx, ids, "", admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, first := res.Workspace.ID, res.Admin.ID
+		if err := ws.SetRole(ctx, w, first, access.Agent); !errors.Is(err, workspace.ErrInvalid) {
+			t.Fatalf("demoting the only admin: %v", err)
+		}
+		if err := ws.RemoveMember(ctx, ids, w, first); !errors.Is(err, workspace.ErrInvalid) {
+			t.Fatalf("removing the only admin: %v", err)
+		}
+		token, _ := ws.Invite(ctx, w, first, workspace.Invitation{Email: "two@acme.example",
+			Role: access.Admin})
+		second, _, err := ws.Accept(ctx, ids, token, "", "a fine long password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		session, err := ids.StartSession(ctx, first, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ws.RemoveMember(ctx, ids, w, first); err != nil {
+			t.Fatalf("removing one of two admins: %v", err)
+		}
+		if _, err := ids.SessionByToken(ctx, session); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the removed member's session lives on: %v", err)
+		}
+		if _, err := ws.Role(ctx, w, first); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the removed member still has a role: %v", err)
+		}
+		if err := ws.SetRole(ctx, w, second.ID, access.Manager); !errors.Is(
+			err,
+			workspace.ErrInvalid,
+		) {
+			t.Fatalf("demoting the remaining admin: %v", err)
+		}
+	})
+}
