@@ -117,17 +117,31 @@ func (s *Service) ResolveDraft(ctx context.Context, v Viewer, id, messageID stri
 	// A conversation is pending while a draft waits; once an agent has
 	// handled it, it is open again.
 	reopen := c.Status == StatusPending
+	status := c.Status
+	if reopen {
+		status = StatusOpen
+	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if approve {
+			// An approved draft is sent now, so it moves to the end of the
+			// thread, after whatever the customer wrote meanwhile.
+			m.CreatedAt = s.now().UTC()
+			err := tx.QueryRowContext(ctx, s.q.ReserveSeq, 1, m.CreatedAt.UnixMilli(), status,
+				c.Priority, "", c.WorkspaceID, c.ID).Scan(&m.Seq)
+			if err != nil {
+				return fmt.Errorf("support: reserve sequence: %w", err)
+			}
+		}
 		res, err := tx.ExecContext(ctx, s.q.ResolveDraft, m.State, m.Body, m.AuthorType,
-			m.AuthorID, c.WorkspaceID, c.ID, m.ID)
+			m.AuthorID, m.Seq, m.CreatedAt.UnixMilli(), c.WorkspaceID, c.ID, m.ID)
 		if err != nil {
 			return fmt.Errorf("support: resolve draft: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return fmt.Errorf("%w: the draft was already handled", ErrConflict)
 		}
-		if reopen {
-			_, err = tx.ExecContext(ctx, s.q.SetStatus, StatusOpen, c.WorkspaceID, c.ID)
+		if reopen && !approve {
+			_, err = tx.ExecContext(ctx, s.q.SetStatus, status, c.WorkspaceID, c.ID)
 		}
 		return err
 	})

@@ -67,6 +67,10 @@ func raise(a, b string) string {
 	return a
 }
 
+// summaryMinScore is the least score at which the closest entry is worth an
+// agent's attention in the summary.
+const summaryMinScore = 0.3
+
 // handoffSummary writes the internal note an agent reads when a person takes
 // over: the issue, the detected intent, the AI's replies so far, what is
 // missing and what to do next.
@@ -79,7 +83,7 @@ func handoffSummary(text string, d brain.Decision, h history, r *brain.Router) s
 	if d.MatchedPhrase != "" {
 		intent += fmt.Sprintf(" (matched %q)", d.MatchedPhrase)
 	}
-	if len(d.Candidates) > 0 {
+	if len(d.Candidates) > 0 && d.Candidates[0].Score >= summaryMinScore {
 		top := d.Candidates[0]
 		intent += fmt.Sprintf("; closest entry %q, score %.2f", top.Title, top.Score)
 	}

@@ -80,6 +80,10 @@ func (s *Service) Receive(ctx context.Context, c Conversation, text string) (Rec
 			Category: d.Category, Confidence: d.Confidence,
 			Reason: "A person already handles this conversation; the AI does not reply."}
 		r.Decision.Decision = d
+	case d.Reply != "" && c.Status == StatusPending:
+		// Small talk while a draft waits for an agent: a courtesy now would
+		// read as if the question had been answered.
+		r.Decision.Reason = "A draft waits for an agent; the AI does not reply to small talk."
 	case d.Action == brain.ActionAnswer || d.Action == brain.ActionDraft:
 		body := d.Reply
 		if d.EntryID != "" {
@@ -114,8 +118,12 @@ func (s *Service) Receive(ctx context.Context, c Conversation, text string) (Rec
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var last int64
+		subject := subjectOf(text)
+		if d.Reply != "" {
+			subject = "" // "hi" says nothing about what the conversation is about
+		}
 		err := tx.QueryRowContext(ctx, s.q.ReserveSeq, len(msgs), now.UnixMilli(), status,
-			priority, subjectOf(text), c.WorkspaceID, c.ID).Scan(&last)
+			priority, subject, c.WorkspaceID, c.ID).Scan(&last)
 		if err != nil {
 			return fmt.Errorf("support: reserve sequence: %w", err)
 		}
@@ -220,14 +228,15 @@ func (s *Service) recent(ctx context.Context, c Conversation) (history, error) {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var kind, author, body string
-		if err := rows.Scan(&kind, &author, &body); err != nil {
+		var kind, author, body, entry string
+		if err := rows.Scan(&kind, &author, &body, &entry); err != nil {
 			return h, err
 		}
 		switch {
 		case kind == KindIncoming:
 			h.customer = append([]string{body}, h.customer...)
-		case kind == KindOutgoing && author == AuthorAI:
+		case kind == KindOutgoing && author == AuthorAI && entry != "":
+			// Answers from the knowledge base; courtesy replies say nothing.
 			h.aiReplies = append([]string{body}, h.aiReplies...)
 		}
 	}

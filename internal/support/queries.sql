@@ -37,7 +37,7 @@ SELECT id, conversation_id, seq, kind, author_type, COALESCE(author_id, ''), bod
 FROM messages WHERE workspace_id = ? AND conversation_id = ? ORDER BY seq;
 
 -- name: RecentMessages
-SELECT kind, author_type, body FROM messages
+SELECT kind, author_type, body, COALESCE(kb_entry_id, '') FROM messages
 WHERE workspace_id = ? AND conversation_id = ? AND state = 'sent'
 ORDER BY seq DESC LIMIT 20;
 
@@ -47,7 +47,8 @@ SELECT id, conversation_id, seq, kind, author_type, COALESCE(author_id, ''), bod
 FROM messages WHERE workspace_id = ? AND conversation_id = ? AND id = ?;
 
 -- name: ResolveDraft
-UPDATE messages SET state = ?, body = ?, author_type = ?, author_id = ?
+UPDATE messages SET state = ?, body = ?, author_type = ?, author_id = ?, seq = ?,
+    created_at = ?
 WHERE workspace_id = ? AND conversation_id = ? AND id = ? AND state = 'draft';
 
 -- name: InsertDecision

@@ -181,6 +181,13 @@ func TestDraftsWaitForAnAgent(t *testing.T) {
 		if got := f.get(t, conv.ID); got.Status != support.StatusPending {
 			t.Fatalf("status %s while a draft waits, want pending", got.Status)
 		}
+		thanks := f.receive(t, f.get(t, conv.ID), "thanks")
+		if thanks.Reply != nil {
+			t.Fatalf("a courtesy went out while the draft waits: %+v", thanks.Reply)
+		}
+		if got := f.get(t, conv.ID); got.Status != support.StatusPending {
+			t.Fatalf("status %s after small talk, want pending", got.Status)
+		}
 		m, err := f.a.Support.ResolveDraft(ctx, f.admin, conv.ID, r.Reply.ID, true,
 			"Shipping takes three days.")
 		if err != nil {
@@ -197,6 +204,7 @@ func TestDraftsWaitForAnAgent(t *testing.T) {
 			t.Fatalf("second review: %v, want ErrConflict", err)
 		}
 		seen, _ := f.a.Support.CustomerMessages(ctx, f.get(t, conv.ID))
+		// The approved draft goes out after the "thanks" written while it waited.
 		if last := seen[len(seen)-1]; last.Body != "Shipping takes three days." ||
 			last.AuthorID != "" {
 			t.Fatalf("the customer sees %+v", last)

@@ -188,15 +188,18 @@ func (b *browser) do(t *testing.T, ctx context.Context, step string,
 	}
 }
 
-// shot saves a screenshot of the window's page in the thunaivi-shots folder
-// of the temporary directory, for people to look at.
+// shot saves a screenshot of the window's page, for people to look at, in
+// the folder THUNAIVI_TEST_SHOTS names; without it, screenshots are not kept.
 func (b *browser) shot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
+	dir := os.Getenv("THUNAIVI_TEST_SHOTS")
+	if dir == "" {
+		return
+	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
-	dir := filepath.Join(os.TempDir(), "thunaivi-shots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

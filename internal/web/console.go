@@ -30,7 +30,8 @@ var pages = parsePages()
 
 // parsePages parses each page together with the shared layout.
 func parsePages() map[string]*template.Template {
-	funcs := template.FuncMap{"join": strings.Join, "pathEscape": url.PathEscape}
+	funcs := template.FuncMap{"join": strings.Join, "pathEscape": url.PathEscape,
+		"visitor": visitorName}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).
 		ParseFS(templateFiles, "templates/layout.html"))
 	names, _ := fs.Glob(templateFiles, "templates/*.html")
@@ -43,6 +44,15 @@ func parsePages() map[string]*template.Template {
 		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFiles, n))
 	}
 	return out
+}
+
+// visitorName tells anonymous customers apart by the random end of their
+// contact id (its start is the time, shared by customers who arrive together).
+func visitorName(contactID string) string {
+	if len(contactID) < 6 {
+		return contactID
+	}
+	return contactID[len(contactID)-6:]
 }
 
 // consoleCSP allows only the product's own scripts and styles.
@@ -80,6 +90,9 @@ func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int
 func (s *Server) consoleRoutes() {
 	static, _ := fs.Sub(assets, "assets")
 	files := http.StripPrefix("/assets/", http.FileServerFS(static))
+	s.public("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	})
 	s.public("GET /assets/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/") {
 			writeError(w, r, http.StatusNotFound, "not_found", "Not found.")
