@@ -26,6 +26,7 @@ const (
 func (a *App) Handler(cfg *config.Config) *web.Server {
 	d := web.Deps{Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
 		Support: a.Support, Hub: a.Hub, Log: a.Log, Now: a.Now, PublicURL: cfg.PublicURL,
+		Ready:         a.DB.Ping,
 		SecureCookies: len(cfg.PublicURL) > 8 && cfg.PublicURL[:8] == "https://"}
 	if cfg.RateLimits {
 		d.Limits = &web.Limits{PerIP: cfg.IPLimit, PerWidget: cfg.WidgetLimit}

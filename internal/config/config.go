@@ -20,7 +20,6 @@ const (
 	DefaultDataDir       = "./thunaivi-data"
 	DefaultIPLimit       = 300
 	DefaultWidgetLimit   = 3000
-	DefaultMaxBodyKiB    = 16
 	DefaultLogLevel      = "info"
 	envPrefix            = "THUNAIVI_"
 	secretFileSuffix     = "_FILE"

@@ -22,6 +22,10 @@ func (s *Server) memberRoutes() {
 	s.api("DELETE /api/v1/inboxes/{inbox}/members/{user}", access.TeamsManage,
 		s.apiInboxMember(false))
 
+	s.api("GET /api/v1/teams", access.MembersRead, s.apiTeams)
+	s.api("POST /api/v1/teams", access.TeamsManage, s.apiCreateTeam)
+	s.api("PUT /api/v1/teams/{team}/members/{user}", access.TeamsManage, s.apiTeamMember)
+
 	s.page("GET /settings/team", access.MembersRead, s.teamPage)
 	s.page("POST /settings/team/invite", access.MembersManage, s.formInvite)
 	s.page("POST /settings/team/{user}", access.MembersManage, s.formMember)
@@ -264,4 +268,44 @@ func (s *Server) inviteForm(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("Invitation accepted", "workspace_id", inv.WorkspaceID, "user_id", u.ID,
 		"role", string(inv.Role), "request_id", requestID(r.Context()))
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func (s *Server) apiTeams(w http.ResponseWriter, r *http.Request, p *principal) {
+	teams, err := s.Workspaces.Teams(r.Context(), p.WorkspaceID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if teams == nil {
+		teams = []workspace.Team{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"teams": teams})
+}
+
+type teamRequest struct {
+	Name string `json:"name"`
+}
+
+func (s *Server) apiCreateTeam(w http.ResponseWriter, r *http.Request, p *principal) {
+	var req teamRequest
+	if err := decode(w, r, &req, 1<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	t, err := s.Workspaces.CreateTeam(r.Context(), p.WorkspaceID, req.Name)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, t)
+}
+
+func (s *Server) apiTeamMember(w http.ResponseWriter, r *http.Request, p *principal) {
+	err := s.Workspaces.AddTeamMember(r.Context(), p.WorkspaceID, r.PathValue("team"),
+		r.PathValue("user"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -34,6 +34,8 @@ type Deps struct {
 	PublicURL string
 	// Limits are the widget's rate limits; nil turns them off.
 	Limits *Limits
+	// Ready reports whether the server can serve: its database answers.
+	Ready func(context.Context) error
 	// SecureCookies marks session cookies Secure; on for anything but a
 	// plain-HTTP loopback trial.
 	SecureCookies bool
@@ -196,6 +198,14 @@ func (s *Server) public(pattern string, h http.HandlerFunc) {
 
 func (s *Server) routes() {
 	s.public("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if s.Ready != nil {
+			if err := s.Ready(r.Context()); err != nil {
+				s.log.Error("Health check failed", "error", err)
+				writeError(w, r, http.StatusServiceUnavailable, "unavailable",
+					"The database does not answer.")
+				return
+			}
+		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	s.public("/", func(w http.ResponseWriter, r *http.Request) {

@@ -376,8 +376,14 @@ func (s *Service) Team(ctx context.Context, wsID, id string) (Team, error) {
 	return t, err
 }
 
-// AddTeamMember puts a member in a team.
+// AddTeamMember puts a member in a team; both must belong to the workspace.
 func (s *Service) AddTeamMember(ctx context.Context, wsID, teamID, userID string) error {
+	if _, err := s.Team(ctx, wsID, teamID); err != nil {
+		return err
+	}
+	if _, err := s.Role(ctx, wsID, userID); err != nil {
+		return err
+	}
 	_, err := s.db.ExecContext(ctx, s.q.InsertTeamMember, wsID, teamID, userID)
 	return err
 }
