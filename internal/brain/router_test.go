@@ -246,3 +246,12 @@ func TestNoCandidatesHandsOffWhateverTheThresholds(t *testing.T) {
 		t.Fatalf("a message matching nothing: %+v", d)
 	}
 }
+
+func TestLookAlikeLettersStillMatchPhrases(t *testing.T) {
+	r := NewRouter(NewIndex(testEntries), DefaultCategories(), DefaultThresholds())
+	for _, text := range []string{"hey ＦＲＡＵＤ on my card", "ⓕⓡⓐⓤⓓ on my card"} {
+		if d := r.Route(text, Signals{}); d.Category != "security" {
+			t.Errorf("%q: category %q, want security", text, d.Category)
+		}
+	}
+}

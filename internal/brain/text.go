@@ -3,6 +3,8 @@ package brain
 import (
 	"strings"
 	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // numberToken stands for any run of digits, so that order numbers, amounts and
@@ -31,10 +33,13 @@ func toSet(words string) map[string]bool {
 	return set
 }
 
-// words splits text into lowercase words. Apostrophes are dropped inside words
-// ("don't" becomes "dont"), digit runs become numberToken and tokens mixing
-// letters and digits become codeToken.
+// words splits text into lowercase words. Compatibility forms are folded
+// first (full-width "ＦＲＡＵＤ" reads as "fraud"), so that look-alike letters
+// cannot slip past a phrase. Apostrophes are dropped inside words ("don't"
+// becomes "dont"), digit runs become numberToken and tokens mixing letters and
+// digits become codeToken.
 func words(text string) []string {
+	text = norm.NFKC.String(text)
 	var out []string
 	var b strings.Builder
 	letters, digits := 0, 0
