@@ -57,9 +57,11 @@ INSERT INTO decisions (id, workspace_id, conversation_id, message_id, action, ca
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: ListDecisions
-SELECT id, message_id, action, category, matched_phrase, entry_id, confidence, candidates,
-    reason, created_at
-FROM decisions WHERE workspace_id = ? AND conversation_id = ? ORDER BY created_at, id;
+SELECT d.id, d.message_id, d.action, d.category, d.matched_phrase, d.entry_id, d.confidence,
+    d.candidates, d.reason, d.created_at
+FROM decisions d JOIN messages m ON m.id = d.message_id
+WHERE d.workspace_id = ? AND d.conversation_id = ?
+ORDER BY m.seq;
 
 -- name: SetStatus
 UPDATE conversations SET status = ? WHERE workspace_id = ? AND id = ?;
