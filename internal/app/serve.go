@@ -88,6 +88,11 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go a.warm(ctx)
+	go func() {
+		if err := a.Support.Relay(ctx); err != nil {
+			log.Error("Live events from other nodes stopped", "error", err)
+		}
+	}()
 	select {
 	case err := <-errc:
 		return err

@@ -31,8 +31,10 @@ const (
 // rather than fail with "database is locked"; reads use a pool.
 type DB struct {
 	engine Engine
-	write  *sql.DB
-	read   *sql.DB
+	// url is the PostgreSQL URL, for connections of their own (Listen).
+	url   string
+	write *sql.DB
+	read  *sql.DB
 
 	// Statements are prepared once per pool and reused: parsing SQL again on
 	// every call was the largest cost of a message on SQLite.
@@ -67,7 +69,7 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: connect to postgres: %w", err)
 	}
-	return &DB{engine: Postgres, write: pool, read: pool}, nil
+	return &DB{engine: Postgres, url: url, write: pool, read: pool}, nil
 }
 
 func openSQLite(ctx context.Context, dir string) (*DB, error) {

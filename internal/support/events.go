@@ -60,11 +60,8 @@ func WorkspaceTopic(id string) string { return workspaceTopic(id) }
 // further events to it are dropped; live views reload on reconnect.
 const subscriberBuffer = 256
 
-// Hub delivers events to the live connections of this node.
-//
-// TODO: with several nodes on PostgreSQL an event reaches only the
-// connections of the node that made the change; relay it through
-// LISTEN/NOTIFY once multi-node deployments are supported.
+// Hub delivers events to the live connections of this node; Service.Relay
+// brings it the events of other nodes.
 type Hub struct {
 	mu   sync.RWMutex
 	subs map[string]map[chan Event]struct{}
@@ -107,9 +104,12 @@ func (h *Hub) Publish(ev Event, topics ...string) {
 	}
 }
 
+// publish delivers events to this node's live connections and tells the
+// other nodes sharing the database.
 func (s *Service) publish(c Conversation, evs ...Event) {
-	for _, ev := range evs {
-		ev.ConversationID, ev.InboxID = c.ID, c.InboxID
-		s.hub.Publish(ev, conversationTopic(c.ID), workspaceTopic(c.WorkspaceID))
+	for i := range evs {
+		evs[i].ConversationID, evs[i].InboxID = c.ID, c.InboxID
+		s.hub.Publish(evs[i], conversationTopic(c.ID), workspaceTopic(c.WorkspaceID))
 	}
+	s.relay(c, evs)
 }

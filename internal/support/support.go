@@ -103,6 +103,8 @@ type Service struct {
 	routers Routers
 	dir     Directory
 	hub     *Hub
+	// node names this process to the others sharing the database.
+	node string
 }
 
 // New prepares the service. Every change it makes is published on hub.
@@ -113,7 +115,7 @@ func New(
 	dir Directory,
 	hub *Hub,
 ) (*Service, error) {
-	s := &Service{db: db, now: now, routers: routers, dir: dir, hub: hub}
+	s := &Service{db: db, now: now, routers: routers, dir: dir, hub: hub, node: newNodeID()}
 	if err := db.LoadQueries(queryFiles, &s.q); err != nil {
 		return nil, err
 	}
