@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/thunaivi/thunaivi/internal/brain"
@@ -68,47 +69,12 @@ func (s *Service) Receive(ctx context.Context, c Conversation, text string) (Rec
 	r := Receipt{
 		Message: Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: KindIncoming,
 			AuthorType: AuthorCustomer, Body: text, State: StateSent, CreatedAt: now},
-		Decision: Decision{Decision: d, ID: store.NewID("dc"), CreatedAt: now},
 	}
-	r.Decision.MessageID = r.Message.ID
-	status, priority := c.Status, c.Priority
-	switch {
-	case c.Status == StatusEscalated:
-		// A person has the conversation: the AI stays quiet, and the
-		// decision records why.
-		d = brain.Decision{Action: brain.ActionHandoff, Candidates: d.Candidates,
-			Category: d.Category, Confidence: d.Confidence,
-			Reason: "A person already handles this conversation; the AI does not reply."}
-		r.Decision.Decision = d
-	case d.Reply != "" && c.Status == StatusPending:
-		// Small talk while a draft waits for an agent: a courtesy now would
-		// read as if the question had been answered.
-		r.Decision.Reason = "A draft waits for an agent; the AI does not reply to small talk."
-	case d.Action == brain.ActionAnswer || d.Action == brain.ActionDraft:
-		body := d.Reply
-		if d.EntryID != "" {
-			entry, _ := router.Entry(d.EntryID)
-			body = entry.Answer
-		}
-		r.Reply = &Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: KindOutgoing,
-			AuthorType: AuthorAI, Body: body, KBEntryID: d.EntryID, State: StateSent,
-			CreatedAt: now}
-		switch {
-		case d.Action == brain.ActionDraft:
-			r.Reply.State, status = StateDraft, StatusPending
-		case d.EntryID != "":
-			status = StatusOpen
-		}
-		// A courtesy reply to small talk leaves the status alone: "thanks"
-		// neither reopens a resolved conversation nor ends a pending draft.
-	default:
-		status, priority = StatusEscalated, raise(priority, handoffPriority(d.Category))
-		r.Reply = &Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: KindOutgoing,
-			AuthorType: AuthorSystem, Body: HandoffReply, State: StateSent, CreatedAt: now}
-		r.Note = &Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: KindNote,
-			AuthorType: AuthorSystem, State: StateSent, CreatedAt: now,
-			Body: handoffSummary(text, d, history, router)}
-	}
+	o := s.respond(c, d, text, history, router, now)
+	d, r.Reply, r.Note = o.decision, o.reply, o.note
+	r.Decision = Decision{Decision: d, ID: store.NewID("dc"), MessageID: r.Message.ID,
+		CreatedAt: now}
+	status, priority := o.status, o.priority
 
 	msgs := []*Message{&r.Message}
 	for _, m := range []*Message{r.Reply, r.Note} {
@@ -152,6 +118,57 @@ func (s *Service) Receive(ctx context.Context, c Conversation, text string) (Rec
 		Event{Type: EventConversation, ConversationID: c.ID, Conversation: &c})
 	s.publish(c, events...)
 	return r, nil
+}
+
+// outcome is what the service does about one routed message.
+type outcome struct {
+	decision         brain.Decision
+	reply, note      *Message
+	status, priority string
+}
+
+// respond turns the router's decision into the messages to send and the
+// conversation's new status and priority.
+func (s *Service) respond(c Conversation, d brain.Decision, text string, h history,
+	router *brain.Router, now time.Time) outcome {
+	o := outcome{decision: d, status: c.Status, priority: c.Priority}
+	newMessage := func(kind, author, body string) *Message {
+		return &Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: kind,
+			AuthorType: author, Body: body, State: StateSent, CreatedAt: now}
+	}
+	switch {
+	case c.Status == StatusEscalated:
+		// A person has the conversation: the AI stays quiet, and the
+		// decision records why.
+		o.decision = brain.Decision{Action: brain.ActionHandoff, Candidates: d.Candidates,
+			Category: d.Category, Confidence: d.Confidence,
+			Reason: "A person already handles this conversation; the AI does not reply."}
+	case d.Reply != "" && c.Status == StatusPending:
+		// Small talk while a draft waits for an agent: a courtesy now would
+		// read as if the question had been answered.
+		o.decision.Reason = "A draft waits for an agent; the AI does not reply to small talk."
+	case d.Action == brain.ActionAnswer || d.Action == brain.ActionDraft:
+		body := d.Reply
+		if d.EntryID != "" {
+			entry, _ := router.Entry(d.EntryID)
+			body = entry.Answer
+		}
+		o.reply = newMessage(KindOutgoing, AuthorAI, body)
+		o.reply.KBEntryID = d.EntryID
+		switch {
+		case d.Action == brain.ActionDraft:
+			o.reply.State, o.status = StateDraft, StatusPending
+		case d.EntryID != "":
+			o.status = StatusOpen
+		}
+		// A courtesy reply to small talk leaves the status alone: "thanks"
+		// neither reopens a resolved conversation nor ends a pending draft.
+	default:
+		o.status, o.priority = StatusEscalated, raise(c.Priority, handoffPriority(d.Category))
+		o.reply = newMessage(KindOutgoing, AuthorSystem, HandoffReply)
+		o.note = newMessage(KindNote, AuthorSystem, handoffSummary(text, d, h, router))
+	}
+	return o
 }
 
 func subjectOf(text string) string {
