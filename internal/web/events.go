@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -117,18 +118,32 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, ch <-chan suppor
 				}
 				checked = s.Now()
 			}
-			ev, visible := see(ev)
-			if !visible {
+			if !writeEvents(w, see, ev, ch) {
 				continue
 			}
-			b, err := json.Marshal(ev)
-			if err != nil {
-				continue
-			}
-			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Type, b)
 		}
 		if rc.Flush() != nil {
 			return
+		}
+	}
+}
+
+// writeEvents writes ev and every event already waiting on ch that the
+// client may see, so that the events of one change go out in one flush. It
+// reports whether it wrote any.
+func writeEvents(w io.Writer, see view, ev support.Event, ch <-chan support.Event) bool {
+	wrote := false
+	for {
+		if e, ok := see(ev); ok {
+			if b, err := json.Marshal(e); err == nil {
+				fmt.Fprintf(w, "event: %s\ndata: %s\n\n", e.Type, b)
+				wrote = true
+			}
+		}
+		select {
+		case ev = <-ch:
+		default:
+			return wrote
 		}
 	}
 }
