@@ -16,6 +16,8 @@ func (s *Server) memberRoutes() {
 	s.api("GET /api/v1/members", access.MembersRead, s.apiMembers)
 	s.api("GET /api/v1/inboxes", access.MembersRead, s.apiInboxes)
 	s.api("POST /api/v1/invitations", access.MembersManage, s.apiInvite)
+	s.api("GET /api/v1/invitations", access.MembersManage, s.apiInvitations)
+	s.api("DELETE /api/v1/invitations/{id}", access.MembersManage, s.apiRevoke)
 	s.api("PATCH /api/v1/members/{user}", access.MembersManage, s.apiSetRole)
 	s.api("DELETE /api/v1/members/{user}", access.MembersManage, s.apiRemoveMember)
 	s.api("PUT /api/v1/inboxes/{inbox}/members/{user}", access.TeamsManage, s.apiInboxMember(true))
@@ -28,6 +30,7 @@ func (s *Server) memberRoutes() {
 
 	s.page("GET /settings/team", access.MembersRead, s.teamPage)
 	s.page("POST /settings/team/invite", access.MembersManage, s.formInvite)
+	s.page("POST /settings/team/invitations/{id}/revoke", access.MembersManage, s.formRevoke)
 	s.page("POST /settings/team/{user}", access.MembersManage, s.formMember)
 	s.page("POST /settings/team/{user}/remove", access.MembersManage, s.formRemoveMember)
 	csrf := http.NewCrossOriginProtection()
@@ -108,6 +111,36 @@ func (s *Server) invite(r *http.Request, p *principal, req inviteRequest) (strin
 	return s.PublicURL + "/invite?token=" + token, nil
 }
 
+func (s *Server) apiInvitations(w http.ResponseWriter, r *http.Request, p *principal) {
+	list, err := s.Workspaces.Invitations(r.Context(), p.WorkspaceID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"invitations": list})
+}
+
+func (s *Server) apiRevoke(w http.ResponseWriter, r *http.Request, p *principal) {
+	if err := s.revoke(r, p); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) formRevoke(w http.ResponseWriter, r *http.Request, p *principal) {
+	s.back(w, r, "/settings/team", s.revoke(r, p))
+}
+
+func (s *Server) revoke(r *http.Request, p *principal) error {
+	if err := s.Workspaces.Revoke(r.Context(), p.WorkspaceID, r.PathValue("id")); err != nil {
+		return err
+	}
+	s.log.Info("Invitation revoked", "workspace_id", p.WorkspaceID, "user_id", p.UserID,
+		"request_id", requestID(r.Context()))
+	return nil
+}
+
 type roleRequest struct {
 	Role access.Role `json:"role"`
 }
@@ -183,8 +216,16 @@ func (s *Server) renderTeam(w http.ResponseWriter, r *http.Request, p *principal
 		s.fail(w, r, err)
 		return
 	}
+	var invitations []workspace.Invitation
+	if access.Allowed(p.Role, access.MembersManage) {
+		if invitations, err = s.Workspaces.Invitations(r.Context(), p.WorkspaceID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	s.renderStatus(w, r, status, "team.html", map[string]any{"Title": "Team",
-		"Section": "team", "Me": me(p), "Members": members, "Inboxes": inboxes,
+		"Invitations": invitations,
+		"Section":     "team", "Me": me(p), "Members": members, "Inboxes": inboxes,
 		"Roles":     []access.Role{access.Agent, access.Manager, access.Admin},
 		"CanManage": access.Allowed(p.Role, access.MembersManage), "Link": link,
 		"Has": func(ids []string, id string) bool { return slices.Contains(ids, id) }})

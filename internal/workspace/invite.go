@@ -21,12 +21,17 @@ const InvitationTTL = 7 * 24 * time.Hour
 // used or expired.
 var ErrInvitationInvalid = errors.New("workspace: the invitation is not valid")
 
-// Invitation is a pending invitation, as its link opens it.
+// Invitation is a pending invitation.
 type Invitation struct {
-	WorkspaceID string
-	Email       string
-	Role        access.Role
-	InboxIDs    []string
+	// ID names the invitation to the admins who may revoke it: the hash of
+	// its token, from which the token cannot be recovered.
+	ID          string      `json:"id"`
+	WorkspaceID string      `json:"-"`
+	Email       string      `json:"email"`
+	Role        access.Role `json:"role"`
+	InboxIDs    []string    `json:"inbox_ids"`
+	InvitedBy   string      `json:"invited_by"`
+	ExpiresAt   time.Time   `json:"expires_at"`
 }
 
 // Invite creates a one-time invitation for email to join the workspace with a
@@ -89,21 +94,44 @@ func (s *Service) invitation(
 	q store.Querier,
 	token string,
 ) (Invitation, error) {
-	var inv Invitation
-	var role, ids string
-	err := q.QueryRowContext(ctx, s.q.InvitationByHash, identity.HashToken(token),
-		s.now().UnixMilli()).Scan(&inv.WorkspaceID, &inv.Email, &role, &ids)
+	inv, err := scanInvitation(q.QueryRowContext(ctx, s.q.InvitationByHash,
+		identity.HashToken(token), s.now().UnixMilli()))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Invitation{}, ErrInvitationInvalid
 	}
+	return inv, err
+}
+
+func scanInvitation(row interface{ Scan(...any) error }) (Invitation, error) {
+	var inv Invitation
+	var role, ids string
+	var expires int64
+	err := row.Scan(&inv.WorkspaceID, &inv.Email, &role, &ids, &inv.InvitedBy, &inv.ID,
+		&expires)
 	if err != nil {
 		return Invitation{}, err
 	}
-	inv.Role = access.Role(role)
-	if err := json.Unmarshal([]byte(ids), &inv.InboxIDs); err != nil {
-		return Invitation{}, err
+	inv.Role, inv.ExpiresAt = access.Role(role), time.UnixMilli(expires).UTC()
+	return inv, json.Unmarshal([]byte(ids), &inv.InboxIDs)
+}
+
+// Invitations lists a workspace's pending invitations.
+func (s *Service) Invitations(ctx context.Context, wsID string) ([]Invitation, error) {
+	return store.Collect(ctx, s.db, s.q.PendingInvitations,
+		func(rows *sql.Rows) (Invitation, error) { return scanInvitation(rows) },
+		wsID, s.now().UnixMilli())
+}
+
+// Revoke deletes a pending invitation, so its link stops working.
+func (s *Service) Revoke(ctx context.Context, wsID, id string) error {
+	res, err := s.db.ExecContext(ctx, s.q.DeleteInvitation, wsID, id)
+	if err != nil {
+		return fmt.Errorf("workspace: revoke invitation: %w", err)
 	}
-	return inv, nil
+	if n, _ := res.RowsAffected(); n != 1 {
+		return store.ErrNotFound
+	}
+	return nil
 }
 
 // Accept uses up an invitation: it creates the invited user with the
@@ -117,6 +145,13 @@ func (s *Service) Accept(ctx context.Context, ids *identity.Service, token, name
 		var err error
 		if inv, err = s.invitation(ctx, tx, token); err != nil {
 			return err
+		}
+		// An invitation is only as good as its author's right to invite.
+		var role string
+		err = tx.QueryRowContext(ctx, s.q.MemberRole, inv.WorkspaceID, inv.InvitedBy).
+			Scan(&role)
+		if err != nil || !access.Allowed(access.Role(role), access.MembersManage) {
+			return ErrInvitationInvalid
 		}
 		now := s.now().UnixMilli()
 		if _, err := tx.ExecContext(ctx, s.q.UseInvitation, now, identity.HashToken(token),

@@ -74,8 +74,16 @@ INSERT INTO invitations (token_hash, workspace_id, email, role, inbox_ids, invit
 VALUES (?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: InvitationByHash
-SELECT workspace_id, email, role, inbox_ids FROM invitations
+SELECT workspace_id, email, role, inbox_ids, invited_by, token_hash, expires_at FROM invitations
 WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?;
+
+-- name: PendingInvitations
+SELECT workspace_id, email, role, inbox_ids, invited_by, token_hash, expires_at FROM invitations
+WHERE workspace_id = ? AND used_at IS NULL AND expires_at > ?
+ORDER BY created_at;
+
+-- name: DeleteInvitation
+DELETE FROM invitations WHERE workspace_id = ? AND token_hash = ? AND used_at IS NULL;
 
 -- name: UseInvitation
 UPDATE invitations SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?;

@@ -103,3 +103,44 @@ func TestWorkspaceKeepsAnAdmin(t *testing.T) {
 		}
 	})
 }
+
+func TestInvitationsCanBeRevokedAndDieWithTheirAuthorsRights(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c := &clock{t: time.Now()}
+		ws, ids := services(t, db, c)
+		ctx := context.Background()
+		res, err := ws.Setup(ctx, ids, "", admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := res.Workspace.ID
+		token, _ := ws.Invite(ctx, w, res.Admin.ID, workspace.Invitation{
+			Email: "second@acme.example", Role: access.Admin})
+		second, _, err := ws.Accept(ctx, ids, token, "", "a fine long password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		revoked, _ := ws.Invite(ctx, w, second.ID, workspace.Invitation{
+			Email: "r@acme.example", Role: access.Agent})
+		orphan, _ := ws.Invite(ctx, w, second.ID, workspace.Invitation{
+			Email: "o@acme.example", Role: access.Admin})
+		pending, err := ws.Invitations(ctx, w)
+		if err != nil || len(pending) != 2 {
+			t.Fatalf("pending invitations: %+v, %v", pending, err)
+		}
+		if err := ws.Revoke(ctx, w, pending[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := ws.Accept(ctx, ids, revoked, "", "a fine long password"); !errors.Is(
+			err, workspace.ErrInvitationInvalid) {
+			t.Fatalf("accepting a revoked invitation: %v", err)
+		}
+		if err := ws.SetRole(ctx, w, second.ID, access.Agent); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := ws.Accept(ctx, ids, orphan, "", "a fine long password"); !errors.Is(
+			err, workspace.ErrInvitationInvalid) {
+			t.Fatalf("accepting the invitation of an author who may no longer invite: %v", err)
+		}
+	})
+}

@@ -39,6 +39,8 @@ type queries struct {
 	InboxMemberIDs      string
 	InsertInvitation    string
 	InvitationByHash    string
+	PendingInvitations  string
+	DeleteInvitation    string
 	UseInvitation       string
 	SetRole             string
 	DeleteInboxMember   string
