@@ -586,20 +586,23 @@ func TestTeams(t *testing.T) {
 		admin := e.login(e.AdminEmail)
 		agentID := e.addMember(e.WS.Workspace.ID, "teamagent@first.example", access.Agent)
 		agent := e.login("teamagent@first.example")
-		if r := e.do(agent, "POST", "/api/v1/teams", nil, map[string]string{"name": "Billing"}); r.Status != http.StatusForbidden {
+		r := e.do(agent, "POST", "/api/v1/teams", nil, map[string]string{"name": "Billing"})
+		if r.Status != http.StatusForbidden {
 			t.Fatalf("agent creating a team: %d", r.Status)
 		}
-		r := e.do(admin, "POST", "/api/v1/teams", nil, map[string]string{"name": "Billing"})
+		r = e.do(admin, "POST", "/api/v1/teams", nil, map[string]string{"name": "Billing"})
 		if r.Status != http.StatusCreated {
 			t.Fatalf("create team: %d %s", r.Status, r.Body)
 		}
 		var team struct{ ID string }
 		r.JSON(t, &team)
-		if r := e.do(admin, "PUT", "/api/v1/teams/"+team.ID+"/members/"+agentID, nil, nil); r.Status != http.StatusNoContent {
+		r = e.do(admin, "PUT", "/api/v1/teams/"+team.ID+"/members/"+agentID, nil, nil)
+		if r.Status != http.StatusNoContent {
 			t.Fatalf("add team member: %d %s", r.Status, r.Body)
 		}
 		other := e.newWorkspace("Other", "admin@other.example")
-		if r := e.do(admin, "PUT", "/api/v1/teams/"+team.ID+"/members/"+other.Admin.ID, nil, nil); r.Status != http.StatusNotFound {
+		r = e.do(admin, "PUT", "/api/v1/teams/"+team.ID+"/members/"+other.Admin.ID, nil, nil)
+		if r.Status != http.StatusNotFound {
 			t.Fatalf("adding another workspace's user to a team: %d", r.Status)
 		}
 		v := e.startChat(e.WS.Inbox.WidgetToken)
