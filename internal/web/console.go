@@ -281,7 +281,7 @@ func flashSignature(msg string) string {
 // back returns to the page a form was posted from, with an error to show.
 func (s *Server) back(w http.ResponseWriter, r *http.Request, path string, err error) {
 	if err != nil {
-		msg := publicMessage(err)
+		msg := s.userMessage(r, err)
 		http.SetCookie(w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: 60,
 			Value: base64.RawURLEncoding.EncodeToString([]byte(msg)) + "." +
 				flashSignature(msg),
@@ -436,17 +436,17 @@ func (s *Server) formEntry(w http.ResponseWriter, r *http.Request, p *principal)
 		from = "/kb/" + url.PathEscape(id)
 	}
 	if e.Handoff != "" && !s.knownCategory(r, p, e.Handoff) {
-		s.back(w, r, from, errors.New("handoff must name a restricted category"))
+		s.back(w, r, from, formError("handoff must name a restricted category"))
 		return
 	}
 	base, err := strconv.Atoi(r.PostFormValue("base_version"))
 	if err != nil {
-		s.back(w, r, from, errors.New("the form is out of date; reload it"))
+		s.back(w, r, from, formError("the form is out of date; reload it"))
 		return
 	}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
 	if reason == "" {
-		s.back(w, r, from, errors.New("say why you change it"))
+		s.back(w, r, from, formError("say why you change it"))
 		return
 	}
 	saved, err := s.KB.Save(r.Context(), p.WorkspaceID, p.Email, reason, e, base)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -67,7 +66,7 @@ func (s *Server) formThresholds(w http.ResponseWriter, r *http.Request, p *princ
 	answer, err1 := strconv.ParseFloat(r.PostFormValue("answer"), 64)
 	draft, err2 := strconv.ParseFloat(r.PostFormValue("draft"), 64)
 	if err1 != nil || err2 != nil {
-		s.back(w, r, "/settings/ai", errors.New("thresholds are numbers from 0 to 1"))
+		s.back(w, r, "/settings/ai", formError("thresholds are numbers from 0 to 1"))
 		return
 	}
 	err := s.KB.SetThresholds(r.Context(), p.WorkspaceID, brain.Thresholds{Answer: answer,

@@ -41,28 +41,47 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, code, msg st
 // for people; anything unexpected is logged with the request id and answered
 // with a generic 500.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, code := classify(err)
+	writeError(w, r, status, code, s.userMessage(r, err))
+}
+
+// classify picks the status and code for an error.
+func classify(err error) (int, string) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		writeError(w, r, http.StatusNotFound, "not_found", "Not found.")
+		return http.StatusNotFound, "not_found"
 	case errors.Is(err, support.ErrInvalid), errors.Is(err, kb.ErrInvalid),
 		errors.Is(err, workspace.ErrInvalid), errors.Is(err, identity.ErrWeakPassword),
-		errors.Is(err, identity.ErrInvalidName):
-		writeError(w, r, http.StatusUnprocessableEntity, "invalid", publicMessage(err))
+		errors.Is(err, identity.ErrInvalidName), errors.Is(err, errForm):
+		return http.StatusUnprocessableEntity, "invalid"
 	case errors.Is(err, support.ErrConflict), errors.Is(err, kb.ErrConflict):
-		writeError(w, r, http.StatusConflict, "conflict", publicMessage(err))
-	case errors.Is(err, errTooLarge):
-		writeError(w, r, http.StatusRequestEntityTooLarge, "too_large",
-			"The request body is too large.")
-	case errors.Is(err, support.ErrTooLong):
-		writeError(w, r, http.StatusRequestEntityTooLarge, "too_large", publicMessage(err))
+		return http.StatusConflict, "conflict"
+	case errors.Is(err, errTooLarge), errors.Is(err, support.ErrTooLong):
+		return http.StatusRequestEntityTooLarge, "too_large"
 	case errors.Is(err, errBadJSON):
-		writeError(w, r, http.StatusBadRequest, "bad_request", publicMessage(err))
-	default:
+		return http.StatusBadRequest, "bad_request"
+	}
+	return http.StatusInternalServerError, "internal"
+}
+
+// userMessage is what a person may read about an error: its own words for
+// errors about their input, and nothing of the cause for anything else,
+// which is logged instead.
+func (s *Server) userMessage(r *http.Request, err error) string {
+	switch status, _ := classify(err); status {
+	case http.StatusNotFound:
+		return "Not found."
+	case http.StatusRequestEntityTooLarge:
+		if errors.Is(err, support.ErrTooLong) {
+			return publicMessage(err)
+		}
+		return "The request body is too large."
+	case http.StatusInternalServerError:
 		s.log.Error("Request failed", "request_id", requestID(r.Context()),
 			"path", r.URL.Path, "error", err)
-		writeError(w, r, http.StatusInternalServerError, "internal",
-			"Something went wrong on our side.")
+		return "Something went wrong on our side."
 	}
+	return publicMessage(err)
 }
 
 // publicMessage keeps the part of a domain error after its package prefix and
@@ -86,6 +105,7 @@ func publicMessage(err error) string {
 var (
 	errTooLarge = errors.New("request body too large")
 	errBadJSON  = errors.New("bad request")
+	errForm     = errors.New("invalid")
 )
 
 // maxJSONBody bounds every JSON request body; a message is at most 16 KiB of
@@ -128,6 +148,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 	}
 	return nil
 }
+
+// formError is a console form's own complaint about what was entered.
+func formError(msg string) error { return fmt.Errorf("web: %w: %s", errForm, msg) }
 
 func badJSON(msg string) error { return fmt.Errorf("%w: %s", errBadJSON, msg) }
 

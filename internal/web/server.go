@@ -11,8 +11,10 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/identity"
@@ -101,6 +103,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("Request", "request_id", id, "method", r.Method, "path", r.URL.Path,
 			"status", rec.status, "duration_ms", s.Now().Sub(start).Milliseconds())
 	}()
+	// No id, name or page of ours holds a NUL or a byte that is not UTF-8;
+	// a path with one names nothing, and reaches no handler or database.
+	if !utf8.ValidString(r.URL.Path) || strings.ContainsRune(r.URL.Path, 0) {
+		writeError(rec, r, http.StatusNotFound, "not_found", "Not found.")
+		return
+	}
 	s.mux.ServeHTTP(rec, r)
 }
 
