@@ -108,12 +108,22 @@ func help(args []string) error {
 		usage(os.Stdout)
 		return nil
 	}
-	return cmd.run(context.Background(), []string{"-h"})
+	helpOut = os.Stdout
+	err := cmd.run(context.Background(), []string{"-h"})
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
 }
+
+// helpOut is where a command's help goes: stdout when asked for with
+// `thunaivi help COMMAND`, stderr when a command's flags were wrong.
+var helpOut io.Writer = os.Stderr
 
 // flags returns a flag set that prints the command's usage line on -h.
 func flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(helpOut)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: thunaivi %s\n\n%s.\n\nFlags:\n", commands[name].usage,
 			strings.ToUpper(commands[name].summary[:1])+commands[name].summary[1:])

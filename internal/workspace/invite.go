@@ -135,8 +135,9 @@ func (s *Service) Revoke(ctx context.Context, wsID, id string) error {
 }
 
 // Accept uses up an invitation: it creates the invited user with the
-// password they chose, makes them a member with the invited role and puts
-// them in the invited inboxes, all or nothing.
+// password they chose (or, when the address has an account already, checks
+// that account's password), makes them a member with the invited role and
+// puts them in the invited inboxes, all or nothing.
 func (s *Service) Accept(ctx context.Context, ids *identity.Service, token, name,
 	password string) (identity.User, Invitation, error) {
 	var u identity.User
@@ -158,7 +159,14 @@ func (s *Service) Accept(ctx context.Context, ids *identity.Service, token, name
 			now); err != nil {
 			return err
 		}
-		if u, err = ids.CreateUser(ctx, tx, inv.Email, name, password); err != nil {
+		// Someone who has an account already (in another workspace, or
+		// removed from this one) joins with it, by giving its password.
+		if u, err = ids.Authenticate(ctx, inv.Email, password); err == nil {
+			if _, err := s.Role(ctx, inv.WorkspaceID, u.ID); err == nil {
+				return fmt.Errorf("workspace: %w: you are a member of this workspace already",
+					ErrInvalid)
+			}
+		} else if u, err = ids.CreateUser(ctx, tx, inv.Email, name, password); err != nil {
 			return err
 		}
 		if err := s.AddMember(ctx, tx, inv.WorkspaceID, u.ID, inv.Role); err != nil {
@@ -186,8 +194,15 @@ func (s *Service) SetRole(ctx context.Context, wsID, userID string, role access.
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, s.q.SetRole, string(role), wsID, userID)
-		return err
+		if _, err := tx.ExecContext(ctx, s.q.SetRole, string(role), wsID, userID); err != nil {
+			return err
+		}
+		if !access.Allowed(role, access.MembersManage) {
+			// Invitations are only as good as their author's right to invite.
+			_, err := tx.ExecContext(ctx, s.q.DeleteInvitationsBy, wsID, userID)
+			return err
+		}
+		return nil
 	})
 }
 
@@ -202,7 +217,7 @@ func (s *Service) RemoveMember(ctx context.Context, ids *identity.Service, wsID,
 			}
 		}
 		for _, q := range []string{s.q.DeleteMemberInboxes, s.q.DeleteMemberTeams,
-			s.q.DeleteMember} {
+			s.q.DeleteInvitationsBy, s.q.DeleteMember} {
 			if _, err := tx.ExecContext(ctx, q, wsID, userID); err != nil {
 				return err
 			}

@@ -111,3 +111,6 @@ DELETE FROM inbox_members WHERE workspace_id = ? AND user_id = ?;
 
 -- name: DeleteMemberTeams
 DELETE FROM team_members WHERE workspace_id = ? AND user_id = ?;
+
+-- name: DeleteInvitationsBy
+DELETE FROM invitations WHERE workspace_id = ? AND invited_by = ? AND used_at IS NULL;

@@ -142,5 +142,51 @@ func TestInvitationsCanBeRevokedAndDieWithTheirAuthorsRights(t *testing.T) {
 			err, workspace.ErrInvitationInvalid) {
 			t.Fatalf("accepting the invitation of an author who may no longer invite: %v", err)
 		}
+		if err := ws.SetRole(ctx, w, second.ID, access.Admin); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := ws.Accept(ctx, ids, orphan, "", "a fine long password"); !errors.Is(
+			err, workspace.ErrInvitationInvalid) {
+			t.Fatalf("an invitation came back with its author's rights: %v", err)
+		}
+	})
+}
+
+func TestARemovedMemberCanBeInvitedBack(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c := &clock{t: time.Now()}
+		ws, ids := services(t, db, c)
+		ctx := context.Background()
+		res, err := ws.Setup(ctx, ids, "", admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := res.Workspace.ID
+		invite := func() string {
+			token, err := ws.Invite(ctx, w, res.Admin.ID, workspace.Invitation{
+				Email: "back@acme.example", Role: access.Agent})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return token
+		}
+		u, _, err := ws.Accept(ctx, ids, invite(), "", "the first long password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ws.RemoveMember(ctx, ids, w, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		token := invite()
+		if _, _, err := ws.Accept(ctx, ids, token, "", "somebody else's guess"); err == nil {
+			t.Fatal("an existing account joined without its password")
+		}
+		back, _, err := ws.Accept(ctx, ids, invite(), "", "the first long password")
+		if err != nil || back.ID != u.ID {
+			t.Fatalf("rejoining with the account's password: %+v, %v", back, err)
+		}
+		if role, _ := ws.Role(ctx, w, u.ID); role != access.Agent {
+			t.Fatalf("role %q after rejoining", role)
+		}
 	})
 }

@@ -41,6 +41,7 @@ type queries struct {
 	InvitationByHash    string
 	PendingInvitations  string
 	DeleteInvitation    string
+	DeleteInvitationsBy string
 	UseInvitation       string
 	SetRole             string
 	DeleteInboxMember   string
