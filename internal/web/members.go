@@ -17,12 +17,13 @@ func (s *Server) memberRoutes() {
 	s.api("GET /api/v1/inboxes", access.MembersRead, s.apiInboxes)
 	s.api("POST /api/v1/invitations", access.MembersManage, s.apiInvite)
 	s.api("GET /api/v1/invitations", access.MembersManage, s.apiInvitations)
-	s.api("DELETE /api/v1/invitations/{id}", access.MembersManage, s.apiRevoke)
+	s.api("DELETE /api/v1/invitations/{id}", access.MembersManage, s.noContent(s.revoke))
 	s.api("PATCH /api/v1/members/{user}", access.MembersManage, s.apiSetRole)
-	s.api("DELETE /api/v1/members/{user}", access.MembersManage, s.apiRemoveMember)
-	s.api("PUT /api/v1/inboxes/{inbox}/members/{user}", access.TeamsManage, s.apiInboxMember(true))
+	s.api("DELETE /api/v1/members/{user}", access.MembersManage, s.noContent(s.removeMember))
+	s.api("PUT /api/v1/inboxes/{inbox}/members/{user}", access.TeamsManage,
+		s.noContent(s.inboxMember(true)))
 	s.api("DELETE /api/v1/inboxes/{inbox}/members/{user}", access.TeamsManage,
-		s.apiInboxMember(false))
+		s.noContent(s.inboxMember(false)))
 
 	s.api("GET /api/v1/teams", access.MembersRead, s.apiTeams)
 	s.api("POST /api/v1/teams", access.TeamsManage, s.apiCreateTeam)
@@ -30,9 +31,11 @@ func (s *Server) memberRoutes() {
 
 	s.page("GET /settings/team", access.MembersRead, s.teamPage)
 	s.page("POST /settings/team/invite", access.MembersManage, s.formInvite)
-	s.page("POST /settings/team/invitations/{id}/revoke", access.MembersManage, s.formRevoke)
+	s.page("POST /settings/team/invitations/{id}/revoke", access.MembersManage,
+		s.teamForm(s.revoke))
 	s.page("POST /settings/team/{user}", access.MembersManage, s.formMember)
-	s.page("POST /settings/team/{user}/remove", access.MembersManage, s.formRemoveMember)
+	s.page("POST /settings/team/{user}/remove", access.MembersManage,
+		s.teamForm(s.removeMember))
 	csrf := http.NewCrossOriginProtection()
 	s.public("GET /invite", s.invitePage)
 	s.public("POST /invite", csrf.Handler(http.HandlerFunc(s.inviteForm)).ServeHTTP)
@@ -120,16 +123,25 @@ func (s *Server) apiInvitations(w http.ResponseWriter, r *http.Request, p *princ
 	writeJSON(w, http.StatusOK, map[string]any{"invitations": list})
 }
 
-func (s *Server) apiRevoke(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := s.revoke(r, p); err != nil {
-		s.fail(w, r, err)
-		return
+// teamAction is a change to the team that the API and the team page share.
+type teamAction func(r *http.Request, p *principal) error
+
+// noContent serves an action through the API, answering 204 when it succeeds.
+func (s *Server) noContent(act teamAction) memberHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *principal) {
+		if err := act(r, p); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) formRevoke(w http.ResponseWriter, r *http.Request, p *principal) {
-	s.back(w, r, "/settings/team", s.revoke(r, p))
+// teamForm serves an action as a form of the team page, returning to it.
+func (s *Server) teamForm(act teamAction) memberHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *principal) {
+		s.back(w, r, "/settings/team", act(r, p))
+	}
 }
 
 func (s *Server) revoke(r *http.Request, p *principal) error {
@@ -162,18 +174,6 @@ func (s *Server) apiSetRole(w http.ResponseWriter, r *http.Request, p *principal
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) apiRemoveMember(w http.ResponseWriter, r *http.Request, p *principal) {
-	if err := s.removeMember(r, p); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *Server) formRemoveMember(w http.ResponseWriter, r *http.Request, p *principal) {
-	s.back(w, r, "/settings/team", s.removeMember(r, p))
-}
-
 // removeMember takes a member out of the workspace and ends their sessions.
 func (s *Server) removeMember(r *http.Request, p *principal) error {
 	user := r.PathValue("user")
@@ -186,18 +186,19 @@ func (s *Server) removeMember(r *http.Request, p *principal) error {
 	return nil
 }
 
-func (s *Server) apiInboxMember(member bool) memberHandler {
-	return func(w http.ResponseWriter, r *http.Request, p *principal) {
+// inboxMember adds the member in the path to the inbox in the path, or
+// removes them from it.
+func (s *Server) inboxMember(member bool) teamAction {
+	return func(r *http.Request, p *principal) error {
 		err := s.Workspaces.SetInboxMember(r.Context(), p.WorkspaceID, r.PathValue("inbox"),
 			r.PathValue("user"), member)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		s.log.Info("Inbox membership changed", "workspace_id", p.WorkspaceID,
 			"user_id", p.UserID, "member", r.PathValue("user"), "inbox_id", r.PathValue("inbox"),
 			"in_inbox", member, "request_id", requestID(r.Context()))
-		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 }
 
