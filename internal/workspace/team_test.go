@@ -7,26 +7,41 @@ import (
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
 	"github.com/thunaivi/thunaivi/internal/workspace"
 )
 
+// setUp creates a workspace with its admin on db, under a fake clock.
+func setUp(t *testing.T, db *store.DB) (*clock, *workspace.Service, *identity.Service,
+	workspace.SetupResult) {
+	t.Helper()
+	c := &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	ws, ids := services(t, db, c)
+	res, err := ws.Setup(context.Background(), ids, "", admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, ws, ids, res
+}
+
+// wantErr fails the test unless err is target.
+func wantErr(t *testing.T, err, target error, what string) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("%s: %v, want %v", what, err, target)
+	}
+}
+
 func TestInvitations(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
-		ws, ids := services(t, db, c)
+		c, ws, ids, res := setUp(t, db)
 		ctx := context.Background()
-		res, err := ws.Setup(ctx, ids, "", admin)
-		if err != nil {
-			t.Fatal(err)
-		}
 		w := res.Workspace.ID
-		_, err = ws.Invite(ctx, w, res.Admin.ID, workspace.Invitation{Email: "x@y.example",
+		_, err := ws.Invite(ctx, w, res.Admin.ID, workspace.Invitation{Email: "x@y.example",
 			Role: access.Agent, InboxIDs: []string{"ib_of_someone_else"}})
-		if !errors.Is(err, workspace.ErrInvalid) {
-			t.Fatalf("invitation to an inbox of another workspace: %v", err)
-		}
+		wantErr(t, err, workspace.ErrInvalid, "invitation to an inbox of another workspace")
 		token, err := ws.Invite(ctx, w, res.Admin.ID, workspace.Invitation{
 			Email: "Agent@Acme.example", Role: access.Agent, InboxIDs: []string{res.Inbox.ID}})
 		if err != nil {
@@ -42,40 +57,25 @@ func TestInvitations(t *testing.T) {
 		if in, _ := ws.MemberInboxes(ctx, w, u.ID); len(in) != 1 || in[0] != res.Inbox.ID {
 			t.Fatalf("inboxes %v after accepting", in)
 		}
-		if _, _, err := ws.Accept(ctx, ids, token, "Again", "another long password"); !errors.Is(
-			err,
-			workspace.ErrInvitationInvalid,
-		) {
-			t.Fatalf("second accept: %v", err)
-		}
+		_, _, err = ws.Accept(ctx, ids, token, "Again", "another long password")
+		wantErr(t, err, workspace.ErrInvitationInvalid, "second accept")
 		late, _ := ws.Invite(ctx, w, res.Admin.ID, workspace.Invitation{
 			Email: "late@acme.example", Role: access.Manager})
 		c.add(workspace.InvitationTTL)
-		if _, _, err := ws.Accept(ctx, ids, late, "Late", "a fine long password"); !errors.Is(
-			err,
-			workspace.ErrInvitationInvalid,
-		) {
-			t.Fatalf("accept after expiry: %v", err)
-		}
+		_, _, err = ws.Accept(ctx, ids, late, "Late", "a fine long password")
+		wantErr(t, err, workspace.ErrInvitationInvalid, "accept after expiry")
 	})
 }
 
 func TestWorkspaceKeepsAnAdmin(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := &clock{t: time.Now()}
-		ws, ids := services(t, db, c)
+		_, ws, ids, res := setUp(t, db)
 		ctx := context.Background()
-		res, err := ws.Setup(ctx, ids, "", admin)
-		if err != nil {
-			t.Fatal(err)
-		}
 		w, first := res.Workspace.ID, res.Admin.ID
-		if err := ws.SetRole(ctx, w, first, access.Agent); !errors.Is(err, workspace.ErrInvalid) {
-			t.Fatalf("demoting the only admin: %v", err)
-		}
-		if err := ws.RemoveMember(ctx, ids, w, first); !errors.Is(err, workspace.ErrInvalid) {
-			t.Fatalf("removing the only admin: %v", err)
-		}
+		wantErr(t, ws.SetRole(ctx, w, first, access.Agent), workspace.ErrInvalid,
+			"demoting the only admin")
+		wantErr(t, ws.RemoveMember(ctx, ids, w, first), workspace.ErrInvalid,
+			"removing the only admin")
 		token, _ := ws.Invite(ctx, w, first, workspace.Invitation{Email: "two@acme.example",
 			Role: access.Admin})
 		second, _, err := ws.Accept(ctx, ids, token, "", "a fine long password")
@@ -89,30 +89,19 @@ func TestWorkspaceKeepsAnAdmin(t *testing.T) {
 		if err := ws.RemoveMember(ctx, ids, w, first); err != nil {
 			t.Fatalf("removing one of two admins: %v", err)
 		}
-		if _, err := ids.SessionByToken(ctx, session); !errors.Is(err, store.ErrNotFound) {
-			t.Fatalf("the removed member's session lives on: %v", err)
-		}
-		if _, err := ws.Role(ctx, w, first); !errors.Is(err, store.ErrNotFound) {
-			t.Fatalf("the removed member still has a role: %v", err)
-		}
-		if err := ws.SetRole(ctx, w, second.ID, access.Manager); !errors.Is(
-			err,
-			workspace.ErrInvalid,
-		) {
-			t.Fatalf("demoting the remaining admin: %v", err)
-		}
+		_, err = ids.SessionByToken(ctx, session)
+		wantErr(t, err, store.ErrNotFound, "the removed member's session")
+		_, err = ws.Role(ctx, w, first)
+		wantErr(t, err, store.ErrNotFound, "the removed member's role")
+		wantErr(t, ws.SetRole(ctx, w, second.ID, access.Manager), workspace.ErrInvalid,
+			"demoting the remaining admin")
 	})
 }
 
 func TestInvitationsCanBeRevokedAndDieWithTheirAuthorsRights(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := &clock{t: time.Now()}
-		ws, ids := services(t, db, c)
+		_, ws, ids, res := setUp(t, db)
 		ctx := context.Background()
-		res, err := ws.Setup(ctx, ids, "", admin)
-		if err != nil {
-			t.Fatal(err)
-		}
 		w := res.Workspace.ID
 		token, _ := ws.Invite(ctx, w, res.Admin.ID, workspace.Invitation{
 			Email: "second@acme.example", Role: access.Admin})
@@ -131,36 +120,25 @@ func TestInvitationsCanBeRevokedAndDieWithTheirAuthorsRights(t *testing.T) {
 		if err := ws.Revoke(ctx, w, pending[0].ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := ws.Accept(ctx, ids, revoked, "", "a fine long password"); !errors.Is(
-			err, workspace.ErrInvitationInvalid) {
-			t.Fatalf("accepting a revoked invitation: %v", err)
-		}
+		_, _, err = ws.Accept(ctx, ids, revoked, "", "a fine long password")
+		wantErr(t, err, workspace.ErrInvitationInvalid, "accepting a revoked invitation")
 		if err := ws.SetRole(ctx, w, second.ID, access.Agent); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := ws.Accept(ctx, ids, orphan, "", "a fine long password"); !errors.Is(
-			err, workspace.ErrInvitationInvalid) {
-			t.Fatalf("accepting the invitation of an author who may no longer invite: %v", err)
-		}
+		_, _, err = ws.Accept(ctx, ids, orphan, "", "a fine long password")
+		wantErr(t, err, workspace.ErrInvitationInvalid, "accepting the invitation of an author who may no longer invite")
 		if err := ws.SetRole(ctx, w, second.ID, access.Admin); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := ws.Accept(ctx, ids, orphan, "", "a fine long password"); !errors.Is(
-			err, workspace.ErrInvitationInvalid) {
-			t.Fatalf("an invitation came back with its author's rights: %v", err)
-		}
+		_, _, err = ws.Accept(ctx, ids, orphan, "", "a fine long password")
+		wantErr(t, err, workspace.ErrInvitationInvalid, "an invitation came back with its author's rights")
 	})
 }
 
 func TestARemovedMemberCanBeInvitedBack(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := &clock{t: time.Now()}
-		ws, ids := services(t, db, c)
+		_, ws, ids, res := setUp(t, db)
 		ctx := context.Background()
-		res, err := ws.Setup(ctx, ids, "", admin)
-		if err != nil {
-			t.Fatal(err)
-		}
 		w := res.Workspace.ID
 		invite := func() string {
 			token, err := ws.Invite(ctx, w, res.Admin.ID, workspace.Invitation{
