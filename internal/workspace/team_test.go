@@ -126,12 +126,14 @@ func TestInvitationsCanBeRevokedAndDieWithTheirAuthorsRights(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, _, err = ws.Accept(ctx, ids, orphan, "", "a fine long password")
-		wantErr(t, err, workspace.ErrInvitationInvalid, "accepting the invitation of an author who may no longer invite")
+		wantErr(t, err, workspace.ErrInvitationInvalid,
+			"accepting the invitation of an author who may no longer invite")
 		if err := ws.SetRole(ctx, w, second.ID, access.Admin); err != nil {
 			t.Fatal(err)
 		}
 		_, _, err = ws.Accept(ctx, ids, orphan, "", "a fine long password")
-		wantErr(t, err, workspace.ErrInvitationInvalid, "an invitation came back with its author's rights")
+		wantErr(t, err, workspace.ErrInvitationInvalid,
+			"an invitation that came back with its author's rights")
 	})
 }
 
