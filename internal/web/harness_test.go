@@ -39,12 +39,14 @@ type env struct {
 	// Password.
 	WS         workspace.SetupResult
 	AdminEmail string
+	// kbFile is the knowledge base imported into every workspace.
+	kbFile string
 }
 
 // Password is the password of every account the harness creates.
 const Password = "a long test password 4 harness"
 
-// sampleKB is the knowledge base the harness imports into every workspace.
+// sampleKB is the knowledge base the harness imports unless told otherwise.
 const sampleKB = "../../docs/examples/sample_kb.jsonl"
 
 func (e *env) now() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }
@@ -59,11 +61,22 @@ func newEnv(t testing.TB, db *store.DB) *env {
 
 func newEnvWith(t testing.TB, db *store.DB, adjust func(*config.Config)) *env {
 	t.Helper()
+	return startEnv(t, db, adjust, sampleKB)
+}
+
+// newEnvKB starts a server whose workspaces get the knowledge base in kbFile.
+func newEnvKB(t testing.TB, db *store.DB, kbFile string) *env {
+	t.Helper()
+	return startEnv(t, db, func(*config.Config) {}, kbFile)
+}
+
+func startEnv(t testing.TB, db *store.DB, adjust func(*config.Config), kbFile string) *env {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	e := &env{t: t}
+	e := &env{t: t, kbFile: kbFile}
 	a, err := app.New(db, log, e.now)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +104,7 @@ func newEnvWith(t testing.TB, db *store.DB, adjust func(*config.Config)) *env {
 
 func (e *env) importKB(wsID string) {
 	e.t.Helper()
-	entries, err := app.ReadKBFile(sampleKB)
+	entries, err := app.ReadKBFile(e.kbFile)
 	if err != nil {
 		e.t.Fatal(err)
 	}
