@@ -32,6 +32,9 @@ const (
 	MembersRead        Permission = "members:read"
 	MembersManage      Permission = "members:manage"
 	InboxesManage      Permission = "inboxes:manage"
+	// AuditRead is reading, exporting and verifying the audit log and the
+	// security views built on it: failed sign-ins, anomalies, metrics.
+	AuditRead Permission = "audit:read"
 )
 
 // matrix is deny by default: a permission missing from a role's set is refused.
@@ -41,7 +44,7 @@ var matrix = map[Role]map[Permission]bool{
 	Manager: set(ConversationsRead, ConversationsWrite, ConversationsAll, KBRead, KBWrite,
 		BrainSettings, TeamsManage, MembersRead),
 	Admin: set(ConversationsRead, ConversationsWrite, ConversationsAll, KBRead, KBWrite,
-		BrainSettings, TeamsManage, MembersRead, MembersManage, InboxesManage),
+		BrainSettings, TeamsManage, MembersRead, MembersManage, InboxesManage, AuditRead),
 }
 
 func set(ps ...Permission) map[Permission]bool {

@@ -6,8 +6,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/config"
@@ -75,33 +73,6 @@ func New(db *store.DB, log *slog.Logger, now func() time.Time) (*App, error) {
 
 // Close releases the store.
 func (a *App) Close() error { return a.DB.Close() }
-
-// NewLogger returns the product's logger: text on stderr at the configured
-// level, with secrets redacted whatever key they are logged under.
-func NewLogger(level string) *slog.Logger {
-	var l slog.Level
-	l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{
-		Level:       l,
-		ReplaceAttr: redactAttr,
-	}))
-}
-
-// secretKeys are attribute-name fragments whose values are never logged.
-var secretKeys = []string{"password", "token", "secret", "authorization", "cookie", "api_key"}
-
-func redactAttr(_ []string, a slog.Attr) slog.Attr {
-	key := strings.ToLower(a.Key)
-	for _, s := range secretKeys {
-		if strings.Contains(key, s) {
-			return slog.String(a.Key, "[redacted]")
-		}
-	}
-	if key == "database_url" {
-		return slog.String(a.Key, config.RedactURL(a.Value.String()))
-	}
-	return a
-}
 
 // Describe names the store for people: the SQLite file or the PostgreSQL host.
 func Describe(cfg *config.Config) string {

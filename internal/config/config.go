@@ -16,11 +16,19 @@ import (
 
 // Defaults, named so that help texts and docs quote the same values.
 const (
-	DefaultAddr          = "127.0.0.1:8080"
-	DefaultDataDir       = "./thunaivi-data"
-	DefaultIPLimit       = 300
-	DefaultWidgetLimit   = 3000
-	DefaultLogLevel      = "info"
+	DefaultAddr        = "127.0.0.1:8080"
+	DefaultDataDir     = "./thunaivi-data"
+	DefaultIPLimit     = 300
+	DefaultWidgetLimit = 3000
+	DefaultLogLevel    = "info"
+	DefaultLogFormat   = "text"
+	// DefaultAuditRetentionDays is how long audit entries are kept;
+	// MinAuditRetentionDays is the floor no setting goes below.
+	DefaultAuditRetentionDays = 400
+	MinAuditRetentionDays     = 365
+	// DefaultCheckpoints writes signed audit checkpoints to a file in the data
+	// folder.
+	DefaultCheckpoints   = "file"
 	envPrefix            = "THUNAIVI_"
 	secretFileSuffix     = "_FILE"
 	redacted             = "[redacted]"
@@ -42,6 +50,20 @@ type Config struct {
 	IPLimit     int
 	WidgetLimit int
 	LogLevel    string
+	// LogFormat is text or json.
+	LogFormat string
+	// AuditKey is the secret the audit chain is keyed and its checkpoints
+	// signed with (THUNAIVI_AUDIT_KEY or THUNAIVI_AUDIT_KEY_FILE). When empty,
+	// a key file in the data folder is used, made on first start.
+	AuditKey string
+	// AuditCheckpoints names where signed checkpoints go: "file",
+	// "file:PATH", "stdout" or "syslog".
+	AuditCheckpoints string
+	// AuditRetentionDays is how long audit entries are kept, at least 365.
+	AuditRetentionDays int
+	// MetricsAddr, when set, is a loopback address serving /metrics to
+	// anyone who can reach it; without it /metrics is for admins only.
+	MetricsAddr string
 
 	limitsSetting *string
 }
@@ -56,6 +78,15 @@ func (c *Config) Storage(fs *flag.FlagSet) {
 			"(env THUNAIVI_DATABASE_URL or THUNAIVI_DATABASE_URL_FILE)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", DefaultLogLevel),
 		"debug, info, warn or error (env THUNAIVI_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", DefaultLogFormat),
+		"text or json (env THUNAIVI_LOG_FORMAT)")
+	fs.StringVar(&c.AuditCheckpoints, "audit-checkpoints",
+		env("AUDIT_CHECKPOINTS", DefaultCheckpoints),
+		"where signed audit checkpoints go: file, file:PATH, stdout or syslog "+
+			"(env THUNAIVI_AUDIT_CHECKPOINTS)")
+	fs.IntVar(&c.AuditRetentionDays, "audit-retention-days",
+		envInt("AUDIT_RETENTION_DAYS", DefaultAuditRetentionDays),
+		"days audit entries are kept, at least 365 (env THUNAIVI_AUDIT_RETENTION_DAYS)")
 }
 
 // Server binds the flags of a command that listens.
@@ -74,6 +105,8 @@ func (c *Config) Server(fs *flag.FlagSet) {
 		"widget requests per minute per client IP (env THUNAIVI_IP_LIMIT)")
 	fs.IntVar(&c.WidgetLimit, "widget-limit", envInt("WIDGET_LIMIT", DefaultWidgetLimit),
 		"widget requests per minute per widget token (env THUNAIVI_WIDGET_LIMIT)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", ""),
+		"loopback address for a separate /metrics listener (env THUNAIVI_METRICS_ADDR)")
 	c.limitsSetting = &limits
 }
 
@@ -93,10 +126,32 @@ func (c *Config) Finish() error {
 			return errors.New("config: THUNAIVI_DATABASE_URL must be a postgres:// URL")
 		}
 	}
+	if c.AuditKey == "" {
+		v, err := secretEnv("AUDIT_KEY")
+		if err != nil {
+			return err
+		}
+		c.AuditKey = v
+	}
+	if c.AuditKey != "" && len(c.AuditKey) < 32 {
+		return errors.New("config: THUNAIVI_AUDIT_KEY must be at least 32 characters")
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("config: log level %q is not debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "text", "json", "":
+	default:
+		return fmt.Errorf("config: log format %q is not text or json", c.LogFormat)
+	}
+	if c.AuditRetentionDays != 0 && c.AuditRetentionDays < MinAuditRetentionDays {
+		return fmt.Errorf("config: audit entries are kept at least %d days, not %d",
+			MinAuditRetentionDays, c.AuditRetentionDays)
+	}
+	if err := checkLoopback(c.MetricsAddr); err != nil {
+		return err
 	}
 	if c.limitsSetting == nil {
 		return nil
@@ -133,9 +188,35 @@ func (c *Config) Redacted() map[string]string {
 		"ip_limit":     strconv.Itoa(c.IPLimit),
 		"widget_limit": strconv.Itoa(c.WidgetLimit),
 		"log_level":    c.LogLevel,
+		"log_format":   c.LogFormat,
 		"database_url": RedactURL(c.DatabaseURL),
+
+		"audit_checkpoints":    c.AuditCheckpoints,
+		"audit_retention_days": strconv.Itoa(c.AuditRetentionDays),
+		"metrics_addr":         c.MetricsAddr,
+	}
+	if c.AuditKey != "" {
+		out["audit_key"] = redacted
 	}
 	return out
+}
+
+// checkLoopback refuses a metrics address other than a loopback one: the
+// listener answers without signing in.
+func checkLoopback(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("config: metrics address %q: %w", addr, err)
+	}
+	ip := net.ParseIP(host)
+	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("config: the metrics listener answers without signing in, "+
+			"so it binds only to loopback (127.0.0.1 or ::1), not %q", host)
+	}
+	return nil
 }
 
 // RedactURL hides the password of a URL; text that is not a URL is hidden whole.
