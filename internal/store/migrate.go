@@ -15,11 +15,14 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Migration is one numbered, append-only schema change.
+// Migration is one numbered, append-only schema change. A change that only
+// PostgreSQL can express, such as a trigger, sits beside it in
+// NNNN_name.postgres.sql and runs after it on PostgreSQL.
 type Migration struct {
-	Version int
-	Name    string
-	SQL     string
+	Version  int
+	Name     string
+	SQL      string
+	Postgres string
 }
 
 // Migrations lists the schema changes in order.
@@ -29,8 +32,17 @@ func Migrations() ([]Migration, error) {
 		return nil, err
 	}
 	var out []Migration
+	extra := map[string]string{}
 	for _, f := range files {
 		base := strings.TrimSuffix(strings.TrimPrefix(f, "migrations/"), ".sql")
+		if shared, ok := strings.CutSuffix(base, ".postgres"); ok {
+			b, err := migrations.ReadFile(f)
+			if err != nil {
+				return nil, err
+			}
+			extra[shared] = string(b)
+			continue
+		}
 		num, name, ok := strings.Cut(base, "_")
 		v, err := strconv.Atoi(num)
 		if !ok || err != nil {
@@ -40,7 +52,11 @@ func Migrations() ([]Migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Migration{Version: v, Name: name, SQL: string(b)})
+		out = append(out, Migration{Version: v, Name: name, SQL: string(b), Postgres: extra[base]})
+		delete(extra, base)
+	}
+	for base := range extra {
+		return nil, fmt.Errorf("store: %s.postgres.sql has no %s.sql", base, base)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
 	for i, m := range out {
@@ -92,7 +108,11 @@ func (db *DB) applyOne(ctx context.Context, m Migration) (bool, error) {
 		if err != nil || n > 0 {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		script := m.SQL
+		if db.engine == Postgres && m.Postgres != "" {
+			script += "\n" + m.Postgres
+		}
+		if _, err := tx.ExecContext(ctx, script); err != nil {
 			return fmt.Errorf("store: migration %04d_%s: %w", m.Version, m.Name, err)
 		}
 		_, err = tx.ExecContext(ctx,

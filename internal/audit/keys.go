@@ -1,0 +1,82 @@
+package audit
+
+import (
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Keys are the audit log's two keys, both derived from one secret that never
+// enters the database: Chain keys the entries' HMACs, Sign signs checkpoints.
+type Keys struct {
+	Chain []byte
+	Sign  ed25519.PrivateKey
+}
+
+// DeriveKeys derives the audit keys from secret, which must hold at least 32
+// bytes of entropy.
+func DeriveKeys(secret []byte) Keys {
+	derive := func(label string) []byte {
+		m := hmac.New(sha256.New, secret)
+		m.Write([]byte(label))
+		return m.Sum(nil)
+	}
+	return Keys{
+		Chain: derive("thunaivi audit chain v1"),
+		Sign:  ed25519.NewKeyFromSeed(derive("thunaivi audit checkpoint v1")),
+	}
+}
+
+// Public is the key checkpoints are verified with; it may be shared.
+func (k Keys) Public() ed25519.PublicKey { return k.Sign.Public().(ed25519.PublicKey) }
+
+// PublicString is Public in base64, as checkpoints and the console show it.
+func (k Keys) PublicString() string {
+	return base64.StdEncoding.EncodeToString(k.Public())
+}
+
+// KeyFileName is the secret's file in the data folder when no key is
+// configured.
+const KeyFileName = "audit.key"
+
+// LoadOrCreateSecret reads the secret from path, or, when the file does not
+// exist, writes a new random one there readable by the owner only.
+func LoadOrCreateSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		s := strings.TrimSpace(string(b))
+		if len(s) < 32 {
+			return nil, fmt.Errorf("audit: the key in %s is shorter than 32 characters", path)
+		}
+		return []byte(s), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("audit: read the key: %w", err)
+	}
+	var raw [32]byte
+	rand.Read(raw[:])
+	s := base64.RawURLEncoding.EncodeToString(raw[:])
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("audit: create the key's folder: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("audit: create the key: %w", err)
+	}
+	if _, err := f.WriteString(s + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("audit: write the key: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("audit: write the key: %w", err)
+	}
+	return []byte(s), f.Close()
+}

@@ -1,0 +1,56 @@
+-- name: LockHead
+UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash;
+
+-- name: SetHeadHash
+UPDATE audit_head SET hash = ? WHERE id = 1;
+
+-- name: InsertEntry
+INSERT INTO audit_log (seq, at, workspace_id, actor_type, actor_id, actor_email, ip,
+    user_agent, action, target_type, target_id, outcome, reason, request_id, diff, hash)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: Head
+SELECT seq, hash, base_seq, base_hash FROM audit_head WHERE id = 1;
+
+-- name: ChainFrom
+SELECT seq, at, workspace_id, actor_type, actor_id, actor_email, ip, user_agent, action,
+    target_type, target_id, outcome, reason, request_id, diff, hash
+FROM audit_log WHERE seq > ? ORDER BY seq;
+
+-- name: ListEntries
+-- A filter left empty matches everything; an action filter also matches the
+-- actions under it ("authn" matches "authn.login.fail").
+SELECT seq, at, workspace_id, actor_type, actor_id, actor_email, ip, user_agent, action,
+    target_type, target_id, outcome, reason, request_id, diff, hash
+FROM audit_log
+WHERE workspace_id = ? AND at >= ? AND at < ? AND seq < ?
+  AND (? = '' OR actor_id = ? OR actor_email = ? OR actor_type = ?)
+  AND (? = '' OR action = ? OR action LIKE ?)
+  AND (? = '' OR target_id = ? OR target_type = ?)
+  AND (? = '' OR outcome = ?)
+ORDER BY seq DESC LIMIT ?;
+
+-- name: LastBefore
+SELECT COALESCE(MAX(seq), 0) FROM audit_log WHERE at < ?;
+
+-- name: HashOf
+SELECT hash FROM audit_log WHERE seq = ?;
+
+-- name: SetBase
+UPDATE audit_head SET base_seq = ?, base_hash = ? WHERE id = 1;
+
+-- name: PruneBatch
+DELETE FROM audit_log WHERE seq > ? AND seq <= ?;
+
+-- name: KeyUseSeen
+SELECT COUNT(*) FROM audit_log
+WHERE target_id = ? AND action = 'apikey.used' AND (? = '' OR ip = ?);
+
+-- name: SecurityEvents
+-- Failed sign-ins and anomalies of a workspace since a time, grouped for the
+-- security page.
+SELECT action, reason, actor_email, ip, COUNT(*), MAX(at)
+FROM audit_log
+WHERE workspace_id = ? AND at >= ?
+  AND action IN ('authn.login.fail', 'authz.denied', 'probe.blocked', 'session.revoked')
+GROUP BY action, reason, actor_email, ip;

@@ -1,0 +1,88 @@
+package audit
+
+// Action names what happened. Every action the product records is listed
+// here with its meaning; Record refuses any other, so the vocabulary in
+// docs/AUDIT.md, generated from this table, is complete.
+type Action string
+
+// The vocabulary. Names are object.verb, past tense, lower case.
+const (
+	LoginSucceeded Action = "authn.login.success"
+	LoginFailed    Action = "authn.login.fail"
+	LoggedOut      Action = "authn.logout"
+	Denied         Action = "authz.denied"
+	SessionRevoked Action = "session.revoked"
+
+	WorkspaceCreated   Action = "workspace.created"
+	RoleChanged        Action = "user.role_changed"
+	MemberInvited      Action = "member.invited"
+	InvitationRevoked  Action = "member.invitation_revoked"
+	MemberJoined       Action = "member.joined"
+	MemberRemoved      Action = "member.removed"
+	InboxAccessChanged Action = "member.inbox_access_changed"
+	TeamCreated        Action = "team.created"
+	TeamMemberAdded    Action = "team.member_added"
+
+	ChannelConnected    Action = "channel.connected"
+	ChannelDisconnected Action = "channel.disconnected"
+
+	APIKeyUsed Action = "apikey.used"
+
+	SettingChanged Action = "setting.changed"
+	KBPublished    Action = "kb.published"
+	KBImported     Action = "kb.imported"
+
+	ExportCreated Action = "export.created"
+	DataDeleted   Action = "data.deleted"
+	AuditVerified Action = "audit.verified"
+	ProbeBlocked  Action = "probe.blocked"
+)
+
+// Vocabulary describes every action, for people: the console's filter and
+// docs/AUDIT.md.
+var Vocabulary = []struct {
+	Action  Action
+	Meaning string
+}{
+	{LoginSucceeded, "a member signed in; the target is the user"},
+	{LoginFailed, "a sign-in was refused: wrong password, unknown account; " +
+		"the actor's email is masked when no account has it"},
+	{LoggedOut, "a member signed out, ending the session"},
+	{Denied, "a signed-in member asked for something their role does not allow"},
+	{SessionRevoked, "sessions were ended by someone else or by a rule, " +
+		"such as removal from the workspace"},
+	{WorkspaceCreated, "a workspace and its first admin were created"},
+	{RoleChanged, "a member's role changed; the diff holds the old and new role"},
+	{MemberInvited, "an invitation was sent, with the role and inboxes it grants"},
+	{InvitationRevoked, "a pending invitation was revoked"},
+	{MemberJoined, "an invitation was accepted and its holder joined"},
+	{MemberRemoved, "a member was removed from the workspace"},
+	{InboxAccessChanged, "a member was given or lost access to an inbox"},
+	{TeamCreated, "a team was created"},
+	{TeamMemberAdded, "a member joined a team"},
+	{ChannelConnected, "an inbox (a channel customers write to) was connected"},
+	{ChannelDisconnected, "an inbox was disconnected; its widget token stops working"},
+	{APIKeyUsed, "an API key was used: its first use, its first use from a new " +
+		"address, and a count per hour"},
+	{SettingChanged, "a workspace setting changed: AI thresholds, restricted " +
+		"categories; the diff holds old and new values"},
+	{KBPublished, "a knowledge-base entry was created or changed"},
+	{KBImported, "knowledge-base entries were imported from a file"},
+	{ExportCreated, "data left the product as a file, such as an audit export"},
+	{DataDeleted, "data was deleted, such as audit entries past retention; " +
+		"counts only, never content"},
+	{AuditVerified, "the audit chain was verified from the console or the API"},
+	{ProbeBlocked, "a request was refused as an attack probe: a scanner's path " +
+		"or a cross-site form post"},
+}
+
+var known = func() map[Action]bool {
+	m := make(map[Action]bool, len(Vocabulary))
+	for _, v := range Vocabulary {
+		m[v.Action] = true
+	}
+	return m
+}()
+
+// Known reports whether a is in the vocabulary.
+func Known(a Action) bool { return known[a] }

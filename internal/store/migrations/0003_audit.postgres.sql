@@ -1,0 +1,49 @@
+-- On PostgreSQL the database itself keeps the audit log append-only: no
+-- UPDATE, no TRUNCATE, and DELETE only by the retention prune, which names
+-- itself with a transaction setting and may only remove entries the head
+-- already marks as pruned. The head's base moves forward only, and only to
+-- an entry older than 365 days, so even a hijacked connection cannot prune
+-- recent history.
+
+CREATE FUNCTION audit_log_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE'
+       AND current_setting('thunaivi.audit_prune', true) = 'on'
+       AND OLD.seq <= (SELECT base_seq FROM audit_head WHERE id = 1) THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION 'the audit log is append-only (% refused)', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_log_guard();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_guard();
+
+CREATE FUNCTION audit_head_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'UPDATE' THEN
+        RAISE EXCEPTION 'the audit head is never % ', TG_OP
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NEW.seq < OLD.seq OR NEW.base_seq < OLD.base_seq THEN
+        RAISE EXCEPTION 'the audit head only moves forward'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NEW.base_seq <> OLD.base_seq AND NOT EXISTS (
+        SELECT 1 FROM audit_log
+        WHERE seq = NEW.base_seq
+          AND at < (EXTRACT(EPOCH FROM now()) * 1000)::BIGINT - 365::BIGINT * 86400000) THEN
+        RAISE EXCEPTION 'audit entries younger than 365 days are never pruned'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER audit_head_forward BEFORE UPDATE OR DELETE ON audit_head
+    FOR EACH ROW EXECUTE FUNCTION audit_head_guard();
+CREATE TRIGGER audit_head_no_truncate BEFORE TRUNCATE ON audit_head
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_head_guard();

@@ -1,0 +1,37 @@
+-- The audit log: one hash chain over every workspace. Each row's hash is an
+-- HMAC, with a key kept outside the database, over the previous row's hash
+-- and the row's canonical encoding; see internal/audit. Rows are only ever
+-- appended, and pruned from the oldest end by the retention job.
+
+CREATE TABLE audit_log (
+    seq           BIGINT PRIMARY KEY,
+    at            BIGINT NOT NULL,
+    workspace_id  TEXT NOT NULL,
+    actor_type    TEXT NOT NULL,
+    actor_id      TEXT NOT NULL,
+    actor_email   TEXT NOT NULL,
+    ip            TEXT NOT NULL,
+    user_agent    TEXT NOT NULL,
+    action        TEXT NOT NULL,
+    target_type   TEXT NOT NULL,
+    target_id     TEXT NOT NULL,
+    outcome       TEXT NOT NULL,
+    reason        TEXT NOT NULL,
+    request_id    TEXT NOT NULL,
+    diff          TEXT NOT NULL,
+    hash          TEXT NOT NULL
+);
+CREATE INDEX audit_log_workspace ON audit_log (workspace_id, at);
+CREATE INDEX audit_log_target ON audit_log (target_id);
+
+-- The chain's head and base. seq and hash are the newest entry's; base_seq
+-- and base_hash the newest pruned one's, from which the remaining chain is
+-- verified. One row, locked by every append so that appends are ordered.
+CREATE TABLE audit_head (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    seq        BIGINT NOT NULL,
+    hash       TEXT NOT NULL,
+    base_seq   BIGINT NOT NULL,
+    base_hash  TEXT NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash, base_seq, base_hash) VALUES (1, 0, '', 0, '');
