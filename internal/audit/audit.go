@@ -35,7 +35,8 @@ var queryFiles embed.FS
 
 type queries struct {
 	LockHead       string
-	SetHeadHash    string
+	NextSeq        string
+	SetHead        string
 	InsertEntry    string
 	Head           string
 	ChainFrom      string
@@ -179,7 +180,11 @@ func (l *Log) entry(ctx context.Context, ev Event) (Entry, error) {
 // orders concurrent appends on PostgreSQL; SQLite has one writer anyway.
 func (l *Log) append(ctx context.Context, tx *store.Tx, e *Entry) error {
 	var prev string
-	if err := tx.QueryRowContext(ctx, l.q.LockHead).Scan(&e.Seq, &prev); err != nil {
+	next := l.q.NextSeq
+	if l.db.Engine() == store.Postgres {
+		next = l.q.LockHead
+	}
+	if err := tx.QueryRowContext(ctx, next).Scan(&e.Seq, &prev); err != nil {
 		return err
 	}
 	h, err := l.keys.chain(prev, e)
@@ -193,7 +198,7 @@ func (l *Log) append(ctx context.Context, tx *store.Tx, e *Entry) error {
 		e.Hash); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, l.q.SetHeadHash, e.Hash)
+	_, err = tx.ExecContext(ctx, l.q.SetHead, e.Seq, e.Hash)
 	return err
 }
 

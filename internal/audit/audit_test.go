@@ -99,9 +99,9 @@ func (f *fixture) verify(t testing.TB) audit.Report {
 	return rep
 }
 
-// exec runs SQL as someone with direct database access would, with the
+// tamper runs SQL as someone with direct database access would, with the
 // PostgreSQL guards switched off first, as the table's owner can.
-func exec(t testing.TB, db *store.DB, sqls ...string) {
+func tamper(t testing.TB, db *store.DB, sqls ...string) {
 	t.Helper()
 	ctx := context.Background()
 	if db.Engine() == store.Postgres {
@@ -209,7 +209,7 @@ func TestTamperingIsNamed(t *testing.T) {
 				f := newFixture(t, db)
 				f.write(t, 10)
 				f.checkpoint(t)
-				exec(t, db, c.sql...)
+				tamper(t, db, c.sql...)
 				rep := f.verify(t)
 				p := rep.Problem
 				if rep.OK || p == nil || p.Kind != c.kind || p.Seq != c.seq ||
@@ -304,7 +304,7 @@ func TestPruneRefusesABrokenChain(t *testing.T) {
 	f := newFixture(t, storetest.OpenSQLite(t))
 	f.write(t, 5)
 	f.clock.add(400 * 24 * time.Hour)
-	exec(t, f.db, "UPDATE audit_log SET reason = 'hidden' WHERE seq = 2")
+	tamper(t, f.db, "UPDATE audit_log SET reason = 'hidden' WHERE seq = 2")
 	_, err := f.log.Prune(context.Background(), f.sink, audit.Checkpoints{}, 365*24*time.Hour)
 	if !errors.Is(err, audit.ErrChainBroken) {
 		t.Fatalf("err = %v", err)

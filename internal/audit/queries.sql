@@ -1,8 +1,14 @@
 -- name: LockHead
+-- On PostgreSQL the update locks the head row until the transaction ends,
+-- which orders concurrent appends. SQLite's one writer needs no lock, and
+-- reads the head instead (NextSeq).
 UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash;
 
--- name: SetHeadHash
-UPDATE audit_head SET hash = ? WHERE id = 1;
+-- name: NextSeq
+SELECT seq + 1, hash FROM audit_head WHERE id = 1;
+
+-- name: SetHead
+UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1;
 
 -- name: InsertEntry
 INSERT INTO audit_log (seq, at, workspace_id, actor_type, actor_id, actor_email, ip,
