@@ -4,10 +4,13 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
+	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/config"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
@@ -19,6 +22,8 @@ import (
 // App holds the opened store and the services built on it.
 type App struct {
 	DB         *store.DB
+	Audit      *audit.Log
+	AuditKeys  audit.Keys
 	Identity   *identity.Service
 	Workspaces *workspace.Service
 	KB         *kb.Service
@@ -43,7 +48,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	if n > 0 {
 		log.Info("Applied migrations", "count", n, "engine", string(db.Engine()))
 	}
-	a, err := New(db, log, time.Now)
+	secret, err := AuditSecret(cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a, err := New(db, log, time.Now, secret)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -51,17 +61,38 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	return a, nil
 }
 
-// New builds the services on an opened, migrated store.
-func New(db *store.DB, log *slog.Logger, now func() time.Time) (*App, error) {
-	a := &App{DB: db, Hub: support.NewHub(), Log: log, Now: now}
+// AuditSecret is the secret the audit log is keyed with: THUNAIVI_AUDIT_KEY
+// when set, otherwise the key file in the data folder, made on first use.
+// Every node of a cluster needs the same one.
+func AuditSecret(cfg *config.Config) ([]byte, error) {
+	if cfg.AuditKey != "" {
+		return []byte(cfg.AuditKey), nil
+	}
+	return audit.LoadOrCreateSecret(filepath.Join(cfg.DataDir, audit.KeyFileName))
+}
+
+// New builds the services on an opened, migrated store. auditSecret keys the
+// audit log; nil makes a throwaway key, for tests and scratch stores such as
+// eval's, whose chain nobody verifies after the process ends.
+func New(db *store.DB, log *slog.Logger, now func() time.Time, auditSecret []byte) (*App,
+	error) {
+	if auditSecret == nil {
+		auditSecret = make([]byte, 32)
+		rand.Read(auditSecret)
+	}
+	a := &App{DB: db, Hub: support.NewHub(), Log: log, Now: now,
+		AuditKeys: audit.DeriveKeys(auditSecret)}
 	var err error
-	if a.Identity, err = identity.New(db, now); err != nil {
+	if a.Audit, err = audit.New(db, a.AuditKeys, now); err != nil {
 		return nil, err
 	}
-	if a.Workspaces, err = workspace.New(db, now); err != nil {
+	if a.Identity, err = identity.New(db, now, a.Audit); err != nil {
 		return nil, err
 	}
-	if a.KB, err = kb.New(db, now); err != nil {
+	if a.Workspaces, err = workspace.New(db, now, a.Audit); err != nil {
+		return nil, err
+	}
+	if a.KB, err = kb.New(db, now, a.Audit); err != nil {
 		return nil, err
 	}
 	a.Support, err = support.New(db, now, a.KB, a.Workspaces, a.Hub)

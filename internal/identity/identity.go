@@ -17,6 +17,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/origin"
 	"github.com/thunaivi/thunaivi/internal/store"
 )
 
@@ -31,6 +33,7 @@ type queries struct {
 	SessionByHash    string
 	DeleteSession    string
 	DeleteSessionsIn string
+	HomeWorkspace    string
 }
 
 // SessionTTL is how long a session lasts after sign-in.
@@ -82,12 +85,14 @@ type Service struct {
 	db        *store.DB
 	q         queries
 	now       func() time.Time
+	audit     *audit.Log
 	dummyHash string
 }
 
-// New prepares the service; now is the clock every expiry is measured against.
-func New(db *store.DB, now func() time.Time) (*Service, error) {
-	s := &Service{db: db, now: now, dummyHash: HashPassword("not a real password")}
+// New prepares the service; now is the clock every expiry is measured
+// against, and sign-ins, sign-outs and revoked sessions are recorded in log.
+func New(db *store.DB, now func() time.Time, log *audit.Log) (*Service, error) {
+	s := &Service{db: db, now: now, audit: log, dummyHash: HashPassword("not a real password")}
 	if err := db.LoadQueries(queryFiles, &s.q); err != nil {
 		return nil, err
 	}
@@ -145,34 +150,116 @@ func (s *Service) User(ctx context.Context, id string) (User, error) {
 }
 
 // Authenticate checks an email and password. An unknown email costs the same
-// hashing work as a wrong password.
+// hashing work as a wrong password. A refused attempt is audited: against the
+// account when one has the email, in its first workspace, and otherwise with
+// the email masked, since people type passwords into the email field.
 func (s *Service) Authenticate(ctx context.Context, email, password string) (User, error) {
+	u, err := s.CheckPassword(ctx, s.db, email, password)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		norm, _ := NormalizeEmail(email)
+		return User{}, s.refused(ctx, User{Email: MaskEmail(norm)}, "unknown account")
+	case errors.Is(err, ErrBadCredentials):
+		return User{}, s.refused(ctx, u, "wrong password")
+	}
+	return u, err
+}
+
+// CheckPassword checks an email and password inside the caller's
+// transaction, without auditing: store.ErrNotFound when no account has the
+// email, ErrBadCredentials (with the account) for a wrong password. An
+// unknown email costs the same hashing work as a wrong password. The caller
+// records a refusal with Refused once its transaction has ended.
+func (s *Service) CheckPassword(ctx context.Context, q store.Querier, email,
+	password string) (User, error) {
 	var u User
 	var hash string
 	norm, err := NormalizeEmail(email)
-	if err == nil {
-		err = s.db.QueryRowContext(ctx, s.q.UserByEmail, norm).Scan(&u.ID, &u.Email, &u.Name, &hash)
+	if err != nil {
+		return User{}, store.ErrNotFound
+	}
+	err = q.QueryRowContext(ctx, s.q.UserByEmail, norm).Scan(&u.ID, &u.Email, &u.Name, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		VerifyPassword(s.dummyHash, password)
+		return User{}, store.ErrNotFound
 	}
 	if err != nil {
-		if err != nil && !errors.Is(err, sql.ErrNoRows) && norm != "" {
-			return User{}, fmt.Errorf("identity: load user: %w", err)
-		}
-		VerifyPassword(s.dummyHash, password)
-		return User{}, ErrBadCredentials
+		return User{}, fmt.Errorf("identity: load user: %w", err)
 	}
 	if !VerifyPassword(hash, password) {
-		return User{}, ErrBadCredentials
+		return u, ErrBadCredentials
 	}
 	return u, nil
 }
 
+// Refused audits a refused password for email, outside any transaction, and
+// returns ErrBadCredentials.
+func (s *Service) Refused(ctx context.Context, email, reason string) error {
+	var u User
+	var hash string
+	norm, _ := NormalizeEmail(email)
+	err := s.db.QueryRowContext(ctx, s.q.UserByEmail, norm).Scan(&u.ID, &u.Email, &u.Name, &hash)
+	if err != nil {
+		u = User{Email: MaskEmail(norm)}
+	}
+	return s.refused(ctx, u, reason)
+}
+
+// refused audits a refused sign-in and returns ErrBadCredentials, or the
+// audit error: a sign-in attempt the log cannot hold is not answered as if
+// it could.
+func (s *Service) refused(ctx context.Context, u User, reason string) error {
+	actor := origin.Actor{Type: origin.Anonymous, Email: u.Email}
+	var ws string
+	if u.ID != "" {
+		actor = origin.Actor{Type: origin.User, ID: u.ID, Email: u.Email}
+		err := s.db.QueryRowContext(ctx, s.q.HomeWorkspace, u.ID).Scan(&ws)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("identity: load workspace: %w", err)
+		}
+	}
+	err := s.audit.Write(ctx, audit.Event{Workspace: ws, Action: audit.LoginFailed,
+		TargetType: "user", TargetID: u.ID, Outcome: audit.Failure, Reason: reason,
+		Actor: &actor})
+	if err != nil {
+		return err
+	}
+	return ErrBadCredentials
+}
+
+// MaskEmail keeps an address's first character and domain, for records of
+// addresses that belong to no account; text that is not an address is
+// dropped whole.
+func MaskEmail(email string) string {
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok || local == "" {
+		return ""
+	}
+	r, _ := utf8.DecodeRuneInString(local)
+	return string(r) + "***@" + domain
+}
+
 // StartSession creates a session and returns its token, which only the
-// client keeps; the database holds its SHA-256 hash.
+// client keeps; the database holds its SHA-256 hash. The sign-in is audited
+// in the same transaction.
 func (s *Service) StartSession(ctx context.Context, userID, workspaceID string) (string, error) {
 	token := RandomToken(32)
 	now := s.now()
-	_, err := s.db.ExecContext(ctx, s.q.InsertSession, HashToken(token), userID, workspaceID,
-		now.UnixMilli(), now.Add(SessionTTL).UnixMilli())
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var u User
+		var hash string
+		if err := tx.QueryRowContext(ctx, s.q.UserByID, userID).
+			Scan(&u.ID, &u.Email, &u.Name, &hash); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q.InsertSession, HashToken(token), userID,
+			workspaceID, now.UnixMilli(), now.Add(SessionTTL).UnixMilli()); err != nil {
+			return err
+		}
+		actor := origin.Actor{Type: origin.User, ID: u.ID, Email: u.Email}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: workspaceID,
+			Action: audit.LoginSucceeded, TargetType: "user", TargetID: userID, Actor: &actor})
+	})
 	if err != nil {
 		return "", fmt.Errorf("identity: start session: %w", err)
 	}
@@ -201,17 +288,42 @@ func (s *Service) SessionByToken(ctx context.Context, token string) (Session, er
 	return ss, nil
 }
 
-// EndSession deletes a session.
+// EndSession deletes a session, as its owner signs out, and audits it.
 func (s *Service) EndSession(ctx context.Context, token string) error {
-	_, err := s.db.ExecContext(ctx, s.q.DeleteSession, HashToken(token))
+	ss, err := s.SessionByToken(ctx, token)
+	if err != nil {
+		return err
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q.DeleteSession, HashToken(token)); err != nil {
+			return err
+		}
+		actor := origin.Actor{Type: origin.User, ID: ss.UserID, Email: ss.Email}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: ss.WorkspaceID,
+			Action: audit.LoggedOut, TargetType: "user", TargetID: ss.UserID, Actor: &actor})
+	})
+	if err != nil {
+		// Signing out must not depend on the log: a session left alive is
+		// the greater risk. The caller reports the audit failure.
+		if _, derr := s.db.ExecContext(ctx, s.q.DeleteSession, HashToken(token)); derr != nil {
+			return errors.Join(err, derr)
+		}
+	}
 	return err
 }
 
 // EndSessionsIn ends a user's sessions in one workspace, inside the caller's
-// transaction.
-func (s *Service) EndSessionsIn(ctx context.Context, tx store.Querier, userID, wsID string) error {
-	_, err := tx.ExecContext(ctx, s.q.DeleteSessionsIn, userID, wsID)
-	return err
+// transaction, and audits it with the reason.
+func (s *Service) EndSessionsIn(ctx context.Context, tx *store.Tx, userID, wsID,
+	reason string) error {
+	res, err := tx.ExecContext(ctx, s.q.DeleteSessionsIn, userID, wsID)
+	if err != nil {
+		return err
+	}
+	n, _ := res.RowsAffected()
+	return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID, Action: audit.SessionRevoked,
+		TargetType: "user", TargetID: userID, Reason: reason,
+		Diff: audit.Diff{"sessions": {n, 0}}})
 }
 
 // RandomToken returns n random bytes, URL-safe base64 encoded.

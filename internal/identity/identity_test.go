@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/thunaivi/thunaivi/internal/audit/audittest"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
@@ -60,7 +61,7 @@ func TestSessionsExpireAndEnd(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-		ids, err := identity.New(db, func() time.Time { return now })
+		ids, err := identity.New(db, func() time.Time { return now }, audittest.New(t, db, time.Now))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,3 +21,7 @@ DELETE FROM sessions WHERE token_hash = ?;
 
 -- name: DeleteSessionsIn
 DELETE FROM sessions WHERE user_id = ? AND workspace_id = ?;
+
+-- name: HomeWorkspace
+-- The workspace a refused sign-in is recorded in: the user's first.
+SELECT workspace_id FROM members WHERE user_id = ? ORDER BY created_at, workspace_id LIMIT 1;

@@ -17,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/brain"
 	"github.com/thunaivi/thunaivi/internal/store"
 )
@@ -66,9 +67,10 @@ type Version struct {
 
 // Service manages knowledge bases and routers.
 type Service struct {
-	db  *store.DB
-	q   queries
-	now func() time.Time
+	db    *store.DB
+	q     queries
+	now   func() time.Time
+	audit *audit.Log
 
 	mu       sync.Mutex
 	routers  map[string]cachedRouter
@@ -83,8 +85,8 @@ type cachedRouter struct {
 }
 
 // New prepares the service.
-func New(db *store.DB, now func() time.Time) (*Service, error) {
-	s := &Service{db: db, now: now, routers: map[string]cachedRouter{}}
+func New(db *store.DB, now func() time.Time, log *audit.Log) (*Service, error) {
+	s := &Service{db: db, now: now, audit: log, routers: map[string]cachedRouter{}}
 	if err := db.LoadQueries(queryFiles, &s.q); err != nil {
 		return nil, err
 	}
@@ -151,8 +153,13 @@ func (s *Service) Save(
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, s.q.BumpRevision, wsID)
-		return err
+		if _, err = tx.ExecContext(ctx, s.q.BumpRevision, wsID); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID, Action: audit.KBPublished,
+			TargetType: "kb_entry", TargetID: e.ID, Reason: reason,
+			Diff: audit.Diff{"version": {e.Version - 1, e.Version},
+				"published": {nil, e.Published}}})
 	})
 	s.changed(wsID)
 	return e, err
@@ -243,8 +250,12 @@ func (s *Service) Import(ctx context.Context, wsID, by string, entries []brain.E
 				progress(i+1, len(items))
 			}
 		}
-		_, err := tx.ExecContext(ctx, s.q.BumpRevision, wsID)
-		return err
+		if _, err := tx.ExecContext(ctx, s.q.BumpRevision, wsID); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID, Action: audit.KBImported,
+			TargetType: "kb", Diff: audit.Diff{"created": {nil, res.Created},
+				"updated": {nil, res.Updated}, "unchanged": {nil, res.Unchanged}}})
 	})
 	s.changed(wsID)
 	return res, err

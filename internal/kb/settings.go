@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/brain"
 	"github.com/thunaivi/thunaivi/internal/store"
 )
@@ -90,8 +91,13 @@ func (s *Service) SaveCategory(ctx context.Context, wsID string, c brain.Categor
 		if err != nil {
 			return fmt.Errorf("kb: save category: %w", err)
 		}
-		_, err = tx.ExecContext(ctx, s.q.BumpRevision, wsID)
-		return err
+		if _, err = tx.ExecContext(ctx, s.q.BumpRevision, wsID); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+			Action: audit.SettingChanged, TargetType: "category", TargetID: c.Name,
+			Diff: audit.Diff{"phrases": {nil, len(c.Phrases)},
+				"examples": {nil, len(c.Examples)}}})
 	})
 	s.changed(wsID)
 	return err
@@ -108,7 +114,18 @@ func (s *Service) SetThresholds(ctx context.Context, wsID string, th brain.Thres
 	if th.Draft < 0 || th.Answer > 1 || th.Draft > th.Answer {
 		return fmt.Errorf("kb: %w: thresholds need 0 ≤ draft ≤ answer ≤ 1", ErrInvalid)
 	}
-	_, err := s.db.ExecContext(ctx, s.q.SetThresholds, wsID, mustJSON(th))
+	old, err := s.Thresholds(ctx, wsID)
+	if err != nil {
+		return err
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q.SetThresholds, wsID, mustJSON(th)); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+			Action: audit.SettingChanged, TargetType: "thresholds",
+			Diff: audit.Diff{"draft": {old.Draft, th.Draft}, "answer": {old.Answer, th.Answer}}})
+	})
 	s.changed(wsID)
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/thunaivi/thunaivi/internal/audit/audittest"
 	"github.com/thunaivi/thunaivi/internal/brain"
 	"github.com/thunaivi/thunaivi/internal/kb"
 	"github.com/thunaivi/thunaivi/internal/store"
@@ -20,7 +21,7 @@ func service(t *testing.T, db *store.DB) (*kb.Service, string) {
 		"ws_kb", "KB", 1); err != nil {
 		t.Fatal(err)
 	}
-	s, err := kb.New(db, time.Now)
+	s, err := kb.New(db, time.Now, audittest.New(t, db, time.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +166,7 @@ func TestRoutersFollowChanges(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		here, ws := service(t, db)
 		now := time.Now()
-		there, err := kb.New(db, func() time.Time { return now })
+		there, err := kb.New(db, func() time.Time { return now }, audittest.New(t, db, time.Now))
 		if err != nil {
 			t.Fatal(err)
 		}

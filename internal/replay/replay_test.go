@@ -34,7 +34,7 @@ func start(t testing.TB, db *store.DB, kbFile string) (url, widgetToken string) 
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	a, err := app.New(db, log, time.Now)
+	a, err := app.New(db, log, time.Now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ type fixture struct {
 func newFixture(t *testing.T, db *store.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	a, err := app.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now)
+	a, err := app.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 func TestEventsReachOtherNodes(t *testing.T) {
 	db := storetest.OpenPostgres(t)
 	f := newFixture(t, db)
-	other, err := app.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now)
+	other, err := app.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -355,7 +355,7 @@ func TestReplyNoteAndChanges(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		ws := e.WS.Workspace.ID
-		second, err := e.App.Workspaces.CreateInbox(context.Background(), e.App.DB, ws, "Second")
+		second, err := e.App.Workspaces.AddInbox(context.Background(), ws, "Second")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -278,8 +278,8 @@ func TestBadChangesChangeNothing(t *testing.T) {
 		admin := e.login(e.AdminEmail)
 		v := e.startChat(e.WS.Inbox.WidgetToken)
 		v.send("how long does shipping take?")
-		second, err := e.App.Workspaces.CreateInbox(context.Background(), e.App.DB,
-			e.WS.Workspace.ID, "Second inbox")
+		second, err := e.App.Workspaces.AddInbox(context.Background(), e.WS.Workspace.ID,
+			"Second inbox")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -34,7 +34,7 @@ func newTwoWorkspaces(t *testing.T, db *store.DB) *twoWorkspaces {
 	w := &twoWorkspaces{e: e, drafts: map[*visitor]string{}}
 	a := e.WS.Workspace.ID
 	var err error
-	w.second, err = e.App.Workspaces.CreateInbox(context.Background(), e.App.DB, a, "Second")
+	w.second, err = e.App.Workspaces.AddInbox(context.Background(), a, "Second")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/identity"
+	"github.com/thunaivi/thunaivi/internal/origin"
 	"github.com/thunaivi/thunaivi/internal/store"
 )
 
@@ -64,20 +66,19 @@ func (s *Service) Invite(
 	ids, _ := json.Marshal(inv.InboxIDs)
 	token := identity.RandomToken(32)
 	now := s.now()
-	_, err = s.db.ExecContext(
-		ctx,
-		s.q.InsertInvitation,
-		identity.HashToken(token),
-		wsID,
-		email,
-		string(
-			inv.Role,
-		),
-		string(ids),
-		invitedBy,
-		now.UnixMilli(),
-		now.Add(InvitationTTL).UnixMilli(),
-	)
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q.InsertInvitation, identity.HashToken(token), wsID,
+			email, string(inv.Role), string(ids), invitedBy, now.UnixMilli(),
+			now.Add(InvitationTTL).UnixMilli())
+		if err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+			Action: audit.MemberInvited, TargetType: "invitation",
+			TargetID: identity.HashToken(token),
+			Diff: audit.Diff{"email": {nil, email}, "role": {nil, inv.Role},
+				"inbox_ids": {nil, inv.InboxIDs}}})
+	})
 	if err != nil {
 		return "", fmt.Errorf("workspace: invite: %w", err)
 	}
@@ -124,14 +125,17 @@ func (s *Service) Invitations(ctx context.Context, wsID string) ([]Invitation, e
 
 // Revoke deletes a pending invitation, so its link stops working.
 func (s *Service) Revoke(ctx context.Context, wsID, id string) error {
-	res, err := s.db.ExecContext(ctx, s.q.DeleteInvitation, wsID, id)
-	if err != nil {
-		return fmt.Errorf("workspace: revoke invitation: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return store.ErrNotFound
-	}
-	return nil
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q.DeleteInvitation, wsID, id)
+		if err != nil {
+			return fmt.Errorf("workspace: revoke invitation: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return store.ErrNotFound
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+			Action: audit.InvitationRevoked, TargetType: "invitation", TargetID: id})
+	})
 }
 
 // Accept uses up an invitation: it creates the invited user with the
@@ -161,12 +165,18 @@ func (s *Service) Accept(ctx context.Context, ids *identity.Service, token, name
 		}
 		// Someone who has an account already (in another workspace, or
 		// removed from this one) joins with it, by giving its password.
-		if u, err = ids.Authenticate(ctx, inv.Email, password); err == nil {
+		u, err = ids.CheckPassword(ctx, tx, inv.Email, password)
+		switch {
+		case err == nil:
 			if _, err := s.Role(ctx, inv.WorkspaceID, u.ID); err == nil {
 				return fmt.Errorf("workspace: %w: you are a member of this workspace already",
 					ErrInvalid)
 			}
-		} else if u, err = ids.CreateUser(ctx, tx, inv.Email, name, password); err != nil {
+		case errors.Is(err, store.ErrNotFound):
+			if u, err = ids.CreateUser(ctx, tx, inv.Email, name, password); err != nil {
+				return err
+			}
+		default:
 			return err
 		}
 		if err := s.AddMember(ctx, tx, inv.WorkspaceID, u.ID, inv.Role); err != nil {
@@ -177,8 +187,17 @@ func (s *Service) Accept(ctx context.Context, ids *identity.Service, token, name
 				return err
 			}
 		}
-		return nil
+		actor := origin.Actor{Type: origin.User, ID: u.ID, Email: u.Email}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: inv.WorkspaceID,
+			Action: audit.MemberJoined, TargetType: "user", TargetID: u.ID, Actor: &actor,
+			Diff: audit.Diff{"role": {nil, inv.Role}, "inbox_ids": {nil, inv.InboxIDs},
+				"invited_by": {nil, inv.InvitedBy}}})
 	})
+	if errors.Is(err, identity.ErrBadCredentials) {
+		// The transaction that would have held it rolled back: record the
+		// refused password on its own.
+		err = ids.Refused(ctx, inv.Email, "wrong password when accepting an invitation")
+	}
 	return u, inv, err
 }
 
@@ -199,10 +218,14 @@ func (s *Service) SetRole(ctx context.Context, wsID, userID string, role access.
 		}
 		if !access.Allowed(role, access.MembersManage) {
 			// Invitations are only as good as their author's right to invite.
-			_, err := tx.ExecContext(ctx, s.q.DeleteInvitationsBy, wsID, userID)
-			return err
+			if _, err := tx.ExecContext(ctx, s.q.DeleteInvitationsBy, wsID,
+				userID); err != nil {
+				return err
+			}
 		}
-		return nil
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+			Action: audit.RoleChanged, TargetType: "user", TargetID: userID,
+			Diff: audit.Diff{"role": {current, role}}})
 	})
 }
 
@@ -222,7 +245,13 @@ func (s *Service) RemoveMember(ctx context.Context, ids *identity.Service, wsID,
 				return err
 			}
 		}
-		return ids.EndSessionsIn(ctx, tx, userID, wsID)
+		if err := ids.EndSessionsIn(ctx, tx, userID, wsID,
+			"removed from the workspace"); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+			Action: audit.MemberRemoved, TargetType: "user", TargetID: userID,
+			Diff: audit.Diff{"role": {current, nil}}})
 	})
 }
 
@@ -269,9 +298,17 @@ func (s *Service) SetInboxMember(
 	if _, err := s.Role(ctx, wsID, userID); err != nil {
 		return err
 	}
-	if member {
-		return s.AddInboxMember(ctx, s.db, wsID, inboxID, userID)
-	}
-	_, err := s.db.ExecContext(ctx, s.q.DeleteInboxMember, wsID, inboxID, userID)
-	return err
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if member {
+			if err := s.AddInboxMember(ctx, tx, wsID, inboxID, userID); err != nil {
+				return err
+			}
+		} else if _, err := tx.ExecContext(ctx, s.q.DeleteInboxMember, wsID, inboxID,
+			userID); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+			Action: audit.InboxAccessChanged, TargetType: "user", TargetID: userID,
+			Diff: audit.Diff{"inbox:" + inboxID: {!member, member}}})
+	})
 }

@@ -26,15 +26,20 @@ INSERT INTO inboxes (id, workspace_id, name, channel, widget_token, created_at)
 VALUES (?, ?, ?, ?, ?, ?);
 
 -- name: InboxByWidgetToken
-SELECT id, workspace_id, name, channel, widget_token FROM inboxes WHERE widget_token = ?;
+SELECT id, workspace_id, name, channel, widget_token, disconnected_at IS NULL FROM inboxes
+WHERE widget_token = ?;
 
 -- name: InboxByID
-SELECT id, workspace_id, name, channel, widget_token FROM inboxes
+SELECT id, workspace_id, name, channel, widget_token, disconnected_at IS NULL FROM inboxes
 WHERE workspace_id = ? AND id = ?;
 
 -- name: ListInboxes
-SELECT id, workspace_id, name, channel, widget_token FROM inboxes
+SELECT id, workspace_id, name, channel, widget_token, disconnected_at IS NULL FROM inboxes
 WHERE workspace_id = ? ORDER BY created_at;
+
+-- name: DisconnectInbox
+UPDATE inboxes SET disconnected_at = ?, widget_token = ?
+WHERE workspace_id = ? AND id = ? AND disconnected_at IS NULL;
 
 -- name: InsertInboxMember
 INSERT INTO inbox_members (workspace_id, inbox_id, user_id) VALUES (?, ?, ?)

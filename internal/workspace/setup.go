@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/store"
 )
@@ -125,6 +126,11 @@ func (s *Service) createWithAdmin(ctx context.Context, tx *store.Tx, ids *identi
 	if res.Inbox, err = s.CreateInbox(ctx, tx, res.Workspace.ID, "Website chat"); err != nil {
 		return res, err
 	}
-	err = s.AddInboxMember(ctx, tx, res.Workspace.ID, res.Inbox.ID, res.Admin.ID)
-	return res, err
+	if err = s.AddInboxMember(ctx, tx, res.Workspace.ID, res.Inbox.ID, res.Admin.ID); err != nil {
+		return res, err
+	}
+	return res, s.audit.Record(ctx, tx, audit.Event{Workspace: res.Workspace.ID,
+		Action: audit.WorkspaceCreated, TargetType: "workspace", TargetID: res.Workspace.ID,
+		Diff: audit.Diff{"name": {nil, res.Workspace.Name}, "admin_id": {nil, res.Admin.ID},
+			"admin_email": {nil, res.Admin.Email}}})
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/thunaivi/thunaivi/internal/audit/audittest"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
@@ -28,11 +29,11 @@ func (c *clock) add(d time.Duration) {
 
 func services(t *testing.T, db *store.DB, c *clock) (*workspace.Service, *identity.Service) {
 	t.Helper()
-	ws, err := workspace.New(db, c.now)
+	ws, err := workspace.New(db, c.now, audittest.New(t, db, c.now))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids, err := identity.New(db, c.now)
+	ids, err := identity.New(db, c.now, audittest.New(t, db, c.now))
 	if err != nil {
 		t.Fatal(err)
 	}

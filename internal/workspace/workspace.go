@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/store"
 )
@@ -58,6 +59,7 @@ type queries struct {
 	InsertSetupToken    string
 	UseSetupToken       string
 	ValidSetupToken     string
+	DisconnectInbox     string
 }
 
 // Workspace is one business's account: everything else belongs to one.
@@ -76,7 +78,9 @@ type Inbox struct {
 	// WidgetToken identifies a website-chat inbox to the public widget
 	// endpoints. It is published in the site's pages, so it grants only what
 	// any visitor may do: open a conversation and write in it.
-	WidgetToken string `json:"widget_token"`
+	WidgetToken string `json:"widget_token,omitempty"`
+	// Connected is false once an admin disconnected the inbox.
+	Connected bool `json:"connected"`
 }
 
 // Member is a user's membership of a workspace.
@@ -103,9 +107,10 @@ const widgetCacheTTL = 5 * time.Second
 
 // Service manages workspaces, members, teams and inboxes.
 type Service struct {
-	db  *store.DB
-	q   queries
-	now func() time.Time
+	db    *store.DB
+	q     queries
+	now   func() time.Time
+	audit *audit.Log
 
 	widgetCache sync.Map // token -> cachedInbox
 }
@@ -115,9 +120,10 @@ type cachedInbox struct {
 	expires time.Time
 }
 
-// New prepares the service.
-func New(db *store.DB, now func() time.Time) (*Service, error) {
-	s := &Service{db: db, now: now}
+// New prepares the service; changes to members, roles, teams and inboxes are
+// recorded in log.
+func New(db *store.DB, now func() time.Time, log *audit.Log) (*Service, error) {
+	s := &Service{db: db, now: now, audit: log}
 	if err := db.LoadQueries(queryFiles, &s.q); err != nil {
 		return nil, err
 	}
@@ -221,10 +227,11 @@ func (s *Service) Members(ctx context.Context, wsID string) ([]Member, error) {
 	return out, rows.Err()
 }
 
-// CreateInbox adds a website-chat inbox with a fresh widget token.
+// CreateInbox connects a website-chat inbox with a fresh widget token,
+// inside the caller's transaction.
 func (s *Service) CreateInbox(
 	ctx context.Context,
-	tx store.Querier,
+	tx *store.Tx,
 	wsID, name string,
 ) (Inbox, error) {
 	name = strings.TrimSpace(name)
@@ -235,14 +242,57 @@ func (s *Service) CreateInbox(
 		)
 	}
 	in := Inbox{ID: store.NewID("ib"), WorkspaceID: wsID, Name: name, Channel: "website",
-		WidgetToken: "thv_wt_" + identity.RandomToken(24)}
+		WidgetToken: newWidgetToken(), Connected: true}
 	_, err := tx.ExecContext(ctx, s.q.InsertInbox, in.ID, wsID, in.Name, in.Channel,
 		in.WidgetToken, s.now().UnixMilli())
 	if err != nil {
 		return Inbox{}, fmt.Errorf("workspace: create inbox: %w", err)
 	}
-	return in, nil
+	return in, s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+		Action: audit.ChannelConnected, TargetType: "inbox", TargetID: in.ID,
+		Diff: audit.Diff{"name": {nil, in.Name}, "channel": {nil, in.Channel}}})
 }
+
+// AddInbox connects a website-chat inbox.
+func (s *Service) AddInbox(ctx context.Context, wsID, name string) (Inbox, error) {
+	var in Inbox
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		in, err = s.CreateInbox(ctx, tx, wsID, name)
+		return err
+	})
+	return in, err
+}
+
+// DisconnectInbox stops an inbox taking conversations: its widget token is
+// replaced by one nobody holds, so the old one stops working at once on this
+// node and within widgetCacheTTL on others. Its conversations stay.
+func (s *Service) DisconnectInbox(ctx context.Context, wsID, id string) error {
+	var old Inbox
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if old, err = scanInbox(tx.QueryRowContext(ctx, s.q.InboxByID, wsID, id)); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.q.DisconnectInbox, s.now().UnixMilli(),
+			newWidgetToken(), wsID, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("workspace: %w: the inbox is disconnected already", ErrInvalid)
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+			Action: audit.ChannelDisconnected, TargetType: "inbox", TargetID: id,
+			Diff: audit.Diff{"connected": {true, false}, "widget_token": {nil, nil}}})
+	})
+	if err == nil {
+		s.widgetCache.Delete(old.WidgetToken)
+	}
+	return err
+}
+
+func newWidgetToken() string { return "thv_wt_" + identity.RandomToken(24) }
 
 // InboxByWidgetToken finds the inbox a widget token belongs to.
 func (s *Service) InboxByWidgetToken(ctx context.Context, token string) (Inbox, error) {
@@ -266,9 +316,10 @@ func (s *Service) Inbox(ctx context.Context, wsID, id string) (Inbox, error) {
 	return scanInbox(s.db.QueryRowContext(ctx, s.q.InboxByID, wsID, id))
 }
 
-func scanInbox(row *sql.Row) (Inbox, error) {
+func scanInbox(row interface{ Scan(...any) error }) (Inbox, error) {
 	var in Inbox
-	err := row.Scan(&in.ID, &in.WorkspaceID, &in.Name, &in.Channel, &in.WidgetToken)
+	err := row.Scan(&in.ID, &in.WorkspaceID, &in.Name, &in.Channel, &in.WidgetToken,
+		&in.Connected)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Inbox{}, store.ErrNotFound
 	}
@@ -284,8 +335,7 @@ func (s *Service) Inboxes(ctx context.Context, wsID string) ([]Inbox, error) {
 	defer rows.Close()
 	var out []Inbox
 	for rows.Next() {
-		var in Inbox
-		err := rows.Scan(&in.ID, &in.WorkspaceID, &in.Name, &in.Channel, &in.WidgetToken)
+		in, err := scanInbox(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -344,7 +394,15 @@ func (s *Service) CreateTeam(ctx context.Context, wsID, name string) (Team, erro
 			ErrInvalid)
 	}
 	t := Team{ID: store.NewID("tm"), Name: name}
-	_, err := s.db.ExecContext(ctx, s.q.InsertTeam, t.ID, wsID, t.Name, s.now().UnixMilli())
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q.InsertTeam, t.ID, wsID, t.Name, s.now().UnixMilli())
+		if err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+			Action: audit.TeamCreated, TargetType: "team", TargetID: t.ID,
+			Diff: audit.Diff{"name": {nil, t.Name}}})
+	})
 	if store.IsUniqueViolation(err) {
 		return Team{}, fmt.Errorf("workspace: %w: a team with that name exists", ErrInvalid)
 	}
@@ -387,6 +445,13 @@ func (s *Service) AddTeamMember(ctx context.Context, wsID, teamID, userID string
 	if _, err := s.Role(ctx, wsID, userID); err != nil {
 		return err
 	}
-	_, err := s.db.ExecContext(ctx, s.q.InsertTeamMember, wsID, teamID, userID)
-	return err
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q.InsertTeamMember, wsID, teamID,
+			userID); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+			Action: audit.TeamMemberAdded, TargetType: "user", TargetID: userID,
+			Diff: audit.Diff{"team_id": {nil, teamID}}})
+	})
 }

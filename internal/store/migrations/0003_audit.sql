@@ -35,3 +35,7 @@ CREATE TABLE audit_head (
     base_hash  TEXT NOT NULL
 );
 INSERT INTO audit_head (id, seq, hash, base_seq, base_hash) VALUES (1, 0, '', 0, '');
+
+-- A disconnected inbox keeps its conversations; its widget token is replaced
+-- by one nobody holds, so the old one stops working at once.
+ALTER TABLE inboxes ADD COLUMN disconnected_at BIGINT;
