@@ -48,6 +48,10 @@ func init() {
 			"replay --url URL --widget-token TOKEN --cases FILE [--limit N] " +
 				"[--concurrency C] [--json]",
 			runReplay},
+		"audit": {"check the audit log: audit verify recomputes its hash chain and checks " +
+			"it against the signed checkpoints",
+			"audit verify [--data DIR] [--database-url URL] [--checkpoints FILE] [--json]",
+			runAudit},
 		"help": {"show help for a command", "help [command]", nil},
 	}
 }
@@ -188,6 +192,26 @@ func runSetup(ctx context.Context, args []string) error {
 		return err
 	}
 	return app.PrintJSON(os.Stdout, res)
+}
+
+func runAudit(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "verify" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			args = []string{"verify", "-h"}
+		} else {
+			return errors.New("usage: thunaivi audit verify [--checkpoints FILE] [--json]")
+		}
+	}
+	var cfg config.Config
+	fs := flags("audit")
+	cfg.Storage(fs)
+	cpFile := fs.String("checkpoints", "", "file of signed checkpoints, such as those "+
+		"collected from stdout or syslog (default: the configured checkpoint file)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := parse(fs, &cfg, args[1:]); err != nil {
+		return err
+	}
+	return app.VerifyAudit(ctx, &cfg, *cpFile, *asJSON, os.Stdout)
 }
 
 func runKB(ctx context.Context, args []string) error {

@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/brain"
 	"github.com/thunaivi/thunaivi/internal/config"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
+	"github.com/thunaivi/thunaivi/internal/metrics"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/support"
 	"github.com/thunaivi/thunaivi/internal/workspace"
@@ -31,6 +33,7 @@ type App struct {
 	Hub        *support.Hub
 	Log        *slog.Logger
 	Now        func() time.Time
+	Metrics    *metrics.Registry
 }
 
 // Open opens the store the configuration names, applies pending migrations
@@ -81,10 +84,17 @@ func New(db *store.DB, log *slog.Logger, now func() time.Time, auditSecret []byt
 		rand.Read(auditSecret)
 	}
 	a := &App{DB: db, Hub: support.NewHub(), Log: log, Now: now,
-		AuditKeys: audit.DeriveKeys(auditSecret)}
+		AuditKeys: audit.DeriveKeys(auditSecret), Metrics: metrics.New(now())}
 	var err error
 	if a.Audit, err = audit.New(db, a.AuditKeys, now); err != nil {
 		return nil, err
+	}
+	a.Audit.OnAppend = func(err error) {
+		if err != nil {
+			a.Metrics.AuditWriteFailure()
+			return
+		}
+		a.Metrics.AuditEntry()
 	}
 	if a.Identity, err = identity.New(db, now, a.Audit); err != nil {
 		return nil, err
@@ -99,7 +109,24 @@ func New(db *store.DB, log *slog.Logger, now func() time.Time, auditSecret []byt
 	if err != nil {
 		return nil, err
 	}
+	a.Support.Observe = a.observe
 	return a, nil
+}
+
+// observe counts a routing decision for monitoring.
+func (a *App) observe(d brain.Decision) {
+	outcome := string(d.Action)
+	if d.Reply != "" {
+		outcome = "courtesy"
+	}
+	a.Metrics.Decision(outcome)
+	if d.Action == brain.ActionHandoff {
+		category := d.Category
+		if category == brain.CategoryUnknown {
+			category = "low_confidence"
+		}
+		a.Metrics.Handoff(category)
+	}
 }
 
 // Close releases the store.

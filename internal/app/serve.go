@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/config"
 	"github.com/thunaivi/thunaivi/internal/web"
 )
@@ -18,6 +19,11 @@ import (
 const (
 	// shutdownGrace is how long open requests get to finish on shutdown.
 	shutdownGrace = 10 * time.Second
+	// checkpointEvery is how often the audit chain's head is signed while it
+	// moves.
+	checkpointEvery = time.Minute
+	// pruneEvery is how often audit entries past retention are removed.
+	pruneEvery = 24 * time.Hour
 	// gcPercent is the garbage collector's target when GOGC is not set.
 	gcPercent = 400
 )
@@ -27,7 +33,11 @@ func (a *App) Handler(cfg *config.Config) *web.Server {
 	d := web.Deps{Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
 		Support: a.Support, Hub: a.Hub, Log: a.Log, Now: a.Now, PublicURL: cfg.PublicURL,
 		Ready:         a.DB.Ping,
-		SecureCookies: len(cfg.PublicURL) > 8 && cfg.PublicURL[:8] == "https://"}
+		SecureCookies: len(cfg.PublicURL) > 8 && cfg.PublicURL[:8] == "https://",
+		Metrics:       a.Metrics, Audit: a.Audit}
+	if path := CheckpointFile(cfg); path != "" {
+		d.Checkpoints = func() (audit.Checkpoints, error) { return audit.ReadCheckpointFile(path) }
+	}
 	if cfg.RateLimits {
 		d.Limits = &web.Limits{PerIP: cfg.IPLimit, PerWidget: cfg.WidgetLimit}
 	}
@@ -85,6 +95,31 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 		"url", cfg.PublicURL)
 	fmt.Fprintf(out, "Thunaivi is listening on %s (console: %s/login)\n", ln.Addr(), cfg.PublicURL)
 
+	sink, err := audit.OpenSink(cfg.AuditCheckpoints, CheckpointFile(cfg), out)
+	if err != nil {
+		return err
+	}
+	defer sink.Close()
+	// Checkpoints outlive the server: the last is written after the last
+	// request has finished.
+	cpCtx, stopCheckpoints := context.WithCancel(context.WithoutCancel(ctx))
+	cpDone := make(chan struct{})
+	go func() {
+		defer close(cpDone)
+		a.Audit.Checkpoints(cpCtx, sink, checkpointEvery, func(err error) {
+			log.Error("Writing an audit checkpoint failed", "error", err)
+		})
+	}()
+	defer func() { stopCheckpoints(); <-cpDone }()
+	go a.pruneAudit(ctx, cfg, sink)
+	if cfg.MetricsAddr != "" {
+		go func() {
+			if err := ServeMetrics(ctx, cfg.MetricsAddr, a.Metrics.Handler(), log); err != nil {
+				log.Error("The metrics listener stopped", "error", err)
+			}
+		}()
+	}
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go a.warm(ctx)
@@ -106,6 +141,38 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// pruneAudit removes audit entries past retention at start and then daily.
+func (a *App) pruneAudit(ctx context.Context, cfg *config.Config, sink audit.Sink) {
+	days := cfg.AuditRetentionDays
+	if days == 0 {
+		days = config.DefaultAuditRetentionDays
+	}
+	t := time.NewTicker(pruneEvery)
+	defer t.Stop()
+	for {
+		var cps audit.Checkpoints
+		var err error
+		if path := CheckpointFile(cfg); path != "" {
+			cps, err = audit.ReadCheckpointFile(path)
+		}
+		if err == nil {
+			var n int64
+			n, err = a.Audit.Prune(ctx, sink, cps, time.Duration(days)*24*time.Hour)
+			if n > 0 {
+				a.Log.Info("Pruned audit entries past retention", "count", n, "days", days)
+			}
+		}
+		if err != nil && ctx.Err() == nil {
+			a.Log.Error("Pruning the audit log failed", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // warm builds every workspace's router in the background at start, so that

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/thunaivi/thunaivi/internal/origin"
 	"github.com/thunaivi/thunaivi/internal/store"
@@ -160,20 +161,35 @@ func (l *Log) entry(ctx context.Context, ev Event) (Entry, error) {
 	}
 	return Entry{
 		At:         l.now().UTC().Truncate(time.Millisecond),
-		Workspace:  ev.Workspace,
+		Workspace:  text(ev.Workspace, 64),
 		ActorType:  string(actor.Type),
-		ActorID:    actor.ID,
-		ActorEmail: actor.Email,
-		IP:         req.IP,
-		UserAgent:  clip(req.UserAgent, 256),
+		ActorID:    text(actor.ID, 128),
+		ActorEmail: text(actor.Email, 254),
+		IP:         text(req.IP, 64),
+		UserAgent:  text(req.UserAgent, 256),
 		Action:     ev.Action,
-		TargetType: ev.TargetType,
-		TargetID:   ev.TargetID,
+		TargetType: text(ev.TargetType, 64),
+		TargetID:   text(ev.TargetID, 256),
 		Outcome:    outcome,
-		Reason:     clip(ev.Reason, 512),
-		RequestID:  req.ID,
+		Reason:     text(ev.Reason, 512),
+		RequestID:  text(req.ID, 64),
 		Diff:       diff,
 	}, nil
+}
+
+// text makes s storable on every engine whatever a client sent: valid
+// UTF-8, no NUL, at most n bytes. An entry must never fail to be written
+// because of, say, a user agent's bytes, or the action it records would be
+// refused.
+func text(s string, n int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // append chains e to the head and inserts it. Locking the head row first
@@ -281,14 +297,3 @@ func (d Diff) encode() (string, error) {
 
 func timeMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -104,6 +104,9 @@ func (s *Service) Receive(ctx context.Context, c Conversation, text string) (Rec
 	if err != nil {
 		return Receipt{}, err
 	}
+	if s.Observe != nil {
+		s.Observe(d)
+	}
 
 	c.Status, c.Priority, c.LastMessageAt = status, priority, now
 	events := []Event{{Type: EventMessage, ConversationID: c.ID, Message: &r.Message}}

@@ -105,6 +105,8 @@ type Service struct {
 	hub     *Hub
 	// node names this process to the others sharing the database.
 	node string
+	// Observe, when set, is told of every decision stored, for monitoring.
+	Observe func(brain.Decision)
 }
 
 // New prepares the service. Every change it makes is published on hub.

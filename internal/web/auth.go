@@ -52,7 +52,7 @@ func (s *Server) principal(r *http.Request) (*principal, error) {
 }
 
 func (s *Server) authRoutes() {
-	csrf := crossOriginProtection()
+	csrf := s.crossOriginProtection()
 	s.public("POST /api/v1/auth/login", csrf.Handler(http.HandlerFunc(s.apiLogin)).ServeHTTP)
 	s.public("POST /api/v1/auth/logout", csrf.Handler(http.HandlerFunc(s.logout)).ServeHTTP)
 	s.public("GET /login", s.loginPage)

@@ -31,7 +31,7 @@ var pages = parsePages()
 // parsePages parses each page together with the shared layout.
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{"join": strings.Join, "pathEscape": url.PathEscape,
-		"visitor": visitorName}
+		"visitor": visitorName, "list": func(v ...string) []string { return v }}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).
 		ParseFS(templateFiles, "templates/layout.html"))
 	names, _ := fs.Glob(templateFiles, "templates/*.html")

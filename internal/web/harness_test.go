@@ -21,6 +21,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/app"
 	"github.com/thunaivi/thunaivi/internal/brain"
 	"github.com/thunaivi/thunaivi/internal/config"
+	"github.com/thunaivi/thunaivi/internal/metrics"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/workspace"
 )
@@ -77,7 +78,7 @@ func startEnv(t testing.TB, db *store.DB, adjust func(*config.Config), kbFile st
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	e := &env{t: t, kbFile: kbFile}
-	a, err := app.New(db, log, e.now)
+	a, err := app.New(db, log, e.now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +88,7 @@ func startEnv(t testing.TB, db *store.DB, adjust func(*config.Config), kbFile st
 	cfg := &config.Config{PublicURL: e.URL, LogLevel: "info"}
 	adjust(cfg)
 	h := a.Handler(cfg)
+	h.Metrics = metrics.New(e.now())
 	e.Server.Config.Handler = h
 	e.Server.Config.RegisterOnShutdown(h.CloseStreams)
 	e.Server.Start()

@@ -36,7 +36,7 @@ func (s *Server) memberRoutes() {
 	s.page("POST /settings/team/{user}", access.MembersManage, s.formMember)
 	s.page("POST /settings/team/{user}/remove", access.MembersManage,
 		s.teamForm(s.removeMember))
-	csrf := http.NewCrossOriginProtection()
+	csrf := s.crossOriginProtection()
 	s.public("GET /invite", s.invitePage)
 	s.public("POST /invite", csrf.Handler(http.HandlerFunc(s.inviteForm)).ServeHTTP)
 }

@@ -17,8 +17,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
+	"github.com/thunaivi/thunaivi/internal/metrics"
+	"github.com/thunaivi/thunaivi/internal/origin"
 	"github.com/thunaivi/thunaivi/internal/support"
 	"github.com/thunaivi/thunaivi/internal/workspace"
 )
@@ -41,6 +44,14 @@ type Deps struct {
 	// SecureCookies marks session cookies Secure; on for anything but a
 	// plain-HTTP loopback trial.
 	SecureCookies bool
+	// Metrics counts what operators monitor; nil counts nothing.
+	Metrics *metrics.Registry
+	// Audit is the audit log: the console and API review, export and verify
+	// it, and the HTTP layer records refusals in it.
+	Audit *audit.Log
+	// Checkpoints reads the audit log's signed checkpoints, for verifying
+	// from the console; nil when they go somewhere the server cannot read.
+	Checkpoints func() (audit.Checkpoints, error)
 }
 
 // Limits are requests per minute on the public widget endpoints.
@@ -58,6 +69,7 @@ type Server struct {
 	tokLimit *limiter
 	login    *limiter
 	streams  streamCounter
+	probes   *probeLog
 	closing  chan struct{}
 	once     sync.Once
 }
@@ -66,7 +78,7 @@ type Server struct {
 // has no access policy: that is a programming error caught at start.
 func New(d Deps) *Server {
 	s := &Server{Deps: d, log: logger(d.Log), mux: http.NewServeMux(),
-		closing: make(chan struct{})}
+		probes: newProbeLog(d.Now), closing: make(chan struct{})}
 	if d.Limits != nil {
 		s.ipLimit = newLimiter(d.Limits.PerIP, d.Now)
 		s.tokLimit = newLimiter(d.Limits.PerWidget, d.Now)
@@ -82,8 +94,8 @@ func (s *Server) CloseStreams() { s.once.Do(func() { close(s.closing) }) }
 // ServeHTTP runs the middleware every request passes through.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := newRequestID()
-	ctx := context.WithValue(r.Context(), requestIDKey{}, id)
-	r = r.WithContext(ctx)
+	r = r.WithContext(origin.WithRequest(r.Context(), origin.Request{ID: id,
+		IP: remoteIP(r), UserAgent: r.UserAgent()}))
 	h := w.Header()
 	h.Set("X-Request-Id", id)
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -100,12 +112,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 					"Something went wrong on our side.")
 			}
 		}
+		s.Metrics.HTTP(rec.status)
 		s.log.Debug("Request", "request_id", id, "method", r.Method, "path", r.URL.Path,
 			"status", rec.status, "duration_ms", s.Now().Sub(start).Milliseconds())
 	}()
 	// No id, name or page of ours holds a NUL or a byte that is not UTF-8;
 	// a path with one names nothing, and reaches no handler or database.
 	if !utf8.ValidString(r.URL.Path) || strings.ContainsRune(r.URL.Path, 0) {
+		writeError(rec, r, http.StatusNotFound, "not_found", "Not found.")
+		return
+	}
+	if probing(r.URL.Path) {
+		s.probe(r, "a scanner's path")
 		writeError(rec, r, http.StatusNotFound, "not_found", "Not found.")
 		return
 	}
@@ -133,18 +151,13 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection, for streaming.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-type requestIDKey struct{}
-
 func newRequestID() string {
 	var b [8]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
 
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
+func requestID(ctx context.Context) string { return origin.RequestFrom(ctx).ID }
 
 // memberHandler serves a signed-in member.
 type memberHandler func(w http.ResponseWriter, r *http.Request, p *principal)
@@ -165,12 +178,13 @@ func (s *Server) register(pattern string, perm access.Permission, h memberHandle
 	if perm == "" || perm == access.Public {
 		panic("web: route " + pattern + " has no access policy")
 	}
-	csrf := crossOriginProtection()
+	csrf := s.crossOriginProtection()
 	s.mux.Handle(
 		pattern,
 		csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			p, err := s.principal(r)
 			if err != nil {
+				s.Metrics.Denied("unauthenticated")
 				if page {
 					http.Redirect(w, r, "/login", http.StatusSeeOther)
 					return
@@ -178,7 +192,10 @@ func (s *Server) register(pattern string, perm access.Permission, h memberHandle
 				writeError(w, r, http.StatusUnauthorized, "unauthenticated", "Sign in first.")
 				return
 			}
+			r = r.WithContext(origin.WithActor(r.Context(), origin.Actor{Type: origin.User,
+				ID: p.UserID, Email: p.Email}))
 			if !access.Allowed(p.Role, perm) {
+				s.denied(r, p, perm)
 				writeError(w, r, http.StatusForbidden, "forbidden",
 					"Your role does not allow this.")
 				return
@@ -190,10 +207,12 @@ func (s *Server) register(pattern string, perm access.Permission, h memberHandle
 
 // crossOriginProtection refuses cross-site requests that change state, such
 // as a form another site posts with the member's session cookie, with the
-// usual JSON error.
-func crossOriginProtection() *http.CrossOriginProtection {
+// usual JSON error, and records the attempt as a probe.
+func (s *Server) crossOriginProtection() *http.CrossOriginProtection {
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.Metrics.Denied("cross_origin")
+		s.probe(r, "a cross-site request")
 		writeError(w, r, http.StatusForbidden, "cross_origin",
 			"Requests from other sites are refused.")
 	}))
@@ -229,4 +248,7 @@ func (s *Server) routes() {
 	s.consoleRoutes()
 	s.settingsRoutes()
 	s.memberRoutes()
+	s.metricsRoutes()
+	s.auditRoutes()
+	s.inboxRoutes()
 }

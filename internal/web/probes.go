@@ -1,0 +1,107 @@
+package web
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/audit"
+)
+
+// probePaths are what scanners ask every server for: secrets left in the web
+// root, other products' admin pages, version-control folders. Thunaivi serves
+// none of them, so asking is a probe.
+var probePaths = []string{"/.env", "/.git", "/.svn", "/.hg", "/.aws", "/.ssh", "/.htaccess",
+	"/.htpasswd", "/.ds_store", "/wp-admin", "/wp-login", "/wp-content", "/wp-includes",
+	"/xmlrpc.php", "/phpmyadmin", "/pma", "/administrator", "/cgi-bin", "/vendor/phpunit",
+	"/server-status", "/actuator", "/console", "/.well-known/../", "/etc/passwd",
+	"/config.json", "/config.php", "/web.config", "/backup", "/dump.sql", "/db.sql"}
+
+// probing reports whether path is a scanner's probe: one of probePaths, any
+// .php page, or a path that climbs out of the root.
+func probing(path string) bool {
+	p := strings.ToLower(path)
+	for _, prefix := range probePaths {
+		if p == prefix || strings.HasPrefix(p, prefix+"/") || strings.HasPrefix(p, prefix+".") {
+			return true
+		}
+	}
+	return strings.HasSuffix(p, ".php") || strings.Contains(p, "/../") ||
+		strings.HasSuffix(p, "/..")
+}
+
+// probeQuiet is how long one client's further probes go unrecorded after one
+// is recorded: a scan of a thousand paths is one entry, not a thousand, and
+// the metrics still count every probe.
+const probeQuiet = 10 * time.Minute
+
+// probeLog remembers which clients' probes were recorded lately.
+type probeLog struct {
+	mu   sync.Mutex
+	now  func() time.Time
+	seen map[string]time.Time
+}
+
+func newProbeLog(now func() time.Time) *probeLog {
+	return &probeLog{now: now, seen: map[string]time.Time{}}
+}
+
+// first reports whether a probe from key should be recorded now.
+func (l *probeLog) first(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if len(l.seen) > 10000 {
+		for k, t := range l.seen {
+			if now.Sub(t) > probeQuiet {
+				delete(l.seen, k)
+			}
+		}
+	}
+	if t, ok := l.seen[key]; ok && now.Sub(t) < probeQuiet {
+		return false
+	}
+	l.seen[key] = now
+	return true
+}
+
+// probe counts a refused probe and records the first from its client in a
+// while in the audit log.
+func (s *Server) probe(r *http.Request, what string) {
+	s.Metrics.Probe()
+	if s.Audit == nil || !s.probes.first(clientIP(r)) {
+		return
+	}
+	err := s.Audit.Write(r.Context(), audit.Event{Action: audit.ProbeBlocked,
+		TargetType: "path", TargetID: r.URL.Path, Outcome: audit.Refused,
+		Reason: what + " (" + r.Method + ")"})
+	if err != nil {
+		s.log.Error("Recording a probe failed", "error", err, "request_id", requestID(r.Context()))
+	}
+}
+
+// denied counts and records a member asking for what their role does not
+// allow.
+func (s *Server) denied(r *http.Request, p *principal, perm access.Permission) {
+	s.Metrics.Denied("forbidden")
+	err := s.Audit.Write(r.Context(), audit.Event{Workspace: p.WorkspaceID,
+		Action: audit.Denied, TargetType: "route", TargetID: r.Method + " " + r.URL.Path,
+		Outcome: audit.Refused, Reason: "the " + string(p.Role) + " role lacks " + string(perm)})
+	if err != nil {
+		s.log.Error("Recording a refusal failed", "error", err,
+			"request_id", requestID(r.Context()))
+	}
+}
+
+// remoteIP is the client's address as the audit log records it: the whole
+// address, IPv6 included.
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
