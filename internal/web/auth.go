@@ -69,6 +69,7 @@ type loginRequest struct {
 
 func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 	if s.throttled(w, r) {
+		s.Metrics.Login("throttled")
 		return
 	}
 	var req loginRequest
@@ -91,6 +92,7 @@ func (s *Server) throttled(w http.ResponseWriter, r *http.Request) bool {
 	if s.login.allow(clientIP(r)) {
 		return false
 	}
+	s.Metrics.Denied("rate_limited")
 	// Close the connection rather than wait for a body that may never come.
 	w.Header().Set("Connection", "close")
 	writeError(w, r, http.StatusTooManyRequests, "rate_limited",
@@ -115,6 +117,7 @@ func (s *Server) signIn(
 ) (identity.User, error) {
 	u, err := s.Identity.Authenticate(r.Context(), email, password)
 	if err != nil {
+		s.Metrics.Login("failure")
 		return identity.User{}, err
 	}
 	wsID, err := s.Workspaces.FirstWorkspace(r.Context(), u.ID)
@@ -128,6 +131,7 @@ func (s *Server) signIn(
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/",
 		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode,
 		MaxAge: int(identity.SessionTTL.Seconds())})
+	s.Metrics.Login("success")
 	s.log.Info("Signed in", "user_id", u.ID, "workspace_id", wsID,
 		"request_id", requestID(r.Context()))
 	return u, nil

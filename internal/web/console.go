@@ -144,6 +144,8 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	if !s.login.allow(clientIP(r)) {
+		s.Metrics.Denied("rate_limited")
+		s.Metrics.Login("throttled")
 		s.renderStatus(w, r, http.StatusTooManyRequests, "login.html", map[string]any{
 			"Title": "Sign in",
 			"Error": "Too many sign-in attempts. Wait a minute and try again."})
