@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -349,4 +350,30 @@ func TestFailedActionLeavesNoEntry(t *testing.T) {
 			t.Fatalf("report = %+v", rep)
 		}
 	})
+}
+
+// TestVocabularyIsDocumented keeps docs/AUDIT.md's table of actions in step
+// with the code: every action is listed, and nothing else is.
+func TestVocabularyIsDocumented(t *testing.T) {
+	b, err := os.ReadFile("../../docs/AUDIT.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if a, ok := strings.CutPrefix(line, "| `"); ok {
+			if a, _, ok = strings.Cut(a, "`"); ok && strings.Contains(a, ".") {
+				documented[a] = true
+			}
+		}
+	}
+	for _, v := range audit.Vocabulary {
+		if !documented[string(v.Action)] {
+			t.Errorf("docs/AUDIT.md does not list %s", v.Action)
+		}
+		delete(documented, string(v.Action))
+	}
+	for a := range documented {
+		t.Errorf("docs/AUDIT.md lists %s, which the code does not record", a)
+	}
 }
