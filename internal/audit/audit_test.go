@@ -100,15 +100,18 @@ func (f *fixture) verify(t testing.TB) audit.Report {
 	return rep
 }
 
-// tamper runs SQL as someone with direct database access would, with the
-// PostgreSQL guards switched off first, as the table's owner can.
+// tamper runs SQL as someone with direct access to the database would, with
+// the append-only triggers removed first, as the table's owner can.
 func tamper(t testing.TB, db *store.DB, sqls ...string) {
 	t.Helper()
 	ctx := context.Background()
-	if db.Engine() == store.Postgres {
-		sqls = append([]string{"ALTER TABLE audit_log DISABLE TRIGGER USER",
-			"ALTER TABLE audit_head DISABLE TRIGGER USER"}, sqls...)
+	guards := []string{"ALTER TABLE audit_log DISABLE TRIGGER USER",
+		"ALTER TABLE audit_head DISABLE TRIGGER USER"}
+	if db.Engine() == store.SQLite {
+		guards = []string{"DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete",
+			"DROP TRIGGER audit_head_forward", "DROP TRIGGER audit_head_no_delete"}
 	}
+	sqls = append(guards, sqls...)
 	for _, q := range sqls {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -238,40 +241,51 @@ func TestACheckpointSignedWithAnotherKeyIsNotTrusted(t *testing.T) {
 	}
 }
 
-func TestPostgresRefusesChangesToTheLog(t *testing.T) {
-	db := storetest.OpenPostgres(t)
-	f := newFixture(t, db)
-	f.clock.t = time.Now() // recent entries, which no prune may touch
-	f.write(t, 3)
-	ctx := context.Background()
-	for _, q := range []string{
-		"UPDATE audit_log SET reason = 'x' WHERE seq = 1",
-		"DELETE FROM audit_log WHERE seq = 3",
-		"TRUNCATE audit_log",
-		"UPDATE audit_head SET seq = 1",
-		"UPDATE audit_head SET base_seq = 2",
-		"DELETE FROM audit_head",
-	} {
-		_, err := db.ExecContext(ctx, q)
-		if err == nil || !strings.Contains(err.Error(), "audit") {
-			t.Errorf("%s: err = %v, want a refusal", q, err)
+// TestTheDatabaseRefusesChangesToTheLog runs, as the application's own
+// database role, the statements that would rewrite history, and checks that
+// the database refuses each one.
+func TestTheDatabaseRefusesChangesToTheLog(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.clock.t = time.Now() // recent entries, which no prune may touch
+		f.write(t, 3)
+		ctx := context.Background()
+		statements := []string{
+			"UPDATE audit_log SET reason = 'x' WHERE seq = 1",
+			"DELETE FROM audit_log WHERE seq = 3",
+			"DELETE FROM audit_log",
+			"UPDATE audit_head SET seq = 1",
+			"DELETE FROM audit_head",
 		}
-	}
-	// Not even with the prune setting on, for entries the base does not cover.
-	err := db.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx,
-			"SELECT set_config('thunaivi.audit_prune', 'on', true)"); err != nil {
-			return err
+		if db.Engine() == store.Postgres {
+			statements = append(statements, "TRUNCATE audit_log",
+				"UPDATE audit_head SET base_seq = 2")
 		}
-		_, err := tx.ExecContext(ctx, "DELETE FROM audit_log WHERE seq = 1")
-		return err
+		for _, q := range statements {
+			_, err := db.ExecContext(ctx, q)
+			if err == nil || !strings.Contains(err.Error(), "audit") {
+				t.Errorf("%s: err = %v, want a refusal", q, err)
+			}
+		}
+		if db.Engine() == store.Postgres {
+			// Not even with the prune setting on, for entries the base does
+			// not cover.
+			err := db.InTx(ctx, func(tx *store.Tx) error {
+				if _, err := tx.ExecContext(ctx,
+					"SELECT set_config('thunaivi.audit_prune', 'on', true)"); err != nil {
+					return err
+				}
+				_, err := tx.ExecContext(ctx, "DELETE FROM audit_log WHERE seq = 1")
+				return err
+			})
+			if err == nil {
+				t.Error("a prune of an entry the base does not cover was allowed")
+			}
+		}
+		if rep := f.verify(t); !rep.OK || rep.Entries != 3 {
+			t.Fatalf("report = %+v", rep)
+		}
 	})
-	if err == nil {
-		t.Error("a prune of an entry the base does not cover was allowed")
-	}
-	if rep := f.verify(t); !rep.OK || rep.Entries != 3 {
-		t.Fatalf("report = %+v", rep)
-	}
 }
 
 func TestPruneKeepsTheRestVerifiable(t *testing.T) {

@@ -15,14 +15,16 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Migration is one numbered, append-only schema change. A change that only
-// PostgreSQL can express, such as a trigger, sits beside it in
-// NNNN_name.postgres.sql and runs after it on PostgreSQL.
+// Migration is one numbered, append-only schema change. What one engine
+// says in its own dialect, such as a trigger, sits beside it in
+// NNNN_name.postgres.sql or NNNN_name.sqlite.sql and runs after it on that
+// engine.
 type Migration struct {
-	Version  int
-	Name     string
-	SQL      string
-	Postgres string
+	Version int
+	Name    string
+	SQL     string
+	// Dialect holds the engine-specific part, by engine.
+	Dialect map[Engine]string
 }
 
 // Migrations lists the schema changes in order.
@@ -31,18 +33,31 @@ func Migrations() ([]Migration, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Migration
-	extra := map[string]string{}
+	// Dialect files first, so that each shared file finds its own.
+	extra := map[string]map[Engine]string{}
+	var shared []string
 	for _, f := range files {
 		base := strings.TrimSuffix(strings.TrimPrefix(f, "migrations/"), ".sql")
-		if shared, ok := strings.CutSuffix(base, ".postgres"); ok {
-			b, err := migrations.ReadFile(f)
-			if err != nil {
-				return nil, err
-			}
-			extra[shared] = string(b)
+		name, engine, ok := strings.Cut(base, ".")
+		if !ok {
+			shared = append(shared, f)
 			continue
 		}
+		if engine != string(Postgres) && engine != string(SQLite) {
+			return nil, fmt.Errorf("store: migration file %s names no engine we know", f)
+		}
+		b, err := migrations.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		if extra[name] == nil {
+			extra[name] = map[Engine]string{}
+		}
+		extra[name][Engine(engine)] = string(b)
+	}
+	var out []Migration
+	for _, f := range shared {
+		base := strings.TrimSuffix(strings.TrimPrefix(f, "migrations/"), ".sql")
 		num, name, ok := strings.Cut(base, "_")
 		v, err := strconv.Atoi(num)
 		if !ok || err != nil {
@@ -52,11 +67,11 @@ func Migrations() ([]Migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Migration{Version: v, Name: name, SQL: string(b), Postgres: extra[base]})
+		out = append(out, Migration{Version: v, Name: name, SQL: string(b), Dialect: extra[base]})
 		delete(extra, base)
 	}
 	for base := range extra {
-		return nil, fmt.Errorf("store: %s.postgres.sql has no %s.sql", base, base)
+		return nil, fmt.Errorf("store: %s has a dialect file but no %s.sql", base, base)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
 	for i, m := range out {
@@ -109,8 +124,8 @@ func (db *DB) applyOne(ctx context.Context, m Migration) (bool, error) {
 			return err
 		}
 		script := m.SQL
-		if db.engine == Postgres && m.Postgres != "" {
-			script += "\n" + m.Postgres
+		if d := m.Dialect[db.engine]; d != "" {
+			script += "\n" + d
 		}
 		if _, err := tx.ExecContext(ctx, script); err != nil {
 			return fmt.Errorf("store: migration %04d_%s: %w", m.Version, m.Name, err)

@@ -21,7 +21,6 @@ import (
 	"github.com/thunaivi/thunaivi/internal/app"
 	"github.com/thunaivi/thunaivi/internal/brain"
 	"github.com/thunaivi/thunaivi/internal/config"
-	"github.com/thunaivi/thunaivi/internal/metrics"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/workspace"
 )
@@ -88,7 +87,6 @@ func startEnv(t testing.TB, db *store.DB, adjust func(*config.Config), kbFile st
 	cfg := &config.Config{PublicURL: e.URL, LogLevel: "info"}
 	adjust(cfg)
 	h := a.Handler(cfg)
-	h.Metrics = metrics.New(e.now())
 	e.Server.Config.Handler = h
 	e.Server.Config.RegisterOnShutdown(h.CloseStreams)
 	e.Server.Start()

@@ -9,7 +9,6 @@ import (
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
-	"github.com/thunaivi/thunaivi/internal/web"
 )
 
 // metricLine is a comment or a sample line of the Prometheus text format;
@@ -23,7 +22,7 @@ func TestMetricsAreForAdmins(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		ws := e.WS.Workspace.ID
-		e.Server.Config.Handler.(*web.Server).Metrics.WebhookFailure()
+		e.App.Metrics.WebhookFailure()
 
 		res := e.do(e.login(e.AdminEmail), "GET", "/metrics", nil, nil)
 		if res.Status != http.StatusOK {

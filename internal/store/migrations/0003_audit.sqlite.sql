@@ -1,0 +1,26 @@
+-- SQLite keeps the audit log append-only for the application too: whoever
+-- holds the database file can drop these triggers, which is why the chain
+-- and its checkpoints exist, but a statement the product runs cannot
+-- change or remove an entry the retention prune has not released.
+
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only (UPDATE refused)');
+END;
+
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+WHEN OLD.seq > (SELECT base_seq FROM audit_head WHERE id = 1)
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only (DELETE refused)');
+END;
+
+CREATE TRIGGER audit_head_forward BEFORE UPDATE ON audit_head
+WHEN NEW.seq < OLD.seq OR NEW.base_seq < OLD.base_seq
+BEGIN
+    SELECT RAISE(ABORT, 'the audit head only moves forward');
+END;
+
+CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
+BEGIN
+    SELECT RAISE(ABORT, 'the audit head is never deleted');
+END;
