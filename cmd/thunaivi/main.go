@@ -52,6 +52,8 @@ func init() {
 			"it against the signed checkpoints",
 			"audit verify [--data DIR] [--database-url URL] [--checkpoints FILE] [--json]",
 			runAudit},
+		"diag": {"write a diagnostics bundle, secrets removed, to send to support",
+			"diag [--data DIR] [--database-url URL] [--out FILE]", runDiag},
 		"help": {"show help for a command", "help [command]", nil},
 	}
 }
@@ -161,7 +163,7 @@ func runMigrate(ctx context.Context, args []string) error {
 	if err := parse(fs, &cfg, args); err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, &cfg, app.NewLogger(cfg.LogLevel))
+	a, err := app.Open(ctx, &cfg, app.NewLogger(&cfg))
 	if err != nil {
 		return err
 	}
@@ -212,6 +214,25 @@ func runAudit(ctx context.Context, args []string) error {
 		return err
 	}
 	return app.VerifyAudit(ctx, &cfg, *cpFile, *asJSON, os.Stdout)
+}
+
+func runDiag(ctx context.Context, args []string) error {
+	var cfg config.Config
+	fs := flags("diag")
+	cfg.Storage(fs)
+	out := fs.String("out", "", "bundle file (default thunaivi-diag-YYYYMMDD-HHMMSS.tar.gz, UTC)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	// Settings that do not validate are what a diagnosis is for: the bundle
+	// records why rather than stopping.
+	path, err := app.Diag(ctx, &cfg, app.DiagOptions{Path: *out, ConfigError: cfg.Finish(),
+		Now: time.Now()})
+	if err != nil {
+		return err
+	}
+	fmt.Println(path)
+	return nil
 }
 
 func runKB(ctx context.Context, args []string) error {

@@ -46,7 +46,7 @@ func VerifyAudit(ctx context.Context, cfg *config.Config, cpFile string, asJSON 
 	if err != nil {
 		return fmt.Errorf("read checkpoints: %w", err)
 	}
-	a, err := Open(ctx, cfg, NewLogger(cfg.LogLevel))
+	a, err := Open(ctx, cfg, NewLogger(cfg))
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func Setup(
 	if err != nil {
 		return SetupResult{}, fmt.Errorf("read the password file: %w", err)
 	}
-	a, err := Open(ctx, cfg, NewLogger(cfg.LogLevel))
+	a, err := Open(ctx, cfg, NewLogger(cfg))
 	if err != nil {
 		return SetupResult{}, err
 	}
@@ -88,7 +88,7 @@ func ImportKB(ctx context.Context, cfg *config.Config, wsID, path string,
 	if err != nil {
 		return kb.ImportResult{}, err
 	}
-	a, err := Open(ctx, cfg, NewLogger(cfg.LogLevel))
+	a, err := Open(ctx, cfg, NewLogger(cfg))
 	if err != nil {
 		return kb.ImportResult{}, err
 	}

@@ -2,27 +2,37 @@ package app
 
 import (
 	"bytes"
-	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/thunaivi/thunaivi/internal/config"
 )
 
-// TestLogsRedactSecrets checks that secrets never reach the log, whatever
-// key they are logged under.
+// TestLogsRedactSecrets checks that secrets never reach the log or the
+// warnings file, whatever key they are logged under.
 func TestLogsRedactSecrets(t *testing.T) {
 	var buf bytes.Buffer
-	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: redactAttr}))
-	log.Info("test", "password", "hunter2-secret", "visitor_token", "vt-secret",
+	cfg := &config.Config{DataDir: t.TempDir(), LogLevel: "info"}
+	log := newLogger(cfg, &buf)
+	log.Warn("test", "password", "hunter2-secret", "visitor_token", "vt-secret",
 		"Authorization", "Bearer ab-secret", "session_cookie", "ck-secret",
 		"database_url", "postgres://app:db-secret@db/thunaivi", "workspace_id", "ws_1")
-	out := buf.String()
-	for _, secret := range []string{"hunter2-secret", "vt-secret", "ab-secret", "ck-secret",
-		"db-secret"} {
-		if strings.Contains(out, secret) {
-			t.Errorf("the log shows %q: %s", secret, out)
-		}
+	warnings, err := os.ReadFile(filepath.Join(cfg.DataDir, warningsFile))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(out, "ws_1") || !strings.Contains(out, "postgres://app:") {
-		t.Errorf("the log lost what is not secret: %s", out)
+	for name, out := range map[string]string{"log": buf.String(),
+		"warnings file": string(warnings)} {
+		for _, secret := range []string{"hunter2-secret", "vt-secret", "ab-secret",
+			"ck-secret", "db-secret"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("the %s shows %q: %s", name, secret, out)
+			}
+		}
+		if !strings.Contains(out, "ws_1") || !strings.Contains(out, "postgres://app:") {
+			t.Errorf("the %s lost what is not secret: %s", name, out)
+		}
 	}
 }

@@ -1,36 +1,36 @@
 package app
 
 import (
+	"io"
 	"log/slog"
 	"os"
-	"strings"
+	"path/filepath"
 
 	"github.com/thunaivi/thunaivi/internal/config"
+	"github.com/thunaivi/thunaivi/internal/logging"
 )
 
-// NewLogger returns the product's logger: text on stderr at the configured
-// level, with secrets redacted whatever key they are logged under.
-func NewLogger(level string) *slog.Logger {
-	var l slog.Level
-	l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{
-		Level:       l,
-		ReplaceAttr: redactAttr,
-	}))
+// warningsFile is the file in the data folder that keeps the recent
+// warnings and errors, for `thunaivi diag`.
+const warningsFile = "warnings.log"
+
+// NewLogger returns the product's logger: records at the configured level
+// and format on stderr, and warnings and errors also in the data folder's
+// warnings file, all with secrets redacted. The logger lives as long as the
+// process, so its warnings file is never closed.
+func NewLogger(cfg *config.Config) *slog.Logger {
+	return newLogger(cfg, os.Stderr)
 }
 
-// secretKeys are attribute-name fragments whose values are never logged.
-var secretKeys = []string{"password", "token", "secret", "authorization", "cookie", "api_key"}
-
-func redactAttr(_ []string, a slog.Attr) slog.Attr {
-	key := strings.ToLower(a.Key)
-	for _, s := range secretKeys {
-		if strings.Contains(key, s) {
-			return slog.String(a.Key, "[redacted]")
-		}
+func newLogger(cfg *config.Config, out io.Writer) *slog.Logger {
+	o := logging.Options{Level: cfg.LogLevel, Format: cfg.LogFormat, Out: out}
+	if cfg.DataDir != "" {
+		o.WarnFile = filepath.Join(cfg.DataDir, warningsFile)
 	}
-	if key == "database_url" {
-		return slog.String(a.Key, config.RedactURL(a.Value.String()))
+	log, _, err := logging.New(o)
+	if err != nil {
+		// config.Finish refuses a level or format that New would refuse.
+		panic(err)
 	}
-	return a
+	return log
 }

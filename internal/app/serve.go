@@ -48,7 +48,7 @@ func (a *App) Handler(cfg *config.Config) *web.Server {
 // accepting, let requests finish, close the store. On an empty store it first
 // prints a one-time setup link to out.
 func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
-	log := NewLogger(cfg.LogLevel)
+	log := NewLogger(cfg)
 	a, err := Open(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -92,7 +92,7 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	// that they do not hold it up.
 	srv.RegisterOnShutdown(handler.CloseStreams)
 	log.Info("Serving", "addr", ln.Addr().String(), "store", Describe(cfg),
-		"url", cfg.PublicURL)
+		"url", cfg.PublicURL, "settings", cfg.Redacted())
 	fmt.Fprintf(out, "Thunaivi is listening on %s (console: %s/login)\n", ln.Addr(), cfg.PublicURL)
 
 	sink, err := audit.OpenSink(cfg.AuditCheckpoints, CheckpointFile(cfg), out)

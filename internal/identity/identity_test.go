@@ -61,7 +61,11 @@ func TestSessionsExpireAndEnd(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-		ids, err := identity.New(db, func() time.Time { return now }, audittest.New(t, db, time.Now))
+		ids, err := identity.New(
+			db,
+			func() time.Time { return now },
+			audittest.New(t, db, time.Now),
+		)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -37,7 +37,12 @@ func BenchmarkReceive(b *testing.B) {
 	for _, e := range storetest.Engines() {
 		b.Run(string(e.Name), func(b *testing.B) {
 			ctx := context.Background()
-			a, err := app.New(e.Open(b), slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now, nil)
+			a, err := app.New(
+				e.Open(b),
+				slog.New(slog.NewTextHandler(io.Discard, nil)),
+				time.Now,
+				nil,
+			)
 			if err != nil {
 				b.Fatal(err)
 			}
