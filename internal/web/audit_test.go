@@ -238,9 +238,14 @@ func TestSecurityActionsFailClosed(t *testing.T) {
 		agentID := e.addMember(ws, "agent@first.example", access.Agent)
 		sessions, inboxes := e.count("sessions"), e.count("inboxes")
 		ctx := context.Background()
-		if _, err := db.ExecContext(ctx, "ALTER TABLE audit_log RENAME TO audit_log_away"); err != nil {
-			t.Fatal(err)
+		rename := func(from, to string) {
+			t.Helper()
+			if _, err := db.ExecContext(ctx,
+				"ALTER TABLE "+from+" RENAME TO "+to); err != nil {
+				t.Fatal(err)
+			}
 		}
+		rename("audit_log", "audit_log_away")
 		refused := func(what string, r response) {
 			t.Helper()
 			if r.Status != http.StatusInternalServerError {
@@ -260,9 +265,7 @@ func TestSecurityActionsFailClosed(t *testing.T) {
 			map[string]any{"email": "x@first.example", "role": "admin"}))
 		refused("removal", e.do(admin, "DELETE", "/api/v1/members/"+agentID, nil, nil))
 
-		if _, err := db.ExecContext(ctx, "ALTER TABLE audit_log_away RENAME TO audit_log"); err != nil {
-			t.Fatal(err)
-		}
+		rename("audit_log_away", "audit_log")
 		if n := e.count("sessions"); n != sessions {
 			t.Errorf("sessions went from %d to %d", sessions, n)
 		}
