@@ -1,3 +1,7 @@
+-- SQLite stores an INTEGER PRIMARY KEY as the row id, which spares an index
+-- on every append; PostgreSQL needs the wider type said.
+ALTER TABLE audit_log ALTER COLUMN seq TYPE BIGINT;
+
 -- On PostgreSQL the database itself keeps the audit log append-only: no
 -- UPDATE, no TRUNCATE, and DELETE only by the retention prune, which names
 -- itself with a transaction setting and may only remove entries the head

@@ -4,7 +4,7 @@
 -- appended, and pruned from the oldest end by the retention job.
 
 CREATE TABLE audit_log (
-    seq           BIGINT PRIMARY KEY,
+    seq           INTEGER PRIMARY KEY,
     at            BIGINT NOT NULL,
     workspace_id  TEXT NOT NULL,
     actor_type    TEXT NOT NULL,
@@ -22,7 +22,8 @@ CREATE TABLE audit_log (
     hash          TEXT NOT NULL
 );
 CREATE INDEX audit_log_workspace ON audit_log (workspace_id, at);
-CREATE INDEX audit_log_target ON audit_log (target_id);
+-- API-key use is looked up by key, so only its entries need the index.
+CREATE INDEX audit_log_key_use ON audit_log (target_id) WHERE action = 'apikey.used';
 
 -- The chain's head and base. seq and hash are the newest entry's; base_seq
 -- and base_hash the newest pruned one's, from which the remaining chain is
