@@ -47,11 +47,9 @@ func auditFilter(wsID string, q url.Values) (audit.Filter, error) {
 	default:
 		return f, formError("the outcome is success, failure or denied")
 	}
-	for name, dst := range map[string]*int64{"before": &f.Before} {
-		if v := q.Get(name); v != "" {
-			if *dst, err = strconv.ParseInt(v, 10, 64); err != nil || *dst < 1 {
-				return f, formError(name + " is a positive entry number")
-			}
+	if v := q.Get("before"); v != "" {
+		if f.Before, err = strconv.ParseInt(v, 10, 64); err != nil || f.Before < 1 {
+			return f, formError("before is a positive entry number")
 		}
 	}
 	if v := q.Get("limit"); v != "" {

@@ -87,6 +87,9 @@ func (s *Server) probe(r *http.Request, what string) {
 // allow.
 func (s *Server) denied(r *http.Request, p *principal, perm access.Permission) {
 	s.Metrics.Denied("forbidden")
+	if s.Audit == nil {
+		return
+	}
 	err := s.Audit.Write(r.Context(), audit.Event{Workspace: p.WorkspaceID,
 		Action: audit.Denied, TargetType: "route", TargetID: r.Method + " " + r.URL.Path,
 		Outcome: audit.Refused, Reason: "the " + string(p.Role) + " role lacks " + string(perm)})
