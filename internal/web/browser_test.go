@@ -231,3 +231,33 @@ func waitText(sel, want string) chromedp.Action[chromedp.Void] {
 		[...document.querySelectorAll(sel)].some(el => el.textContent.includes(want))`,
 		chromedp.WithPollingArgs(sel, want), chromedp.WithPollingInterval(50*time.Millisecond))
 }
+
+// TestBrowserAuditReview has an admin review the audit log in a real
+// browser: filter it to failed sign-ins, verify the chain, and open the
+// security page, with no errors in the page's console.
+func TestBrowserAuditReview(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	e.do(nil, "POST", "/api/v1/auth/login", nil,
+		map[string]string{"email": e.AdminEmail, "password": "not the password"})
+	b := startBrowser(t)
+	admin := b.window(t)
+	b.do(t, admin, "sign in as the admin",
+		chromedp.Navigate(e.URL+"/login"),
+		chromedp.SendKeys(chromedp.CSS("input[name=email]"), e.AdminEmail),
+		chromedp.SendKeys(chromedp.CSS("input[name=password]"), Password),
+		follow("form button[type=submit]"),
+		waitText("nav.top", "Audit"))
+	b.do(t, admin, "filter to failed sign-ins",
+		follow(`nav.top a[href="/settings/audit"]`),
+		chromedp.SetValue(chromedp.CSS(`select[name=action]`), "authn.login.fail"),
+		follow("form.filters button[type=submit]"),
+		waitText("table.list", "wrong password"))
+	b.shot(t, admin, "console-audit")
+	b.do(t, admin, "verify the chain",
+		follow(`form[action="/settings/audit/verify"] button`),
+		waitText("[role=status]", "The chain verifies"))
+	b.do(t, admin, "open the security page",
+		follow(`a[href="/settings/security"]`),
+		waitText("table.list", e.AdminEmail))
+	b.checkNoErrors(t)
+}
