@@ -5,8 +5,10 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -34,6 +36,10 @@ type App struct {
 	Log        *slog.Logger
 	Now        func() time.Time
 	Metrics    *metrics.Registry
+
+	// sealTo, when set, is the checkpoint file Close signs the audit chain's
+	// head into, so that a command that wrote entries leaves them sealed.
+	sealTo string
 }
 
 // Open opens the store the configuration names, applies pending migrations
@@ -51,7 +57,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	if n > 0 {
 		log.Info("Applied migrations", "count", n, "engine", string(db.Engine()))
 	}
-	secret, err := AuditSecret(cfg)
+	secret, err := auditSecret(ctx, cfg, db, true)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -61,27 +67,50 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		db.Close()
 		return nil, err
 	}
+	a.sealTo = CheckpointFile(cfg)
 	return a, nil
 }
 
-// AuditSecret is the secret the audit log is keyed with: THUNAIVI_AUDIT_KEY
-// when set, otherwise the key file in the data folder, made on first use.
-// Every node of a cluster needs the same one.
-func AuditSecret(cfg *config.Config) ([]byte, error) {
+// auditSecret is the secret the audit log is keyed with: THUNAIVI_AUDIT_KEY
+// when set, otherwise the key file in the data folder. The file is made only
+// when create is set and the store's log belongs to no key yet: a log whose
+// key went missing is refused, never given a new key that would read as
+// tampering. Every node of a cluster needs the same secret.
+func auditSecret(ctx context.Context, cfg *config.Config, db *store.DB,
+	create bool) ([]byte, error) {
 	if cfg.AuditKey != "" {
 		return []byte(cfg.AuditKey), nil
 	}
-	return audit.LoadOrCreateSecret(filepath.Join(cfg.DataDir, audit.KeyFileName))
+	path := filepath.Join(cfg.DataDir, audit.KeyFileName)
+	secret, err := audit.LoadSecret(path)
+	if !errors.Is(err, os.ErrNotExist) {
+		return secret, err
+	}
+	claimed, err := audit.Claimed(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	if claimed || !create {
+		return nil, fmt.Errorf("the audit log's key is missing: %s does not exist and "+
+			"THUNAIVI_AUDIT_KEY is not set; restore the key from your backup", path)
+	}
+	return audit.LoadOrCreateSecret(path)
 }
 
+// throwawaySecret keys the audit logs of stores nobody verifies after the
+// process ends: tests, and scratch stores such as eval's.
+var throwawaySecret = func() []byte {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return b
+}()
+
 // New builds the services on an opened, migrated store. auditSecret keys the
-// audit log; nil makes a throwaway key, for tests and scratch stores such as
-// eval's, whose chain nobody verifies after the process ends.
+// audit log; nil uses a throwaway key made for this process.
 func New(db *store.DB, log *slog.Logger, now func() time.Time, auditSecret []byte) (*App,
 	error) {
 	if auditSecret == nil {
-		auditSecret = make([]byte, 32)
-		rand.Read(auditSecret)
+		auditSecret = throwawaySecret
 	}
 	a := &App{DB: db, Hub: support.NewHub(), Log: log, Now: now,
 		AuditKeys: audit.DeriveKeys(auditSecret), Metrics: metrics.New(now())}
@@ -129,8 +158,19 @@ func (a *App) observe(d brain.Decision) {
 	}
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.DB.Close() }
+// Close seals the audit chain with a checkpoint, when the app was opened with
+// a checkpoint file, and releases the store.
+func (a *App) Close() error {
+	var err error
+	if a.sealTo != "" {
+		var sink *audit.FileSink
+		if sink, err = audit.OpenFileSink(a.sealTo); err == nil {
+			_, err = a.Audit.Checkpoint(context.Background(), sink, -1)
+			err = errors.Join(err, sink.Close())
+		}
+	}
+	return errors.Join(err, a.DB.Close())
+}
 
 // Describe names the store for people: the SQLite file or the PostgreSQL host.
 func Describe(cfg *config.Config) string {

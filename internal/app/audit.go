@@ -6,9 +6,11 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/config"
+	"github.com/thunaivi/thunaivi/internal/store"
 )
 
 // CheckpointFileName is the default checkpoint file in the data folder.
@@ -32,10 +34,12 @@ var ErrAuditBroken = fmt.Errorf("the audit log does not verify")
 
 // VerifyAudit recomputes the audit chain and checks it against the
 // checkpoints in cpFile (the configured checkpoint file when empty), writes
-// a report to out, and returns ErrAuditBroken when it finds a break.
+// a report to out, and returns ErrAuditBroken when it finds a break. It
+// creates nothing: no database, no key, no checkpoint file.
 func VerifyAudit(ctx context.Context, cfg *config.Config, cpFile string, asJSON bool,
 	out io.Writer) error {
-	if cpFile == "" {
+	named := cpFile != ""
+	if !named {
 		cpFile = CheckpointFile(cfg)
 	}
 	if cpFile == "" {
@@ -46,12 +50,24 @@ func VerifyAudit(ctx context.Context, cfg *config.Config, cpFile string, asJSON 
 	if err != nil {
 		return fmt.Errorf("read checkpoints: %w", err)
 	}
-	a, err := Open(ctx, cfg, NewLogger(cfg))
+	if named && cps.Missing {
+		return fmt.Errorf("read checkpoints: %s does not exist", cpFile)
+	}
+	db, err := store.Open(ctx, store.Options{DataDir: cfg.DataDir,
+		DatabaseURL: cfg.DatabaseURL, Existing: true})
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	rep, err := a.Audit.Verify(ctx, cps)
+	defer db.Close()
+	secret, err := auditSecret(ctx, cfg, db, false)
+	if err != nil {
+		return err
+	}
+	log, err := audit.New(db, audit.DeriveKeys(secret), time.Now)
+	if err != nil {
+		return err
+	}
+	rep, err := log.Verify(ctx, cps)
 	if err != nil {
 		return err
 	}
@@ -69,36 +85,51 @@ func VerifyAudit(ctx context.Context, cfg *config.Config, cpFile string, asJSON 
 }
 
 func printReport(out io.Writer, rep audit.Report, cpFile string) {
-	if rep.Problem != nil {
-		p := rep.Problem
+	if p := rep.Problem; p != nil {
 		fmt.Fprintf(out, "BROKEN at entry %d (%s): %s.\n", p.Seq, p.Kind, p.Detail)
 		if p.Seq > rep.First {
 			fmt.Fprintf(out, "Entries %d to %d verified before the break.\n", rep.First,
 				p.Seq-1)
 		}
-		return
+	} else {
+		fmt.Fprintf(out, "OK: %s verify, from entry %d to %d.\n",
+			count(rep.Entries, "entry", "entries"), rep.First, rep.Last)
 	}
-	fmt.Fprintf(out, "OK: entries %d to %d verify (%d entries).\n", rep.First, rep.Last,
-		rep.Entries)
 	if rep.Pruned > 0 {
 		fmt.Fprintf(out, "Entries up to %d were pruned by retention; the chain is verified "+
 			"from the signed checkpoint of entry %d.\n", rep.Pruned, rep.Pruned)
 	}
-	fmt.Fprintf(out, "%d signed checkpoints in %s; the newest seals entry %d.\n",
-		rep.Checkpoints, cpFile, rep.Sealed)
-	if rep.Unsealed > 0 {
-		fmt.Fprintf(out, "The last %d entries are after the newest checkpoint: they chain, "+
-			"but a cut after it would not show until the next checkpoint.\n", rep.Unsealed)
+	switch {
+	case rep.Checkpoints == 0:
+		fmt.Fprintf(out, "No checkpoint signed by this key in %s.\n", cpFile)
+	case rep.Problem == nil:
+		fmt.Fprintf(out, "%s in %s; the newest seals entry %d.\n",
+			count(int64(rep.Checkpoints), "signed checkpoint", "signed checkpoints"), cpFile,
+			rep.Sealed)
+	}
+	if rep.Problem == nil && rep.Unsealed > 0 {
+		fmt.Fprintf(out, "%s after the newest checkpoint: they chain, but a cut after it "+
+			"would not show until the next checkpoint.\n",
+			count(rep.Unsealed, "entry comes", "entries come"))
 	}
 	if rep.Torn {
 		fmt.Fprintln(out, "The last checkpoint line is torn, as by a crash while it was "+
 			"written; it was ignored, and the next start removes it.")
 	}
 	if rep.ForeignKeys > 0 {
-		fmt.Fprintf(out, "%d checkpoints are not signed by this key and were not trusted.\n",
-			rep.ForeignKeys)
+		fmt.Fprintf(out, "%s not signed by this key, and not trusted.\n",
+			count(int64(rep.ForeignKeys), "checkpoint is", "checkpoints are"))
 	}
 	if rep.Unreadable > 0 {
-		fmt.Fprintf(out, "%d checkpoint lines could not be read.\n", rep.Unreadable)
+		fmt.Fprintf(out, "%s could not be read.\n",
+			count(int64(rep.Unreadable), "checkpoint line", "checkpoint lines"))
 	}
+}
+
+// count says n things, in the singular or the plural.
+func count(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

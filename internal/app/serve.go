@@ -100,6 +100,7 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 		return err
 	}
 	defer sink.Close()
+	a.sealTo = "" // the checkpoint loop below seals the chain on shutdown
 	// Checkpoints outlive the server: the last is written after the last
 	// request has finished.
 	cpCtx, stopCheckpoints := context.WithCancel(context.WithoutCancel(ctx))

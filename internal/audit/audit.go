@@ -40,6 +40,8 @@ type queries struct {
 	SetHead        string
 	InsertEntry    string
 	Head           string
+	KeyID          string
+	ClaimKey       string
 	ChainFrom      string
 	ListEntries    string
 	LastBefore     string
@@ -109,13 +111,40 @@ type Log struct {
 	chainers sync.Pool
 }
 
-// New opens the audit log on a migrated store, keyed by keys.
+// ErrWrongKey is returned by New when the audit log was written with another
+// key: continuing would break the chain for good.
+var ErrWrongKey = errors.New("audit: the audit key is not the one this audit log was " +
+	"written with; restore that key (THUNAIVI_AUDIT_KEY, or audit.key in the data folder)")
+
+// New opens the audit log on a migrated store, keyed by keys. The first key
+// to open a store's log becomes its key; any other is refused with
+// ErrWrongKey.
 func New(db *store.DB, keys Keys, now func() time.Time) (*Log, error) {
 	l := &Log{db: db, keys: keys, now: now}
 	if err := db.LoadQueries(queryFiles, &l.q); err != nil {
 		return nil, err
 	}
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, l.q.ClaimKey, keys.ID()); err != nil {
+		return nil, fmt.Errorf("audit: claim the log for this key: %w", err)
+	}
+	var id string
+	if err := db.QueryRowContext(ctx, l.q.KeyID).Scan(&id); err != nil {
+		return nil, fmt.Errorf("audit: read the log's key id: %w", err)
+	}
+	if id != keys.ID() {
+		return nil, fmt.Errorf("%w (the log's key id is %s, this key's is %s)", ErrWrongKey,
+			id, keys.ID())
+	}
 	return l, nil
+}
+
+// Claimed reports whether a store's audit log already belongs to a key, so
+// that a missing key is noticed rather than replaced.
+func Claimed(ctx context.Context, db *store.DB) (bool, error) {
+	var id string
+	err := db.QueryRowContext(ctx, "SELECT key_id FROM audit_head WHERE id = 1").Scan(&id)
+	return id != "", err
 }
 
 // Record appends an entry for ev inside tx, the transaction of the action it
@@ -300,4 +329,3 @@ func (d Diff) encode() (string, error) {
 }
 
 func timeMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-

@@ -159,6 +159,9 @@ type Checkpoints struct {
 	// Unreadable counts other lines that hold a checkpoint marker but do not
 	// parse; they are reported, never trusted.
 	Unreadable int
+	// Missing is set when the checkpoint file does not exist: then nothing
+	// vouches for the chain's end, and Verify says so.
+	Missing bool
 }
 
 // ReadCheckpoints reads checkpoints from r: one per line, each a JSON object
@@ -190,11 +193,12 @@ func ReadCheckpoints(r io.Reader) (Checkpoints, error) {
 	}
 }
 
-// ReadCheckpointFile reads the checkpoints in a file; a missing file holds none.
+// ReadCheckpointFile reads the checkpoints in a file; a missing file holds
+// none, and is marked Missing.
 func ReadCheckpointFile(path string) (Checkpoints, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return Checkpoints{}, nil
+		return Checkpoints{Missing: true}, nil
 	}
 	if err != nil {
 		return Checkpoints{}, err

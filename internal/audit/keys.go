@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -34,6 +35,14 @@ func DeriveKeys(secret []byte) Keys {
 	}
 }
 
+// ID names the keys without revealing them: the start of an HMAC of a fixed
+// label, stored with the log so that another key is noticed at once.
+func (k Keys) ID() string {
+	m := hmac.New(sha256.New, k.Chain)
+	m.Write([]byte("thunaivi audit key id"))
+	return hex.EncodeToString(m.Sum(nil)[:8])
+}
+
 // Public is the key checkpoints are verified with; it may be shared.
 func (k Keys) Public() ed25519.PublicKey { return k.Sign.Public().(ed25519.PublicKey) }
 
@@ -46,19 +55,25 @@ func (k Keys) PublicString() string {
 // configured.
 const KeyFileName = "audit.key"
 
+// LoadSecret reads the secret from path; a missing file is os.ErrNotExist.
+func LoadSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("audit: read the key: %w", err)
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) < 32 {
+		return nil, fmt.Errorf("audit: the key in %s is shorter than 32 characters", path)
+	}
+	return []byte(s), nil
+}
+
 // LoadOrCreateSecret reads the secret from path, or, when the file does not
 // exist, writes a new random one there readable by the owner only.
 func LoadOrCreateSecret(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		s := strings.TrimSpace(string(b))
-		if len(s) < 32 {
-			return nil, fmt.Errorf("audit: the key in %s is shorter than 32 characters", path)
-		}
-		return []byte(s), nil
-	}
+	b, err := LoadSecret(path)
 	if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("audit: read the key: %w", err)
+		return b, err
 	}
 	var raw [32]byte
 	rand.Read(raw[:])
@@ -67,6 +82,10 @@ func LoadOrCreateSecret(path string) ([]byte, error) {
 		return nil, fmt.Errorf("audit: create the key's folder: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		// Another process made it first: use theirs.
+		return LoadSecret(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("audit: create the key: %w", err)
 	}

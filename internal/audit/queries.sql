@@ -18,6 +18,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 -- name: Head
 SELECT seq, hash, base_seq, base_hash FROM audit_head WHERE id = 1;
 
+-- name: KeyID
+SELECT key_id FROM audit_head WHERE id = 1;
+
+-- name: ClaimKey
+UPDATE audit_head SET key_id = ? WHERE id = 1 AND key_id = '';
+
 -- name: ChainFrom
 SELECT seq, at, workspace_id, actor_type, actor_id, actor_email, ip, user_agent, action,
     target_type, target_id, outcome, reason, request_id, diff, hash

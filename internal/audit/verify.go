@@ -17,6 +17,9 @@ const (
 	// Forged is a checkpoint whose signature does not verify, or a pruned
 	// base that no checkpoint vouches for.
 	Forged = "forged"
+	// Unsealed is a chain of entries with no checkpoint file at all: its end
+	// could have been cut, and nothing would show it.
+	Unsealed = "unsealed"
 )
 
 // Problem is the first break in the chain.
@@ -59,7 +62,7 @@ func (l *Log) Verify(ctx context.Context, cps Checkpoints) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	rep.Pruned = baseSeq
+	rep.Pruned, rep.First = baseSeq, baseSeq+1
 	sealed := l.trusted(cps, &rep)
 	fail := func(p Problem) (Report, error) {
 		rep.Problem = &p
@@ -85,7 +88,6 @@ func (l *Log) Verify(ctx context.Context, cps Checkpoints) (Report, error) {
 	}
 	c := l.keys.newChainer()
 	prev, want := baseHash, baseSeq+1
-	rep.First = want
 	for {
 		e, err := next()
 		if err != nil {
@@ -122,6 +124,11 @@ func (l *Log) Verify(ctx context.Context, cps Checkpoints) (Report, error) {
 		rep.Sealed = max(rep.Sealed, seq)
 	}
 	rep.Unsealed = rep.Last - max(rep.Sealed, baseSeq)
+	if cps.Missing && rep.Entries > 0 {
+		return fail(Problem{Kind: Unsealed, Seq: rep.Last, Detail: "the checkpoint file is " +
+			"missing, so nothing vouches for where the chain ends: entries after the last " +
+			"one could have been cut"})
+	}
 	rep.OK = true
 	return rep, nil
 }

@@ -48,6 +48,9 @@ type Options struct {
 	DataDir string
 	// DatabaseURL selects PostgreSQL, as a libpq URL or DSN.
 	DatabaseURL string
+	// Existing refuses to create a SQLite database that is not there yet,
+	// for commands that only inspect one.
+	Existing bool
 }
 
 // Open opens the database the options name. It does not migrate.
@@ -55,8 +58,16 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	if o.DatabaseURL != "" {
 		return openPostgres(ctx, o.DatabaseURL)
 	}
+	if o.Existing {
+		if _, err := os.Stat(filepath.Join(o.DataDir, sqliteFile)); err != nil {
+			return nil, fmt.Errorf("store: no database in %s: %w", o.DataDir, err)
+		}
+	}
 	return openSQLite(ctx, o.DataDir)
 }
+
+// sqliteFile is the SQLite database's file in the data folder.
+const sqliteFile = "thunaivi.db"
 
 func openPostgres(ctx context.Context, url string) (*DB, error) {
 	pool, err := sql.Open("pgx", url)
@@ -79,7 +90,7 @@ func openSQLite(ctx context.Context, dir string) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: create data folder: %w", err)
 	}
-	path := filepath.Join(dir, "thunaivi.db")
+	path := filepath.Join(dir, sqliteFile)
 	dsn := "file:" + path + "?_txlock=immediate" +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
 		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)"

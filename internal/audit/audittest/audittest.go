@@ -11,11 +11,17 @@ import (
 	"github.com/thunaivi/thunaivi/internal/store"
 )
 
-// New returns the audit log of db with a fresh random key.
+// secret is this test process's audit key: made at random, shared by every
+// log a test opens, since a store's log refuses a second key.
+var secret = func() []byte {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return b
+}()
+
+// New returns the audit log of db, keyed by the test process's key.
 func New(t testing.TB, db *store.DB, now func() time.Time) *audit.Log {
 	t.Helper()
-	secret := make([]byte, 32)
-	rand.Read(secret)
 	l, err := audit.New(db, audit.DeriveKeys(secret), now)
 	if err != nil {
 		t.Fatal(err)

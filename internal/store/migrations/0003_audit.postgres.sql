@@ -32,8 +32,9 @@ BEGIN
         RAISE EXCEPTION 'the audit head is never % ', TG_OP
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF NEW.seq < OLD.seq OR NEW.base_seq < OLD.base_seq THEN
-        RAISE EXCEPTION 'the audit head only moves forward'
+    IF NEW.seq < OLD.seq OR NEW.base_seq < OLD.base_seq
+       OR (OLD.key_id <> '' AND NEW.key_id <> OLD.key_id) THEN
+        RAISE EXCEPTION 'the audit head only moves forward, under one key'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF NEW.base_seq <> OLD.base_seq AND NOT EXISTS (

@@ -16,8 +16,9 @@ END;
 
 CREATE TRIGGER audit_head_forward BEFORE UPDATE ON audit_head
 WHEN NEW.seq < OLD.seq OR NEW.base_seq < OLD.base_seq
+    OR (OLD.key_id <> '' AND NEW.key_id <> OLD.key_id)
 BEGIN
-    SELECT RAISE(ABORT, 'the audit head only moves forward');
+    SELECT RAISE(ABORT, 'the audit head only moves forward, under one key');
 END;
 
 CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
