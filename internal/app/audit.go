@@ -17,10 +17,10 @@ import (
 const CheckpointFileName = "audit-checkpoints.jsonl"
 
 // CheckpointFile is the file the configured sink writes checkpoints to, or ""
-// when they go to stdout or syslog.
+// when they go to stdout or syslog, or there is no data folder to hold them.
 func CheckpointFile(cfg *config.Config) string {
 	switch s := cfg.AuditCheckpoints; {
-	case s == "" || s == "file":
+	case (s == "" || s == "file") && cfg.DataDir != "":
 		return filepath.Join(cfg.DataDir, CheckpointFileName)
 	case strings.HasPrefix(s, "file:"):
 		return strings.TrimPrefix(s, "file:")
