@@ -276,7 +276,11 @@ func (s *Server) saveEntry(
 		return
 	}
 	reason := req.Reason
-	if reason == "" {
+	switch {
+	case reason != "":
+	case status == http.StatusCreated:
+		reason = "created"
+	default:
 		reason = "edited"
 	}
 	saved, err := s.KB.Save(r.Context(), p.WorkspaceID, p.Email, reason, e, req.BaseVersion)
@@ -333,11 +337,20 @@ func (s *Server) apiThresholds(w http.ResponseWriter, r *http.Request, p *princi
 }
 
 func (s *Server) apiSetThresholds(w http.ResponseWriter, r *http.Request, p *principal) {
-	var th brain.Thresholds
-	if err := decode(w, r, &th, 4<<10); err != nil {
+	var req struct {
+		Answer *float64 `json:"answer"`
+		Draft  *float64 `json:"draft"`
+	}
+	if err := decode(w, r, &req, 4<<10); err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	// Both, always: a threshold left out must not silently become 0.
+	if req.Answer == nil || req.Draft == nil {
+		s.fail(w, r, formError("give both thresholds, answer and draft"))
+		return
+	}
+	th := brain.Thresholds{Answer: *req.Answer, Draft: *req.Draft}
 	if err := s.KB.SetThresholds(r.Context(), p.WorkspaceID, th); err != nil {
 		s.fail(w, r, err)
 		return

@@ -62,7 +62,24 @@ func auditFilter(wsID string, q url.Values) (audit.Filter, error) {
 			return f, formError("a filter has at most 254 characters")
 		}
 	}
+	if strings.Contains(f.Actor, "@") {
+		f.Actor = strings.ToLower(f.Actor) // addresses are kept lower-cased
+	}
+	if f.Action != "" && !knownAction(f.Action) {
+		return f, formError("the action is not one the audit log records; see docs/AUDIT.md")
+	}
 	return f, nil
+}
+
+// knownAction reports whether a filter names an action of the vocabulary, or
+// the start of some ("authn", "authn.login").
+func knownAction(a string) bool {
+	for _, v := range audit.Vocabulary {
+		if string(v.Action) == a || strings.HasPrefix(string(v.Action), a+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // filterTime parses a date or an RFC 3339 time; a date as the end of a range
@@ -246,15 +263,19 @@ func (s *Server) renderAudit(w http.ResponseWriter, r *http.Request, p *principa
 		nq.Set("before", strconv.FormatInt(page.Next, 10))
 		next = "/settings/audit?" + nq.Encode()
 	}
-	eq := url.Values{}
-	for k, v := range q {
-		if k != "before" && k != "limit" {
-			eq[k] = v
+	export := func(format string) string {
+		eq := url.Values{"format": {format}}
+		for k, v := range q {
+			if k != "before" && k != "limit" {
+				eq[k] = v
+			}
 		}
+		return "/settings/audit/export?" + eq.Encode()
 	}
 	s.render(w, r, "audit.html", map[string]any{"Title": "Audit log", "Section": "audit",
 		"Me": me(p), "Entries": page.Entries, "Next": next, "Query": q,
-		"ExportQuery": eq.Encode(), "Report": rep, "Vocabulary": audit.Vocabulary})
+		"ExportCSV": export(audit.CSV), "ExportJSONL": export(audit.JSONL), "Report": rep,
+		"Vocabulary": audit.Vocabulary})
 }
 
 func (s *Server) securityPage(w http.ResponseWriter, r *http.Request, p *principal) {

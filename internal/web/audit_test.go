@@ -320,7 +320,12 @@ func TestAuditReview(t *testing.T) {
 			second.Entries[0].Seq >= first.Entries[1].Seq {
 			t.Fatalf("paging: %+v then %+v", first, second)
 		}
-		for _, bad := range []string{"from=yesterday", "outcome=maybe", "limit=0", "limit=501",
+		upper := "actor=" + strings.ToUpper(e.AdminEmail) + "&action=authn.login.fail"
+		if got := list(admin, upper); len(got.Entries) != 3 {
+			t.Fatalf("an actor's address in capitals found %d entries", len(got.Entries))
+		}
+		for _, bad := range []string{"action=authn.login.nope", "action=%25", "from=yesterday",
+			"outcome=maybe", "limit=0", "limit=501",
 			"before=-1", "actor=" + strings.Repeat("a", 300)} {
 			r := e.do(admin, "GET", "/api/v1/audit?"+bad, nil, nil)
 			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body),
@@ -370,6 +375,11 @@ func TestAuditReview(t *testing.T) {
 		if strings.Count(string(page2.Body), "authn.login.fail</code>") != 3 {
 			t.Fatalf("the audit page: %s", page2.Body)
 		}
+		// Its export links keep the filter.
+		if !strings.Contains(string(page2.Body),
+			`href="/settings/audit/export?action=authn.login.fail&amp;format=csv"`) {
+			t.Fatalf("the export link lost the filter: %s", page2.Body)
+		}
 	})
 }
 
@@ -390,7 +400,7 @@ func TestConsoleVerifyNamesATamperedEntry(t *testing.T) {
 		}
 	}
 	r = e.post(admin, "POST", "/settings/audit/verify", "", http.StatusOK)
-	if !strings.Contains(string(r.Body), "entry 2 was changed") {
+	if !strings.Contains(string(r.Body), "entry 2 is changed") {
 		t.Fatalf("a changed chain: %s", r.Body)
 	}
 	if got := e.newest(e.WS.Workspace.ID, audit.AuditVerified); got.Outcome != audit.Failure {

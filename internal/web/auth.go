@@ -95,6 +95,7 @@ func (s *Server) throttled(w http.ResponseWriter, r *http.Request) bool {
 	s.Metrics.Denied("rate_limited")
 	// Close the connection rather than wait for a body that may never come.
 	w.Header().Set("Connection", "close")
+	w.Header().Set("Retry-After", "60")
 	writeError(w, r, http.StatusTooManyRequests, "rate_limited",
 		"Too many attempts. Wait a minute and try again.")
 	return true

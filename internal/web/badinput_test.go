@@ -344,6 +344,8 @@ func TestBadChangesChangeNothing(t *testing.T) {
 				`{"answer": 1.5, "draft": 0.6}`, 422, "invalid"},
 			{"thresholds unknown field", "PUT", "/api/v1/kb/thresholds", nil,
 				`{"answer": 0.9, "drafts": 0.6}`, 400, "bad_request"},
+			{"thresholds one of two", "PUT", "/api/v1/kb/thresholds", nil,
+				`{"answer": 0.72}`, 422, "invalid"},
 			{"unknown category", "PUT", "/api/v1/kb/categories/nope", nil,
 				`{"phrases": ["x"]}`, 422, "invalid"},
 			{"category phrase with NUL", "PUT", "/api/v1/kb/categories/legal", nil,

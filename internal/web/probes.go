@@ -9,6 +9,7 @@ import (
 
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/origin"
 )
 
 // probePaths are what scanners ask every server for: secrets left in the web
@@ -75,7 +76,8 @@ func (s *Server) probe(r *http.Request, what string) {
 	if s.Audit == nil || !s.probes.first(clientIP(r)) {
 		return
 	}
-	err := s.Audit.Write(r.Context(), audit.Event{Action: audit.ProbeBlocked,
+	anon := origin.Actor{Type: origin.Anonymous}
+	err := s.Audit.Write(r.Context(), audit.Event{Action: audit.ProbeBlocked, Actor: &anon,
 		TargetType: "path", TargetID: r.URL.Path, Outcome: audit.Refused,
 		Reason: what + " (" + r.Method + ")"})
 	if err != nil {

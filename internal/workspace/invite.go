@@ -208,6 +208,9 @@ func (s *Service) SetRole(ctx context.Context, wsID, userID string, role access.
 		return fmt.Errorf("workspace: %w: the role must be admin, manager or agent", ErrInvalid)
 	}
 	return s.changeMember(ctx, wsID, userID, func(tx *store.Tx, current access.Role) error {
+		if current == role {
+			return nil // nothing changes, so nothing is recorded
+		}
 		if current == access.Admin && role != access.Admin {
 			if err := s.keepAnAdmin(ctx, tx, wsID); err != nil {
 				return err
