@@ -165,7 +165,10 @@ func (a *App) Close() error {
 	if a.sealTo != "" {
 		var sink *audit.FileSink
 		if sink, err = audit.OpenFileSink(a.sealTo); err == nil {
-			_, err = a.Audit.Checkpoint(context.Background(), sink, -1)
+			var cps audit.Checkpoints
+			if cps, err = audit.ReadCheckpointFile(a.sealTo); err == nil {
+				_, err = a.Audit.NewSealer(sink, cps).Seal(context.Background())
+			}
 			err = errors.Join(err, sink.Close())
 		}
 	}

@@ -20,8 +20,9 @@ const (
 	// shutdownGrace is how long open requests get to finish on shutdown.
 	shutdownGrace = 10 * time.Second
 	// checkpointEvery is how often the audit chain's head is signed while it
-	// moves.
-	checkpointEvery = time.Minute
+	// moves: entries newer than the last checkpoint could be cut by someone
+	// who can write to the database, so the window is kept short.
+	checkpointEvery = 15 * time.Second
 	// pruneEvery is how often audit entries past retention are removed.
 	pruneEvery = 24 * time.Hour
 	// gcPercent is the garbage collector's target when GOGC is not set.
@@ -103,12 +104,19 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	a.sealTo = "" // the checkpoint loop below seals the chain on shutdown
 	// Checkpoints outlive the server: the last is written after the last
 	// request has finished.
+	var cps audit.Checkpoints
+	if path := CheckpointFile(cfg); path != "" {
+		if cps, err = audit.ReadCheckpointFile(path); err != nil {
+			return err
+		}
+	}
 	cpCtx, stopCheckpoints := context.WithCancel(context.WithoutCancel(ctx))
 	cpDone := make(chan struct{})
+	sealer := a.Audit.NewSealer(sink, cps)
 	go func() {
 		defer close(cpDone)
-		a.Audit.Checkpoints(cpCtx, sink, checkpointEvery, func(err error) {
-			log.Error("Writing an audit checkpoint failed", "error", err)
+		sealer.Run(cpCtx, checkpointEvery, func(err error) {
+			log.Error("The audit chain is not sealed", "error", err)
 		})
 	}()
 	defer func() { stopCheckpoints(); <-cpDone }()

@@ -46,6 +46,7 @@ type queries struct {
 	ListEntries    string
 	LastBefore     string
 	HashOf         string
+	HashAndTimeOf  string
 	SetBase        string
 	PruneBatch     string
 	KeyUseSeen     string

@@ -82,7 +82,11 @@ func (f *fixture) write(t testing.TB, n int) {
 
 func (f *fixture) checkpoint(t testing.TB) {
 	t.Helper()
-	if _, err := f.log.Checkpoint(context.Background(), f.sink, -1); err != nil {
+	cps, err := audit.ReadCheckpointFile(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.log.NewSealer(f.sink, cps).Seal(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -232,7 +236,8 @@ func TestACheckpointSignedWithAnotherKeyIsNotTrusted(t *testing.T) {
 	other := newFixture(t, storetest.OpenSQLite(t))
 	other.write(t, 9)
 	// Someone writes a checkpoint of their own into our file.
-	if _, err := other.log.Checkpoint(context.Background(), f.sink, -1); err != nil {
+	if _, err := other.log.NewSealer(f.sink, audit.Checkpoints{}).Seal(
+		context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	rep := f.verify(t)

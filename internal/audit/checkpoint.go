@@ -27,6 +27,10 @@ type Checkpoint struct {
 	Seq  int64  `json:"seq"`
 	Hash string `json:"hash"`
 	At   int64  `json:"at"`
+	// PrunedAt, on the checkpoint a retention prune writes, is the time of
+	// entry Seq: it vouches that the entries up to Seq were old enough to be
+	// removed, which nobody without the key can claim.
+	PrunedAt int64 `json:"pruned_at,omitempty"`
 	// Key is the public key the signature verifies with.
 	Key string `json:"key"`
 	Sig string `json:"sig"`
@@ -35,13 +39,16 @@ type Checkpoint struct {
 const checkpointKind = "v1"
 
 func (c Checkpoint) message() []byte {
-	return []byte("thunaivi audit checkpoint v1\n" + strconv.FormatInt(c.Seq, 10) + "\n" +
-		c.Hash + "\n" + strconv.FormatInt(c.At, 10))
+	head := "thunaivi audit checkpoint v1\n"
+	if c.PrunedAt != 0 {
+		head = "thunaivi audit prune v1\n" + strconv.FormatInt(c.PrunedAt, 10) + "\n"
+	}
+	return []byte(head + strconv.FormatInt(c.Seq, 10) + "\n" + c.Hash + "\n" +
+		strconv.FormatInt(c.At, 10))
 }
 
-func (k Keys) sign(seq int64, hash string, at time.Time) Checkpoint {
-	c := Checkpoint{Kind: checkpointKind, Seq: seq, Hash: hash, At: at.UnixMilli(),
-		Key: k.PublicString()}
+func (k Keys) sign(c Checkpoint) Checkpoint {
+	c.Kind, c.Key = checkpointKind, k.PublicString()
 	c.Sig = base64.StdEncoding.EncodeToString(ed25519.Sign(k.Sign, c.message()))
 	return c
 }
@@ -115,7 +122,7 @@ func OpenFileSink(path string) (*FileSink, error) {
 	if err := repairTornTail(path); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("audit: open checkpoint file: %w", err)
 	}
@@ -124,8 +131,18 @@ func OpenFileSink(path string) (*FileSink, error) {
 	return s, nil
 }
 
-// Write appends c and syncs the file.
+// Write appends c on a line of its own and syncs the file. Should the file
+// not end with a newline, as when someone appended a fragment to it, one is
+// written first, so the fragment cannot swallow this checkpoint.
 func (s *FileSink) Write(c Checkpoint) error {
+	if fi, err := s.f.Stat(); err == nil && fi.Size() > 0 {
+		last := make([]byte, 1)
+		if _, err := s.f.ReadAt(last, fi.Size()-1); err == nil && last[0] != '\n' {
+			if _, err := s.f.Write([]byte("\n")); err != nil {
+				return err
+			}
+		}
+	}
 	if err := s.writerSink.Write(c); err != nil {
 		return err
 	}
@@ -207,41 +224,146 @@ func ReadCheckpointFile(path string) (Checkpoints, error) {
 	return ReadCheckpoints(f)
 }
 
-// Checkpoint signs the chain's current head and writes it to sink. It writes
-// nothing when the head has not moved since last, the sequence number the
-// previous call returned.
-func (l *Log) Checkpoint(ctx context.Context, sink Sink, last int64) (int64, error) {
-	seq, hash, _, _, err := l.head(ctx)
-	if err != nil || seq == last || seq == 0 {
-		return last, err
+// Sealer signs the chain's head into a sink, as checkpoints, but only a
+// head that extends what it sealed before: the first time it verifies the
+// whole chain, then each time the entries added since. A chain that was cut,
+// rewritten or whose head record was forged is never sealed, so a checkpoint
+// cannot make tampering look legitimate.
+type Sealer struct {
+	log  *Log
+	sink Sink
+	cps  Checkpoints
+
+	mu      sync.Mutex
+	started bool
+	// seq and hash are the newest entry known to chain; signed is the
+	// newest entry a checkpoint vouches for.
+	seq    int64
+	hash   string
+	signed int64
+	broken error
+}
+
+// NewSealer returns a sealer writing to sink; cps are the checkpoints
+// written before, which the first verification checks the chain against.
+func (l *Log) NewSealer(sink Sink, cps Checkpoints) *Sealer {
+	return &Sealer{log: l, sink: sink, cps: cps}
+}
+
+// ErrNotSealed wraps the reason a sealer refuses to sign.
+var ErrNotSealed = errors.New("audit: not sealing the chain")
+
+// Seal signs the head when it moved and still chains from the last seal. It
+// returns the head it sealed, or the reason it will not.
+func (s *Sealer) Seal(ctx context.Context) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.broken != nil {
+		return s.seq, s.broken
 	}
-	if err := sink.Write(l.keys.sign(seq, hash, l.now())); err != nil {
-		return last, fmt.Errorf("audit: write checkpoint: %w", err)
+	seq, hash, _, _, err := s.log.head(ctx)
+	if err != nil {
+		return s.seq, err
 	}
+	if !s.started {
+		rep, err := s.log.Verify(ctx, s.cps)
+		if err != nil {
+			return 0, err
+		}
+		s.started = true
+		if rep.Problem != nil {
+			s.broken = fmt.Errorf("%w: %v", ErrNotSealed, rep.Problem)
+			return 0, s.broken
+		}
+		s.seq, s.hash, s.signed = rep.Last, rep.LastHash, rep.Sealed
+	}
+	if err := s.log.extends(ctx, s.seq, s.hash, seq, hash); err != nil {
+		s.broken = fmt.Errorf("%w: %v", ErrNotSealed, err)
+		return s.signed, s.broken
+	}
+	s.seq, s.hash = seq, hash
+	if seq == s.signed || seq == 0 {
+		return seq, nil
+	}
+	if err := s.sink.Write(s.log.keys.sign(Checkpoint{Seq: seq, Hash: hash,
+		At: s.log.now().UnixMilli()})); err != nil {
+		return s.signed, fmt.Errorf("audit: write checkpoint: %w", err)
+	}
+	s.signed = seq
 	return seq, nil
 }
 
-// Checkpoints writes a checkpoint every interval while the head moves, and
-// a last one when ctx ends, as on shutdown.
-func (l *Log) Checkpoints(ctx context.Context, sink Sink, every time.Duration,
-	warn func(error)) {
+// Run seals at once, which verifies the whole chain, then every interval
+// while the head moves, and a last time when ctx ends, as on shutdown. warn
+// is told why a seal failed.
+func (s *Sealer) Run(ctx context.Context, every time.Duration, warn func(error)) {
+	if _, err := s.Seal(ctx); err != nil {
+		warn(err)
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
-	var last int64 = -1
 	for {
-		var err error
 		select {
 		case <-ctx.Done():
-			if _, err = l.Checkpoint(context.WithoutCancel(ctx), sink, last); err != nil {
+			if _, err := s.Seal(context.WithoutCancel(ctx)); err != nil {
 				warn(err)
 			}
 			return
 		case <-t.C:
-			if last, err = l.Checkpoint(ctx, sink, last); err != nil {
+			if _, err := s.Seal(ctx); err != nil {
 				warn(err)
 			}
 		}
 	}
+}
+
+// extends checks that the chain from entry fromSeq, whose hash was
+// fromHash, runs unbroken to the head toSeq with hash toHash.
+func (l *Log) extends(ctx context.Context, fromSeq int64, fromHash string, toSeq int64,
+	toHash string) error {
+	if toSeq < fromSeq {
+		return fmt.Errorf("the chain's head went back from entry %d to %d: entries were cut",
+			fromSeq, toSeq)
+	}
+	_, _, base, baseHash, err := l.head(ctx)
+	if err != nil {
+		return err
+	}
+	if fromSeq < base {
+		fromSeq, fromHash = base, baseHash
+	}
+	if fromSeq > base {
+		var h string
+		err := l.db.QueryRowContext(ctx, l.q.HashOf, fromSeq).Scan(&h)
+		if err != nil || h != fromHash {
+			return fmt.Errorf("entry %d is no longer the one sealed before", fromSeq)
+		}
+	}
+	rows, err := l.db.QueryContext(ctx, l.q.ChainFrom, fromSeq, toSeq)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	c := l.keys.newChainer()
+	prev, want := fromHash, fromSeq+1
+	var e Entry
+	for rows.Next() {
+		if err := scanEntry(rows, &e); err != nil {
+			return err
+		}
+		if e.Seq != want || c.hash(prev, &e) != e.Hash {
+			return fmt.Errorf("entry %d does not chain from the entry sealed before", want)
+		}
+		prev, want = e.Hash, want+1
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if want-1 != toSeq || prev != toHash {
+		return fmt.Errorf("the chain's head record (entry %d) does not match its entries",
+			toSeq)
+	}
+	return nil
 }
 
 func (l *Log) head(ctx context.Context) (seq int64, hash string, baseSeq int64,

@@ -47,12 +47,17 @@ func TestAppender(t *testing.T) {
 		t.Skip("run by TestKilledWhileAppending")
 	}
 	_, l := openDir(t, dir)
-	sink, err := audit.OpenFileSink(filepath.Join(dir, "checkpoints.jsonl"))
+	cpPath := filepath.Join(dir, "checkpoints.jsonl")
+	sink, err := audit.OpenFileSink(cpPath)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cps, err := audit.ReadCheckpointFile(cpPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer := l.NewSealer(sink, cps)
 	ctx := context.Background()
-	last := int64(-1)
 	for i := 0; ; i++ {
 		err := l.Write(ctx, audit.Event{Workspace: "ws_1", Action: audit.SettingChanged,
 			Diff: audit.Diff{"n": {i, i + 1}}})
@@ -60,7 +65,7 @@ func TestAppender(t *testing.T) {
 			t.Fatal(err)
 		}
 		if i%7 == 0 {
-			if last, err = l.Checkpoint(ctx, sink, last); err != nil {
+			if _, err = sealer.Seal(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}

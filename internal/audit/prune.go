@@ -10,6 +10,10 @@ import (
 	"github.com/thunaivi/thunaivi/internal/store"
 )
 
+// MinRetention is the least time audit entries are kept; a prune checkpoint
+// vouching for younger ones is not believed.
+const MinRetention = 365 * 24 * time.Hour
+
 // pruneBatch is how many entries one prune transaction deletes, so that a
 // large prune never holds the database for long.
 const pruneBatch = 5000
@@ -25,6 +29,10 @@ var ErrChainBroken = errors.New("audit: the chain does not verify; nothing was p
 // returns how many entries it removed.
 func (l *Log) Prune(ctx context.Context, sink Sink, cps Checkpoints,
 	retention time.Duration) (int64, error) {
+	if retention < MinRetention {
+		return 0, fmt.Errorf("audit: entries are kept at least %v, not %v", MinRetention,
+			retention)
+	}
 	var through int64
 	cutoff := l.now().Add(-retention).UnixMilli()
 	if err := l.db.QueryRowContext(ctx, l.q.LastBefore, cutoff).Scan(&through); err != nil {
@@ -42,10 +50,13 @@ func (l *Log) Prune(ctx context.Context, sink Sink, cps Checkpoints,
 		return 0, fmt.Errorf("%w: %v", ErrChainBroken, rep.Problem)
 	}
 	var hash string
-	if err := l.db.QueryRowContext(ctx, l.q.HashOf, through).Scan(&hash); err != nil {
+	var at int64
+	if err := l.db.QueryRowContext(ctx, l.q.HashAndTimeOf, through).Scan(&hash,
+		&at); err != nil {
 		return 0, err
 	}
-	if err := sink.Write(l.keys.sign(through, hash, l.now())); err != nil {
+	if err := sink.Write(l.keys.sign(Checkpoint{Seq: through, Hash: hash,
+		At: l.now().UnixMilli(), PrunedAt: at})); err != nil {
 		return 0, fmt.Errorf("audit: checkpoint before pruning: %w", err)
 	}
 	removed := through - base

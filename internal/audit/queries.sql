@@ -27,7 +27,7 @@ UPDATE audit_head SET key_id = ? WHERE id = 1 AND key_id = '';
 -- name: ChainFrom
 SELECT seq, at, workspace_id, actor_type, actor_id, actor_email, ip, user_agent, action,
     target_type, target_id, outcome, reason, request_id, diff, hash
-FROM audit_log WHERE seq > ? ORDER BY seq;
+FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq;
 
 -- name: ListEntries
 -- A filter left empty matches everything; an action filter also matches the
@@ -47,6 +47,9 @@ SELECT COALESCE(MAX(seq), 0) FROM audit_log WHERE at < ?;
 
 -- name: HashOf
 SELECT hash FROM audit_log WHERE seq = ?;
+
+-- name: HashAndTimeOf
+SELECT hash, at FROM audit_log WHERE seq = ?;
 
 -- name: SetBase
 UPDATE audit_head SET base_seq = ?, base_hash = ? WHERE id = 1;

@@ -3,6 +3,8 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -23,11 +25,12 @@ func TestStdoutCheckpointsReadBackFromALogCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.write(t, 4)
-	last, err := f.log.Checkpoint(context.Background(), sink, -1)
+	sealer := f.log.NewSealer(sink, audit.Checkpoints{})
+	last, err := sealer.Seal(context.Background())
 	if err != nil || last != 4 {
 		t.Fatalf("checkpoint at %d, %v", last, err)
 	}
-	if again, _ := f.log.Checkpoint(context.Background(), sink, last); again != 4 ||
+	if again, _ := sealer.Seal(context.Background()); again != 4 ||
 		strings.Count(out.String(), "\n") != 1 {
 		t.Fatalf("an unmoved head was checkpointed again: %q", out.String())
 	}
@@ -45,18 +48,94 @@ func TestStdoutCheckpointsReadBackFromALogCollector(t *testing.T) {
 	}
 }
 
-func TestACheckpointWithABadSignatureIsNotTrusted(t *testing.T) {
+// TestForgedCheckpointsAreReported edits and garbles signed checkpoints, as
+// someone who can write the checkpoint file but lacks the key could, and
+// checks that verification fails rather than quietly ignoring them.
+func TestForgedCheckpointsAreReported(t *testing.T) {
 	f := newFixture(t, storetest.OpenSQLite(t))
 	f.write(t, 2)
 	var out bytes.Buffer
 	sink, _ := audit.OpenSink("stdout", "", &out)
-	f.log.Checkpoint(context.Background(), sink, -1)
-	// Claim a longer chain under the same key, with the old signature.
-	forged := strings.Replace(out.String(), `"seq":2`, `"seq":9`, 1)
-	cps, _ := audit.ReadCheckpoints(strings.NewReader(forged))
-	rep, _ := f.log.Verify(context.Background(), cps)
-	if !rep.OK || rep.Checkpoints != 0 || rep.ForeignKeys != 1 {
-		t.Fatalf("report = %+v", rep)
+	f.log.NewSealer(sink, audit.Checkpoints{}).Seal(context.Background())
+	line := out.String()
+	for name, text := range map[string]string{
+		"seq edited":  strings.Replace(line, `"seq":2`, `"seq":9`, 1),
+		"hash edited": strings.Replace(line, `"hash":"`, `"hash":"00`, 1),
+		"garbled":     line + `{"thunaivi_audit_checkpoint":"v1","seq":` + "\n" + line,
+	} {
+		cps, _ := audit.ReadCheckpoints(strings.NewReader(text))
+		rep, _ := f.log.Verify(context.Background(), cps)
+		if rep.OK || rep.Problem == nil || rep.Problem.Kind != audit.Forged {
+			t.Errorf("%s: report = %+v, %+v", name, rep, rep.Problem)
+		}
+	}
+}
+
+// TestAFragmentCannotSwallowTheNextCheckpoint appends half a line to the
+// checkpoint file, as someone with append access could, and checks that the
+// next checkpoint still stands on a line of its own.
+func TestAFragmentCannotSwallowTheNextCheckpoint(t *testing.T) {
+	f := newFixture(t, storetest.OpenSQLite(t))
+	f.write(t, 2)
+	f.checkpoint(t)
+	fh, _ := os.OpenFile(f.path, os.O_APPEND|os.O_WRONLY, 0o600)
+	fh.WriteString(`{"thunaivi_audit_checkpoint"`)
+	fh.Close()
+	f.write(t, 1)
+	f.checkpoint(t)
+	cps, _ := audit.ReadCheckpointFile(f.path)
+	if len(cps.List) != 2 || cps.List[1].Seq != 3 || cps.Unreadable != 1 {
+		t.Fatalf("checkpoints = %+v", cps)
+	}
+}
+
+// TestSealingRefusesACutOrForgedHead cuts entries a checkpoint has not
+// sealed yet, or forges the head record, and checks that the sealer refuses
+// to sign rather than make the tampering look legitimate.
+func TestSealingRefusesACutOrForgedHead(t *testing.T) {
+	for name, sql := range map[string][]string{
+		"tail cut behind the sealer's back": {"DELETE FROM audit_log WHERE seq > 4",
+			"UPDATE audit_head SET seq = 4, hash = (SELECT hash FROM audit_log WHERE seq = 4)"},
+		"head hash forged": {"UPDATE audit_head SET hash = '" + strings.Repeat("ff", 32) + "'"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, storetest.OpenSQLite(t))
+			f.write(t, 5)
+			sealer := f.log.NewSealer(f.sink, audit.Checkpoints{})
+			if _, err := sealer.Seal(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			f.write(t, 2)
+			tamper(t, f.db, sql...)
+			if _, err := sealer.Seal(context.Background()); !errors.Is(err,
+				audit.ErrNotSealed) {
+				t.Fatalf("sealed a tampered chain: %v", err)
+			}
+			// A fresh start verifies everything and refuses too.
+			cps, _ := audit.ReadCheckpointFile(f.path)
+			if _, err := f.log.NewSealer(f.sink, cps).Seal(context.Background()); !errors.Is(
+				err, audit.ErrNotSealed) {
+				t.Fatalf("a new sealer sealed a tampered chain: %v", err)
+			}
+		})
+	}
+}
+
+// TestAPruneNeedsASignedPruneCheckpoint moves the chain's base forward and
+// deletes entries, as a faked prune, with an ordinary checkpoint to point
+// at: verification must not take it for retention.
+func TestAPruneNeedsASignedPruneCheckpoint(t *testing.T) {
+	f := newFixture(t, storetest.OpenSQLite(t))
+	f.write(t, 6)
+	f.checkpoint(t)
+	f.write(t, 2)
+	f.checkpoint(t)
+	tamper(t, f.db, "UPDATE audit_head SET base_seq = 6, "+
+		"base_hash = (SELECT hash FROM audit_log WHERE seq = 6)",
+		"DELETE FROM audit_log WHERE seq <= 6")
+	rep := f.verify(t)
+	if rep.OK || rep.Problem.Kind != audit.Forged || rep.Problem.Seq != 7 {
+		t.Fatalf("report = %+v, %+v", rep, rep.Problem)
 	}
 }
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
+	"time"
 )
 
 // Problem kinds Verify reports.
@@ -46,7 +46,9 @@ type Report struct {
 	Checkpoints int   `json:"checkpoints"`
 	// Sealed is the newest entry a checkpoint vouches for; entries after it
 	// are intact as a chain but not yet sealed against a cut tail.
-	Sealed      int64    `json:"sealed"`
+	Sealed int64 `json:"sealed"`
+	// LastHash is the hash of entry Last.
+	LastHash    string   `json:"last_hash,omitempty"`
 	Unsealed    int64    `json:"unsealed"`
 	Problem     *Problem `json:"problem,omitempty"`
 	Torn        bool     `json:"torn_checkpoint,omitempty"`
@@ -54,27 +56,35 @@ type Report struct {
 	ForeignKeys int      `json:"foreign_checkpoints,omitempty"`
 }
 
-// Verify recomputes the whole chain and checks it against cps, stopping at
-// the first break, which it names.
+// Verify recomputes the whole chain up to its head and checks it against
+// cps, stopping at the first break, which it names. Entries appended while it
+// runs are left for the next verification.
 func (l *Log) Verify(ctx context.Context, cps Checkpoints) (Report, error) {
 	rep := Report{Torn: cps.Torn, Unreadable: cps.Unreadable}
-	_, _, baseSeq, baseHash, err := l.head(ctx)
+	headSeq, headHash, baseSeq, baseHash, err := l.head(ctx)
 	if err != nil {
 		return rep, err
 	}
 	rep.Pruned, rep.First = baseSeq, baseSeq+1
-	sealed := l.trusted(cps, &rep)
 	fail := func(p Problem) (Report, error) {
 		rep.Problem = &p
 		return rep, nil
 	}
-	if baseSeq > 0 && sealed[baseSeq] != baseHash {
-		return fail(Problem{Kind: Forged, Seq: baseSeq + 1, Detail: fmt.Sprintf(
-			"the chain claims entries up to %d were pruned, but no checkpoint "+
-				"vouches for that", baseSeq)})
+	sealed, prunes, bad := l.trusted(cps, &rep)
+	if bad != nil {
+		return fail(*bad)
+	}
+	if baseSeq > 0 {
+		p, ok := prunes[baseSeq]
+		if !ok || p.Hash != baseHash || time.Duration(p.At-p.PrunedAt)*time.Millisecond <
+			MinRetention {
+			return fail(Problem{Kind: Forged, Seq: baseSeq + 1, Detail: fmt.Sprintf(
+				"the chain claims entries up to %d were pruned, but no signed prune "+
+					"checkpoint vouches that they were old enough", baseSeq)})
+		}
 	}
 
-	rows, err := l.db.QueryContext(ctx, l.q.ChainFrom, baseSeq)
+	rows, err := l.db.QueryContext(ctx, l.q.ChainFrom, baseSeq, headSeq)
 	if err != nil {
 		return rep, err
 	}
@@ -98,7 +108,7 @@ func (l *Log) Verify(ctx context.Context, cps Checkpoints) (Report, error) {
 		}
 		if e.Seq != want {
 			return fail(Problem{Kind: Removed, Seq: want, Detail: fmt.Sprintf(
-				"entries %d to %d are missing", want, e.Seq-1)})
+				"%s missing", span(want, e.Seq-1))})
 		}
 		if c.hash(prev, e) != e.Hash {
 			after, err := next()
@@ -114,7 +124,15 @@ func (l *Log) Verify(ctx context.Context, cps Checkpoints) (Report, error) {
 		prev, want = e.Hash, want+1
 		rep.Entries++
 	}
-	rep.Last = want - 1
+	rep.Last, rep.LastHash = want-1, prev
+	if rep.Last != headSeq {
+		return fail(Problem{Kind: Truncated, Seq: want, Detail: fmt.Sprintf(
+			"the chain's head names entry %d, but %s missing", headSeq, span(want, headSeq))})
+	}
+	if prev != headHash {
+		return fail(Problem{Kind: Changed, Seq: headSeq,
+			Detail: "the chain's head record does not match this entry"})
+	}
 	for seq := range sealed {
 		if seq > rep.Last {
 			return fail(Problem{Kind: Truncated, Seq: rep.Last + 1, Detail: fmt.Sprintf(
@@ -133,23 +151,49 @@ func (l *Log) Verify(ctx context.Context, cps Checkpoints) (Report, error) {
 	return rep, nil
 }
 
-// trusted returns the hashes the validly signed checkpoints vouch for, by
-// sequence number. A checkpoint signed by another key is counted and set
-// aside; one that claims this key but fails to verify is not trusted either.
-func (l *Log) trusted(cps Checkpoints, rep *Report) map[int64]string {
-	out := map[int64]string{}
+// span names entries from to to: "entry 7 is", "entries 7 to 9 are".
+func span(from, to int64) string {
+	if from == to {
+		return fmt.Sprintf("entry %d is", from)
+	}
+	return fmt.Sprintf("entries %d to %d are", from, to)
+}
+
+// trusted returns the hashes the checkpoints signed by this key vouch for, by
+// sequence number, and the prune checkpoints among them. A checkpoint signed
+// by another key, as one left from an earlier installation, is counted and
+// set aside. One that names this key but whose signature fails, or a
+// complete line that does not parse, is a forgery, returned as the problem.
+func (l *Log) trusted(cps Checkpoints, rep *Report) (map[int64]string, map[int64]Checkpoint,
+	*Problem) {
+	sealed, prunes := map[int64]string{}, map[int64]Checkpoint{}
+	if cps.Unreadable > 0 {
+		return nil, nil, &Problem{Kind: Forged, Detail: fmt.Sprintf(
+			"%d checkpoint lines cannot be read: someone wrote into the checkpoint file",
+			cps.Unreadable)}
+	}
 	pub := l.keys.PublicString()
-	list := append([]Checkpoint(nil), cps.List...)
-	sort.Slice(list, func(i, j int) bool { return list[i].Seq < list[j].Seq })
-	for _, c := range list {
-		if c.Key != pub || !l.keys.signedBy(c) {
+	for _, c := range cps.List {
+		if c.Key != pub {
 			rep.ForeignKeys++
 			continue
 		}
-		out[c.Seq] = c.Hash
+		if !l.keys.signedBy(c) {
+			return nil, nil, &Problem{Kind: Forged, Seq: c.Seq, Detail: fmt.Sprintf(
+				"a checkpoint for entry %d names this key, but its signature does not verify",
+				c.Seq)}
+		}
+		if h, ok := sealed[c.Seq]; ok && h != c.Hash {
+			return nil, nil, &Problem{Kind: Forged, Seq: c.Seq, Detail: fmt.Sprintf(
+				"two signed checkpoints disagree about entry %d", c.Seq)}
+		}
+		sealed[c.Seq] = c.Hash
+		if c.PrunedAt != 0 {
+			prunes[c.Seq] = c
+		}
 		rep.Checkpoints++
 	}
-	return out
+	return sealed, prunes, nil
 }
 
 // diagnose tells apart the ways entry e, which does not chain from prev, came
