@@ -264,7 +264,13 @@ func TestTheDatabaseRefusesChangesToTheLog(t *testing.T) {
 		}
 		if db.Engine() == store.Postgres {
 			statements = append(statements, "TRUNCATE audit_log",
-				"UPDATE audit_head SET base_seq = 2")
+				"UPDATE audit_head SET base_seq = 2",
+				"INSERT INTO audit_log SELECT * FROM audit_log WHERE seq = 1 "+
+					"ON CONFLICT (seq) DO UPDATE SET reason = 'x'")
+		} else {
+			statements = append(statements,
+				"INSERT OR REPLACE INTO audit_log SELECT * FROM audit_log WHERE seq = 1",
+				"INSERT OR REPLACE INTO audit_head SELECT * FROM audit_head")
 		}
 		for _, q := range statements {
 			_, err := db.ExecContext(ctx, q)

@@ -227,16 +227,36 @@ func (s *Service) refused(ctx context.Context, u User, reason string) error {
 	return ErrBadCredentials
 }
 
-// MaskEmail keeps an address's first character and domain, for records of
-// addresses that belong to no account; text that is not an address is
-// dropped whole.
+// MaskEmail keeps an address's first character and its domain, for records
+// of addresses that belong to no account. People type passwords into the
+// email field, so text whose domain is not a plain host name is dropped
+// whole: "MyP@ssw0rd!" must not survive as "M***@ssw0rd!".
 func MaskEmail(email string) string {
 	local, domain, ok := strings.Cut(email, "@")
-	if !ok || local == "" {
+	if !ok || local == "" || !hostName(domain) {
 		return ""
 	}
 	r, _ := utf8.DecodeRuneInString(local)
 	return string(r) + "***@" + domain
+}
+
+// hostName reports whether s looks like a DNS name with a dot: letters,
+// digits and hyphens between dots.
+func hostName(s string) bool {
+	if !strings.Contains(s, ".") || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // StartSession creates a session and returns its token, which only the

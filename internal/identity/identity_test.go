@@ -123,3 +123,19 @@ func TestSessionsExpireAndEnd(t *testing.T) {
 		}
 	})
 }
+
+func TestMaskEmail(t *testing.T) {
+	for in, want := range map[string]string{
+		"ana@example.com":     "a***@example.com",
+		"MyP@ssw0rd!":         "",
+		"pass@word":           "",
+		"x@sub.example.co.uk": "x***@sub.example.co.uk",
+		"@example.com":        "",
+		"no-at-sign":          "",
+		"a@exa mple.com":      "",
+	} {
+		if got := identity.MaskEmail(in); got != want {
+			t.Errorf("MaskEmail(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

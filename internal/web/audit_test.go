@@ -228,6 +228,34 @@ type discard struct{}
 func (discard) Write(audit.Checkpoint) error { return nil }
 func (discard) Close() error                 { return nil }
 
+// TestRefusalsDoNotFloodTheLog has a member hammer a route their role does
+// not allow: every refusal is counted, one a minute is recorded.
+func TestRefusalsDoNotFloodTheLog(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	ws := e.WS.Workspace.ID
+	e.addMember(ws, "agent@first.example", access.Agent)
+	agent := e.login("agent@first.example")
+	for range 20 {
+		e.post(agent, "DELETE", "/api/v1/members/"+e.WS.Admin.ID, nil, http.StatusForbidden)
+	}
+	count := func() int {
+		es, err := e.App.Audit.List(context.Background(), audit.Filter{Workspace: ws,
+			Action: string(audit.Denied)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("20 refusals made %d entries", n)
+	}
+	e.advance(time.Minute)
+	e.post(agent, "DELETE", "/api/v1/members/"+e.WS.Admin.ID, nil, http.StatusForbidden)
+	if n := count(); n != 2 {
+		t.Fatalf("a refusal a minute later made %d entries in all", n)
+	}
+}
+
 // TestSecurityActionsFailClosed breaks the audit table and checks that every
 // security-relevant action is then refused and leaves nothing behind.
 func TestSecurityActionsFailClosed(t *testing.T) {

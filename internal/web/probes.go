@@ -34,35 +34,40 @@ func probing(path string) bool {
 		strings.HasSuffix(p, "/..")
 }
 
-// probeQuiet is how long one client's further probes go unrecorded after one
-// is recorded: a scan of a thousand paths is one entry, not a thousand, and
-// the metrics still count every probe.
-const probeQuiet = 10 * time.Minute
+// Refusals are recorded without letting one client flood the audit log: a
+// client's probes at most once per probeQuiet (a scan of a thousand paths is
+// one entry), a member's refused requests at most once per deniedQuiet. The
+// metrics still count every one.
+const (
+	probeQuiet  = 10 * time.Minute
+	deniedQuiet = time.Minute
+)
 
-// probeLog remembers which clients' probes were recorded lately.
-type probeLog struct {
-	mu   sync.Mutex
-	now  func() time.Time
-	seen map[string]time.Time
+// quietLog remembers whose refusals were recorded lately.
+type quietLog struct {
+	mu     sync.Mutex
+	now    func() time.Time
+	window time.Duration
+	seen   map[string]time.Time
 }
 
-func newProbeLog(now func() time.Time) *probeLog {
-	return &probeLog{now: now, seen: map[string]time.Time{}}
+func newQuietLog(now func() time.Time, window time.Duration) *quietLog {
+	return &quietLog{now: now, window: window, seen: map[string]time.Time{}}
 }
 
-// first reports whether a probe from key should be recorded now.
-func (l *probeLog) first(key string) bool {
+// first reports whether a refusal of key's should be recorded now.
+func (l *quietLog) first(key string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	if len(l.seen) > 10000 {
 		for k, t := range l.seen {
-			if now.Sub(t) > probeQuiet {
+			if now.Sub(t) > l.window {
 				delete(l.seen, k)
 			}
 		}
 	}
-	if t, ok := l.seen[key]; ok && now.Sub(t) < probeQuiet {
+	if t, ok := l.seen[key]; ok && now.Sub(t) < l.window {
 		return false
 	}
 	l.seen[key] = now
@@ -89,7 +94,7 @@ func (s *Server) probe(r *http.Request, what string) {
 // allow.
 func (s *Server) denied(r *http.Request, p *principal, perm access.Permission) {
 	s.Metrics.Denied("forbidden")
-	if s.Audit == nil {
+	if s.Audit == nil || !s.refusals.first(p.UserID) {
 		return
 	}
 	err := s.Audit.Write(r.Context(), audit.Event{Workspace: p.WorkspaceID,

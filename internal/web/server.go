@@ -69,7 +69,8 @@ type Server struct {
 	tokLimit *limiter
 	login    *limiter
 	streams  streamCounter
-	probes   *probeLog
+	probes   *quietLog
+	refusals *quietLog
 	closing  chan struct{}
 	once     sync.Once
 }
@@ -78,7 +79,8 @@ type Server struct {
 // has no access policy: that is a programming error caught at start.
 func New(d Deps) *Server {
 	s := &Server{Deps: d, log: logger(d.Log), mux: http.NewServeMux(),
-		probes: newProbeLog(d.Now), closing: make(chan struct{})}
+		probes: newQuietLog(d.Now, probeQuiet), refusals: newQuietLog(d.Now, deniedQuiet),
+		closing: make(chan struct{})}
 	if d.Limits != nil {
 		s.ipLimit = newLimiter(d.Limits.PerIP, d.Now)
 		s.tokLimit = newLimiter(d.Limits.PerWidget, d.Now)

@@ -25,3 +25,16 @@ CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
 BEGIN
     SELECT RAISE(ABORT, 'the audit head is never deleted');
 END;
+
+-- INSERT OR REPLACE deletes the row it replaces without firing the delete
+-- trigger: refuse an entry whose number is taken, and any new head row.
+CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log
+WHEN EXISTS (SELECT 1 FROM audit_log WHERE seq = NEW.seq)
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only (REPLACE refused)');
+END;
+
+CREATE TRIGGER audit_head_no_insert BEFORE INSERT ON audit_head
+BEGIN
+    SELECT RAISE(ABORT, 'the audit head is never replaced');
+END;
