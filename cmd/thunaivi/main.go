@@ -61,10 +61,17 @@ func init() {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := dispatch(ctx, os.Args[1:]); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "thunaivi:", err)
-		}
+	err := dispatch(ctx, os.Args[1:])
+	switch {
+	case err == nil:
+	case errors.Is(err, app.ErrAuditBroken):
+		// A finding, not a mistake in the command: scripts tell them apart.
+		fmt.Fprintln(os.Stderr, "thunaivi:", err)
+		os.Exit(1)
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	default:
+		fmt.Fprintln(os.Stderr, "thunaivi:", err)
 		os.Exit(2)
 	}
 }
@@ -110,7 +117,11 @@ func help(args []string) error {
 		return nil
 	}
 	cmd, ok := commands[args[0]]
-	if !ok || cmd.run == nil {
+	if !ok {
+		usage(os.Stderr)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	if cmd.run == nil {
 		usage(os.Stdout)
 		return nil
 	}
@@ -220,6 +231,7 @@ func runDiag(ctx context.Context, args []string) error {
 	var cfg config.Config
 	fs := flags("diag")
 	cfg.Storage(fs)
+	cfg.Server(fs) // the server's settings, as serve would read them
 	out := fs.String("out", "", "bundle file (default thunaivi-diag-YYYYMMDD-HHMMSS.tar.gz, UTC)")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -121,15 +121,16 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	}()
 	defer func() { stopCheckpoints(); <-cpDone }()
 	go a.pruneAudit(ctx, cfg, sink)
+	// Either listener failing stops the server: an operator who asked for
+	// metrics is not left without them unawares.
+	errc := make(chan error, 2)
 	if cfg.MetricsAddr != "" {
 		go func() {
 			if err := ServeMetrics(ctx, cfg.MetricsAddr, a.Metrics.Handler(), log); err != nil {
-				log.Error("The metrics listener stopped", "error", err)
+				errc <- err
 			}
 		}()
 	}
-
-	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go a.warm(ctx)
 	go func() {

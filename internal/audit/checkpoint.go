@@ -297,7 +297,7 @@ func (s *Sealer) Seal(ctx context.Context) (int64, error) {
 // while the head moves, and a last time when ctx ends, as on shutdown. warn
 // is told why a seal failed.
 func (s *Sealer) Run(ctx context.Context, every time.Duration, warn func(error)) {
-	if _, err := s.Seal(ctx); err != nil {
+	if _, err := s.Seal(ctx); err != nil && ctx.Err() == nil {
 		warn(err)
 	}
 	t := time.NewTicker(every)
@@ -310,7 +310,7 @@ func (s *Sealer) Run(ctx context.Context, every time.Duration, warn func(error))
 			}
 			return
 		case <-t.C:
-			if _, err := s.Seal(ctx); err != nil {
+			if _, err := s.Seal(ctx); err != nil && ctx.Err() == nil {
 				warn(err)
 			}
 		}

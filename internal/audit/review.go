@@ -156,6 +156,10 @@ type SecuritySummary struct {
 	FailedByAccount []Count   `json:"failed_sign_ins_by_account"`
 	FailedByIP      []Count   `json:"failed_sign_ins_by_ip"`
 	Anomalies       []Count   `json:"anomalies"`
+	// ServerWide are the refusals that belong to no workspace, by client
+	// address: sign-ins to accounts that do not exist (password spraying)
+	// and probes. Addresses only: the attempted names are not shown.
+	ServerWide []Count `json:"server_wide"`
 }
 
 // Security summarises a workspace's failed sign-ins and anomalies since since.
@@ -199,8 +203,24 @@ func (l *Log) Security(ctx context.Context, wsID string, since time.Time) (Secur
 	if err != nil {
 		return sum, err
 	}
+	serverWide := map[string]*Count{}
+	_, err = store.Collect(ctx, l.db, l.q.SecurityEvents, func(rows *sql.Rows) (struct{}, error) {
+		var action, reason, email, ip string
+		var n int
+		var last int64
+		if err := rows.Scan(&action, &reason, &email, &ip, &n, &last); err != nil {
+			return struct{}{}, err
+		}
+		add(serverWide, action+"\x00"+ip, Action(action), "", n, timeMillis(last))
+		serverWide[action+"\x00"+ip].Key = ip
+		return struct{}{}, nil
+	}, "", since.UnixMilli())
+	if err != nil {
+		return sum, err
+	}
 	sum.FailedByAccount, sum.FailedByIP, sum.Anomalies = sorted(byAccount), sorted(byIP),
 		sorted(anomalies)
+	sum.ServerWide = sorted(serverWide)
 	return sum, nil
 }
 

@@ -212,7 +212,7 @@ func checkLoopback(addr string) error {
 		return fmt.Errorf("config: metrics address %q: %w", addr, err)
 	}
 	ip := net.ParseIP(host)
-	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !strings.EqualFold(host, "localhost") && (ip == nil || !ip.IsLoopback()) {
 		return fmt.Errorf("config: the metrics listener answers without signing in, "+
 			"so it binds only to loopback (127.0.0.1 or ::1), not %q", host)
 	}

@@ -352,7 +352,8 @@ func TestAuditReview(t *testing.T) {
 		if got := list(admin, upper); len(got.Entries) != 3 {
 			t.Fatalf("an actor's address in capitals found %d entries", len(got.Entries))
 		}
-		for _, bad := range []string{"action=authn.login.nope", "action=%25", "from=yesterday",
+		for _, bad := range []string{"action=authz.denied;x", "action=authn.login.nope",
+			"action=%25", "from=yesterday",
 			"outcome=maybe", "limit=0", "limit=501",
 			"before=-1", "actor=" + strings.Repeat("a", 300)} {
 			r := e.do(admin, "GET", "/api/v1/audit?"+bad, nil, nil)
@@ -391,7 +392,9 @@ func TestAuditReview(t *testing.T) {
 		var sum audit.SecuritySummary
 		e.post(admin, "GET", "/api/v1/security/summary", nil, http.StatusOK).JSON(t, &sum)
 		if len(sum.FailedByAccount) != 1 || sum.FailedByAccount[0].Key != e.AdminEmail ||
-			sum.FailedByAccount[0].Count != 3 || len(sum.FailedByIP) != 1 {
+			sum.FailedByAccount[0].Count != 3 || len(sum.FailedByIP) != 1 ||
+			len(sum.ServerWide) != 1 || sum.ServerWide[0].Key != "127.0.0.1" ||
+			sum.ServerWide[0].Action != audit.LoginFailed {
 			t.Fatalf("summary: %+v", sum)
 		}
 		page2 := e.post(admin, "GET", "/settings/security", nil, http.StatusOK)
