@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -278,6 +279,10 @@ func (s *Sealer) Seal(ctx context.Context) (int64, error) {
 		s.seq, s.hash, s.signed = rep.Last, rep.LastHash, rep.Sealed
 	}
 	if err := s.log.extends(ctx, s.seq, s.hash, seq, hash); err != nil {
+		var brk chainBreak
+		if !errors.As(err, &brk) {
+			return s.signed, err // the database, not the chain: try again next time
+		}
 		s.broken = fmt.Errorf("%w: %v", ErrNotSealed, err)
 		return s.signed, s.broken
 	}
@@ -317,12 +322,22 @@ func (s *Sealer) Run(ctx context.Context, every time.Duration, warn func(error))
 	}
 }
 
+// chainBreak is a break extends found in the chain, as against an error of
+// the database it read it from.
+type chainBreak struct{ msg string }
+
+func (b chainBreak) Error() string { return b.msg }
+
+func broke(format string, args ...any) error {
+	return chainBreak{fmt.Sprintf(format, args...)}
+}
+
 // extends checks that the chain from entry fromSeq, whose hash was
 // fromHash, runs unbroken to the head toSeq with hash toHash.
 func (l *Log) extends(ctx context.Context, fromSeq int64, fromHash string, toSeq int64,
 	toHash string) error {
 	if toSeq < fromSeq {
-		return fmt.Errorf("the chain's head went back from entry %d to %d: entries were cut",
+		return broke("the chain's head went back from entry %d to %d: entries were cut",
 			fromSeq, toSeq)
 	}
 	_, _, base, baseHash, err := l.head(ctx)
@@ -335,8 +350,11 @@ func (l *Log) extends(ctx context.Context, fromSeq int64, fromHash string, toSeq
 	if fromSeq > base {
 		var h string
 		err := l.db.QueryRowContext(ctx, l.q.HashOf, fromSeq).Scan(&h)
-		if err != nil || h != fromHash {
-			return fmt.Errorf("entry %d is no longer the one sealed before", fromSeq)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if h != fromHash {
+			return broke("entry %d is no longer the one sealed before", fromSeq)
 		}
 	}
 	rows, err := l.db.QueryContext(ctx, l.q.ChainFrom, fromSeq, toSeq)
@@ -352,7 +370,7 @@ func (l *Log) extends(ctx context.Context, fromSeq int64, fromHash string, toSeq
 			return err
 		}
 		if e.Seq != want || c.hash(prev, &e) != e.Hash {
-			return fmt.Errorf("entry %d does not chain from the entry sealed before", want)
+			return broke("entry %d does not chain from the entry sealed before", want)
 		}
 		prev, want = e.Hash, want+1
 	}
@@ -360,8 +378,7 @@ func (l *Log) extends(ctx context.Context, fromSeq int64, fromHash string, toSeq
 		return err
 	}
 	if want-1 != toSeq || prev != toHash {
-		return fmt.Errorf("the chain's head record (entry %d) does not match its entries",
-			toSeq)
+		return broke("the chain's head record (entry %d) does not match its entries", toSeq)
 	}
 	return nil
 }
