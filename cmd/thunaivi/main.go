@@ -109,6 +109,9 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun 'thunaivi help COMMAND' for a command's flags. Every flag can also be")
 	fmt.Fprintln(w, "set with a THUNAIVI_* environment variable, named in the flag's help.")
+	fmt.Fprintln(w, "Secrets come only from the environment, each also from a file:")
+	fmt.Fprintln(w, "THUNAIVI_DATABASE_URL(_FILE) and THUNAIVI_AUDIT_KEY(_FILE), at least 32")
+	fmt.Fprintln(w, "characters, which keys the audit log (default: audit.key in the data folder).")
 }
 
 func help(args []string) error {
