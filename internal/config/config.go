@@ -134,7 +134,8 @@ func (c *Config) Finish() error {
 		c.AuditKey = v
 	}
 	if c.AuditKey != "" && len(c.AuditKey) < 32 {
-		return errors.New("config: THUNAIVI_AUDIT_KEY must be at least 32 characters")
+		return errors.New("config: the audit key (THUNAIVI_AUDIT_KEY, or the file " +
+			"THUNAIVI_AUDIT_KEY_FILE names) must be at least 32 characters")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -113,3 +113,46 @@ func FuzzWidgetSend(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAuditQuery sends arbitrary query strings to the audit review as an
+// admin: the answer is a page of this workspace's entries or a JSON error
+// naming the request, never a 500 and never another workspace's entry.
+func FuzzAuditQuery(f *testing.F) {
+	e := newEnv(f, storetest.OpenSQLite(f))
+	other := e.newWorkspace("Other", "admin@other.example")
+	e.login("admin@other.example")
+	admin := e.login(e.AdminEmail)
+	for _, q := range []string{"action=authn&limit=5", "from=2026-01-01&to=2027-01-01",
+		"actor=%25&target=_", "before=9223372036854775807", "outcome=denied;x",
+		"action=authn.%00", "limit=-1", "from=2026-13-45T99:99:99Z"} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, query string) {
+		if strings.IndexFunc(query, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0 {
+			return // not a request line HTTP allows; Go's server refuses it before us
+		}
+		req, err := http.NewRequest("GET", e.URL+"/api/v1/audit", nil)
+		if err != nil {
+			return
+		}
+		req.URL.RawQuery = query
+		res, err := admin.Do(req)
+		if err != nil {
+			return // a query the client itself refuses to send
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		switch res.StatusCode {
+		case http.StatusOK:
+			if bytes.Contains(body, []byte(other.Workspace.ID)) {
+				t.Fatalf("another workspace's entry for %q: %s", query, body)
+			}
+		case http.StatusBadRequest, http.StatusUnprocessableEntity:
+			if !bytes.Contains(body, []byte(`"request_id"`)) {
+				t.Fatalf("%q: an error without a request id: %s", query, body)
+			}
+		default:
+			t.Fatalf("%q: %d %s", query, res.StatusCode, body)
+		}
+	})
+}
