@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/config"
 	"github.com/thunaivi/thunaivi/internal/logging"
 	"github.com/thunaivi/thunaivi/internal/store"
@@ -225,6 +226,19 @@ type diagStore struct {
 	TableErrors   []string         `json:"table_errors,omitempty"`
 	SQLite        *diagSQLite      `json:"sqlite,omitempty"`
 	Postgres      *diagPostgres    `json:"postgres,omitempty"`
+	Audit         *diagAudit       `json:"audit,omitempty"`
+}
+
+// diagAudit describes the audit log without its key: where the chain stands,
+// which key it belongs to (a fingerprint), whether the database's append-only
+// guards are in place, and what the checkpoint file holds.
+type diagAudit struct {
+	HeadSeq     int64    `json:"head_seq"`
+	PrunedSeq   int64    `json:"pruned_through_seq"`
+	KeyID       string   `json:"key_id"`
+	Guards      []string `json:"guards"`
+	Checkpoints string   `json:"checkpoints"`
+	Error       string   `json:"error,omitempty"`
 }
 
 type diagSQLite struct {
@@ -267,6 +281,7 @@ func storeInfo(ctx context.Context, cfg *config.Config) (diagMigrations, diagSto
 	st.SchemaVersion, _ = db.SchemaVersion(ctx)
 	appliedMigrations(ctx, db, &mig)
 	countRows(ctx, db, &st)
+	st.Audit = auditInfo(ctx, db, cfg)
 	switch db.Engine() {
 	case store.SQLite:
 		st.SQLite = sqliteInfo(ctx, db, cfg.DataDir)
@@ -278,6 +293,46 @@ func storeInfo(ctx context.Context, cfg *config.Config) (diagMigrations, diagSto
 		}
 	}
 	return mig, st
+}
+
+// guardQueries list the audit tables' enabled triggers, by engine.
+var guardQueries = map[store.Engine]string{
+	store.SQLite: "SELECT name FROM sqlite_master WHERE type = 'trigger' " +
+		"AND tbl_name IN ('audit_log', 'audit_head') ORDER BY name",
+	store.Postgres: "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D' " +
+		"AND tgrelid IN ('audit_log'::regclass, 'audit_head'::regclass) ORDER BY tgname",
+}
+
+func auditInfo(ctx context.Context, db *store.DB, cfg *config.Config) *diagAudit {
+	a := &diagAudit{Guards: []string{}}
+	err := db.QueryRowContext(ctx,
+		"SELECT seq, base_seq, key_id FROM audit_head WHERE id = 1").Scan(&a.HeadSeq,
+		&a.PrunedSeq, &a.KeyID)
+	if err != nil {
+		a.Error = diagError(err)
+		return a
+	}
+	if a.Guards, err = store.Strings(ctx, db, guardQueries[db.Engine()]); err != nil {
+		a.Error = diagError(err)
+	}
+	a.Checkpoints = "sent to " + cfg.AuditCheckpoints
+	if path := CheckpointFile(cfg); path != "" {
+		cps, err := audit.ReadCheckpointFile(path)
+		switch {
+		case err != nil:
+			a.Checkpoints = diagError(err)
+		case cps.Missing:
+			a.Checkpoints = "no checkpoint file"
+		default:
+			newest := int64(0)
+			for _, c := range cps.List {
+				newest = max(newest, c.Seq)
+			}
+			a.Checkpoints = fmt.Sprintf("%d checkpoints, the newest for entry %d; %d "+
+				"unreadable lines, torn end: %v", len(cps.List), newest, cps.Unreadable, cps.Torn)
+		}
+	}
+	return a
 }
 
 func knownMigrations() diagMigrations {

@@ -126,6 +126,11 @@ func checkDescribed(t *testing.T, files map[string][]byte, engine string) {
 	if _, ok := st.Tables["schema_migrations"]; !ok || st.Tables["schema_migrations"] < 1 {
 		t.Errorf("store.json counts no migrations: %v", st.Tables)
 	}
+	// The audit log's append-only guards are listed, so that a vendor sees
+	// one that was dropped.
+	if st.Audit == nil || st.Audit.Error != "" || len(st.Audit.Guards) < 4 {
+		t.Errorf("store.json describes the audit log as %+v", st.Audit)
+	}
 	var mig diagMigrations
 	if err := json.Unmarshal(files["migrations.json"], &mig); err != nil {
 		t.Fatal(err)
