@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -132,4 +133,29 @@ func count(n int64, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// guards are the triggers that keep the audit log append-only, by engine
+// (internal/store/migrations/0003_audit.*.sql).
+var guards = map[store.Engine][]string{
+	store.SQLite: {"audit_head_forward", "audit_head_no_delete", "audit_head_no_insert",
+		"audit_log_no_delete", "audit_log_no_replace", "audit_log_no_update"},
+	store.Postgres: {"audit_head_forward", "audit_head_no_truncate", "audit_log_append_only",
+		"audit_log_no_truncate"},
+}
+
+// missingGuards lists the append-only triggers that are not in place: someone
+// with the database's ownership dropped or disabled them.
+func missingGuards(ctx context.Context, db *store.DB) ([]string, error) {
+	present, err := store.Strings(ctx, db, guardQueries[db.Engine()])
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, g := range guards[db.Engine()] {
+		if !slices.Contains(present, g) {
+			missing = append(missing, g)
+		}
+	}
+	return missing, nil
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/thunaivi/thunaivi/internal/app"
 	"github.com/thunaivi/thunaivi/internal/audit"
@@ -104,5 +106,30 @@ func TestVerifyCreatesNothing(t *testing.T) {
 	out, err := verify(t, cfg, "")
 	if !errors.Is(err, app.ErrAuditBroken) || !strings.Contains(out, "(unsealed)") {
 		t.Fatalf("verify with the checkpoint file deleted: %v\n%s", err, out)
+	}
+}
+
+// TestServeWarnsOfDroppedGuards drops an append-only trigger, as someone with
+// the database file could, and checks that the server says so at start.
+func TestServeWarnsOfDroppedGuards(t *testing.T) {
+	cfg := setUp(t)
+	a, err := app.Open(context.Background(), cfg, app.NewLogger(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.DB.ExecContext(context.Background(),
+		"DROP TRIGGER audit_log_no_update"); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	cfg.Addr, cfg.LogLevel = "127.0.0.1:0", "info"
+	ctx, stop := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer stop()
+	if err := app.Serve(ctx, cfg, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	warnings, _ := os.ReadFile(filepath.Join(cfg.DataDir, "warnings.log"))
+	if !strings.Contains(string(warnings), "audit_log_no_update") {
+		t.Fatalf("no warning of the dropped guard: %s", warnings)
 	}
 }

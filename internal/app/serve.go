@@ -61,6 +61,10 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
+	if missing, err := missingGuards(ctx, a.DB); err != nil || len(missing) > 0 {
+		log.Error("The audit log's append-only guards are not all in place: someone with "+
+			"the database's ownership removed them", "missing", missing, "error", err)
+	}
 	if !cfg.RateLimits {
 		log.Warn("Rate limits are off (THUNAIVI_RATE_LIMITS=off): use this only for a load test")
 	}
