@@ -66,7 +66,8 @@ type Sink interface {
 }
 
 // OpenSink opens the sink a setting names: "file" (the default file in the
-// data folder), "file:PATH", "stdout" or "syslog".
+// data folder), "file:PATH", "stdout", "syslog" (the local syslog) or
+// "syslog:NETWORK:ADDRESS" (a syslog server, as syslog:udp:10.0.0.5:514).
 func OpenSink(setting, defaultFile string, stdout io.Writer) (Sink, error) {
 	switch {
 	case setting == "" || setting == "file":
@@ -75,15 +76,17 @@ func OpenSink(setting, defaultFile string, stdout io.Writer) (Sink, error) {
 		return OpenFileSink(strings.TrimPrefix(setting, "file:"))
 	case setting == "stdout":
 		return &writerSink{w: stdout}, nil
-	case setting == "syslog":
-		w, err := syslog.New(syslog.LOG_NOTICE|syslog.LOG_AUTH, "thunaivi-audit")
+	case setting == "syslog" || strings.HasPrefix(setting, "syslog:"):
+		network, addr, _ := strings.Cut(strings.TrimPrefix(setting[len("syslog"):], ":"), ":")
+		w, err := syslog.Dial(network, addr, syslog.LOG_NOTICE|syslog.LOG_AUTH,
+			"thunaivi-audit")
 		if err != nil {
 			return nil, fmt.Errorf("audit: open syslog: %w", err)
 		}
 		return &writerSink{w: w, c: w}, nil
 	}
-	return nil, fmt.Errorf("audit: checkpoint sink %q is not file, file:PATH, stdout "+
-		"or syslog", setting)
+	return nil, fmt.Errorf("audit: checkpoint sink %q is not file, file:PATH, stdout, "+
+		"syslog or syslog:NETWORK:ADDRESS", setting)
 }
 
 // writerSink writes each checkpoint as one JSON line.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -176,5 +177,41 @@ func TestKeyUsageIsAuditedWithoutFlooding(t *testing.T) {
 	if es2, _ := f.log.List(context.Background(), audit.Filter{Workspace: "ws_1"}); len(es2) !=
 		len(es) {
 		t.Fatalf("a restart wrote %d more entries", len(es2)-len(es))
+	}
+}
+
+// TestSyslogCheckpoints sends checkpoints to a syslog server, here one on
+// loopback speaking the protocol's UDP form, and reads them back from what it
+// received.
+func TestSyslogCheckpoints(t *testing.T) {
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sink, err := audit.OpenSink("syslog:udp:"+conn.LocalAddr().String(), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	f := newFixture(t, storetest.OpenSQLite(t))
+	f.write(t, 3)
+	if _, err := f.log.NewSealer(sink, audit.Checkpoints{}).Seal(
+		context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4096)
+	n, _, err := conn.ReadFrom(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := string(buf[:n])
+	if !strings.HasPrefix(msg, "<") || !strings.Contains(msg, "thunaivi-audit") {
+		t.Fatalf("not a syslog message: %q", msg)
+	}
+	cps, _ := audit.ReadCheckpoints(strings.NewReader(msg))
+	if rep, _ := f.log.Verify(context.Background(), cps); !rep.OK || rep.Sealed != 3 {
+		t.Fatalf("report = %+v from %q", rep, msg)
 	}
 }

@@ -82,8 +82,8 @@ func (c *Config) Storage(fs *flag.FlagSet) {
 		"text or json (env THUNAIVI_LOG_FORMAT)")
 	fs.StringVar(&c.AuditCheckpoints, "audit-checkpoints",
 		env("AUDIT_CHECKPOINTS", DefaultCheckpoints),
-		"where signed audit checkpoints go: file, file:PATH, stdout or syslog "+
-			"(env THUNAIVI_AUDIT_CHECKPOINTS)")
+		"where signed audit checkpoints go: file, file:PATH, stdout, syslog or "+
+			"syslog:NETWORK:ADDRESS (env THUNAIVI_AUDIT_CHECKPOINTS)")
 	fs.IntVar(&c.AuditRetentionDays, "audit-retention-days",
 		envInt("AUDIT_RETENTION_DAYS", DefaultAuditRetentionDays),
 		"days audit entries are kept, at least 365 (env THUNAIVI_AUDIT_RETENTION_DAYS)")
