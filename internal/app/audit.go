@@ -87,43 +87,42 @@ func VerifyAudit(ctx context.Context, cfg *config.Config, cpFile string, asJSON 
 
 func printReport(out io.Writer, rep audit.Report, cpFile string) {
 	if p := rep.Problem; p != nil {
-		fmt.Fprintf(out, "BROKEN at entry %d (%s): %s.\n", p.Seq, p.Kind, p.Detail)
-		if p.Seq > rep.First {
-			fmt.Fprintf(out, "Entries %d to %d verified before the break.\n", rep.First,
-				p.Seq-1)
+		at := fmt.Sprintf("at entry %d ", p.Seq)
+		if p.Seq == 0 {
+			at = ""
 		}
-	} else {
-		fmt.Fprintf(out, "OK: %s verify, from entry %d to %d.\n",
-			count(rep.Entries, "entry", "entries"), rep.First, rep.Last)
+		fmt.Fprintf(out, "BROKEN %s(%s): %s.\n", at, p.Kind, p.Detail)
+		if rep.Entries > 0 && p.Seq > rep.First {
+			fmt.Fprintf(out, "Entries %d to %d verified before the break.\n", rep.First,
+				rep.First+rep.Entries-1)
+		}
+		return
 	}
+	fmt.Fprintf(out, "OK: %s verify, from entry %d to %d.\n",
+		count(rep.Entries, "entry", "entries"), rep.First, rep.Last)
 	if rep.Pruned > 0 {
 		fmt.Fprintf(out, "Entries up to %d were pruned by retention; the chain is verified "+
-			"from the signed checkpoint of entry %d.\n", rep.Pruned, rep.Pruned)
+			"from the signed prune checkpoint of entry %d.\n", rep.Pruned, rep.Pruned)
 	}
-	switch {
-	case rep.Checkpoints == 0:
-		fmt.Fprintf(out, "No checkpoint signed by this key in %s.\n", cpFile)
-	case rep.Problem == nil:
+	if rep.Checkpoints == 0 {
+		fmt.Fprintf(out, "No checkpoint signed by this key in %s yet.\n", cpFile)
+	} else {
 		fmt.Fprintf(out, "%s in %s; the newest seals entry %d.\n",
 			count(int64(rep.Checkpoints), "signed checkpoint", "signed checkpoints"), cpFile,
 			rep.Sealed)
 	}
-	if rep.Problem == nil && rep.Unsealed > 0 {
+	if rep.Unsealed > 0 {
 		fmt.Fprintf(out, "%s after the newest checkpoint: they chain, but a cut after it "+
 			"would not show until the next checkpoint.\n",
 			count(rep.Unsealed, "entry comes", "entries come"))
 	}
 	if rep.Torn {
-		fmt.Fprintln(out, "The last checkpoint line is torn, as by a crash while it was "+
-			"written; it was ignored, and the next start removes it.")
+		fmt.Fprintln(out, "A checkpoint line is torn, as by a crash while it was written; "+
+			"it was ignored.")
 	}
 	if rep.ForeignKeys > 0 {
-		fmt.Fprintf(out, "%s not signed by this key, and not trusted.\n",
+		fmt.Fprintf(out, "%s signed by another key, and not trusted.\n",
 			count(int64(rep.ForeignKeys), "checkpoint is", "checkpoints are"))
-	}
-	if rep.Unreadable > 0 {
-		fmt.Fprintf(out, "%s could not be read.\n",
-			count(int64(rep.Unreadable), "checkpoint line", "checkpoint lines"))
 	}
 }
 
@@ -139,9 +138,9 @@ func count(n int64, one, many string) string {
 // (internal/store/migrations/0003_audit.*.sql).
 var guards = map[store.Engine][]string{
 	store.SQLite: {"audit_head_forward", "audit_head_no_delete", "audit_head_no_insert",
-		"audit_log_no_delete", "audit_log_no_replace", "audit_log_no_update"},
+		"audit_log_in_turn", "audit_log_no_delete", "audit_log_no_update"},
 	store.Postgres: {"audit_head_forward", "audit_head_no_truncate", "audit_log_append_only",
-		"audit_log_no_truncate"},
+		"audit_log_in_turn", "audit_log_no_truncate"},
 }
 
 // missingGuards lists the append-only triggers that are not in place: someone

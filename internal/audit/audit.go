@@ -41,6 +41,8 @@ type queries struct {
 	InsertEntry    string
 	Head           string
 	KeyID          string
+	SealedSeq      string
+	MarkSealed     string
 	ClaimKey       string
 	ChainFrom      string
 	ListEntries    string

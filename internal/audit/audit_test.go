@@ -112,8 +112,12 @@ func tamper(t testing.TB, db *store.DB, sqls ...string) {
 	guards := []string{"ALTER TABLE audit_log DISABLE TRIGGER USER",
 		"ALTER TABLE audit_head DISABLE TRIGGER USER"}
 	if db.Engine() == store.SQLite {
-		guards = []string{"DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete",
-			"DROP TRIGGER audit_head_forward", "DROP TRIGGER audit_head_no_delete"}
+		guards = nil
+		for _, g := range []string{"audit_log_no_update", "audit_log_no_delete",
+			"audit_log_in_turn", "audit_head_forward", "audit_head_no_delete",
+			"audit_head_no_insert"} {
+			guards = append(guards, "DROP TRIGGER "+g)
+		}
 	}
 	sqls = append(guards, sqls...)
 	for _, q := range sqls {
@@ -260,11 +264,21 @@ func TestTheDatabaseRefusesChangesToTheLog(t *testing.T) {
 			"DELETE FROM audit_log WHERE seq = 3",
 			"DELETE FROM audit_log",
 			"UPDATE audit_head SET seq = 1",
+			"UPDATE audit_head SET seq = seq + 5",
+			"UPDATE audit_head SET hash = 'zz'",
+			"UPDATE audit_head SET base_seq = 2, " +
+				"base_hash = (SELECT hash FROM audit_log WHERE seq = 2)",
 			"DELETE FROM audit_head",
+			// A row planted beyond the head, or below the base, out of turn.
+			"INSERT INTO audit_log SELECT seq + 100, 1, workspace_id, actor_type, actor_id, " +
+				"actor_email, ip, user_agent, action, target_type, target_id, outcome, " +
+				"reason, request_id, diff, hash FROM audit_log WHERE seq = 3",
+			"INSERT INTO audit_log SELECT -1, at, workspace_id, actor_type, actor_id, " +
+				"actor_email, ip, user_agent, action, target_type, target_id, outcome, " +
+				"reason, request_id, diff, hash FROM audit_log WHERE seq = 3",
 		}
 		if db.Engine() == store.Postgres {
 			statements = append(statements, "TRUNCATE audit_log",
-				"UPDATE audit_head SET base_seq = 2",
 				"INSERT INTO audit_log SELECT * FROM audit_log WHERE seq = 1 "+
 					"ON CONFLICT (seq) DO UPDATE SET reason = 'x'")
 		} else {

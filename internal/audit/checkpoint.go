@@ -54,9 +54,14 @@ func (k Keys) sign(c Checkpoint) Checkpoint {
 	return c
 }
 
-func (k Keys) signedBy(c Checkpoint) bool {
+// signed reports whether c's signature verifies under the key it names.
+func (c Checkpoint) signed() bool {
+	pub, err := base64.StdEncoding.DecodeString(c.Key)
+	if err != nil || len(pub) != ed25519.PublicKeySize {
+		return false
+	}
 	sig, err := base64.StdEncoding.DecodeString(c.Sig)
-	return err == nil && ed25519.Verify(k.Public(), c.message(), sig)
+	return err == nil && ed25519.Verify(ed25519.PublicKey(pub), c.message(), sig)
 }
 
 // Sink is where checkpoints are written.
@@ -121,9 +126,11 @@ type FileSink struct {
 }
 
 // OpenFileSink opens path for appending, first cutting a torn last line left
-// by a crash in the middle of a write, so the file stays one checkpoint a line.
+// by a crash in the middle of a write, so the file stays one checkpoint a
+// line. On an append-only file, where the line cannot be cut, it stays, and
+// the next checkpoint starts a line of its own after it.
 func OpenFileSink(path string) (*FileSink, error) {
-	if err := repairTornTail(path); err != nil {
+	if err := repairTornTail(path); err != nil && !errors.Is(err, os.ErrPermission) {
 		return nil, err
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
@@ -171,41 +178,68 @@ func repairTornTail(path string) error {
 	return nil
 }
 
-// Checkpoints are the checkpoints read from a sink's output.
+// Checkpoints are what was read from a sink's output. Only the newest
+// checkpoint of each key and the prune checkpoints are kept: the chain itself
+// vouches for every entry before the newest, so the rest add nothing, and a
+// file of a year's checkpoints is read in constant memory.
 type Checkpoints struct {
 	List []Checkpoint
-	// Torn is set when the last line was cut short, as by a crash while it
-	// was written; it is ignored, and the next start removes it.
+	// Read is set when the checkpoints were read from somewhere; a chain of
+	// entries with no checkpoint of its key there is then unsealed.
+	Read bool
+	// Lines counts the checkpoint lines read.
+	Lines int
+	// Torn is set when a line was cut short, as by a crash while it was
+	// written; it is ignored, and the next start removes a torn last line.
 	Torn bool
 	// Unreadable counts other lines that hold a checkpoint marker but do not
 	// parse; they are reported, never trusted.
 	Unreadable int
-	// Missing is set when the checkpoint file does not exist: then nothing
-	// vouches for the chain's end, and Verify says so.
+	// Missing is set when the checkpoint file does not exist.
 	Missing bool
+}
+
+// add keeps c when it is its key's newest or a prune checkpoint.
+func (cps *Checkpoints) add(c Checkpoint) {
+	cps.Lines++
+	if c.PrunedAt != 0 {
+		cps.List = append(cps.List, c)
+		return
+	}
+	for i, o := range cps.List {
+		if o.Key == c.Key && o.PrunedAt == 0 {
+			if c.Seq >= o.Seq {
+				cps.List[i] = c
+			}
+			return
+		}
+	}
+	cps.List = append(cps.List, c)
 }
 
 // ReadCheckpoints reads checkpoints from r: one per line, each a JSON object
 // that may follow a prefix such as a syslog header; other lines are skipped.
+// A line that stops short of a whole object is torn, as a crash leaves it;
+// one that is whole but does not parse is unreadable.
 func ReadCheckpoints(r io.Reader) (Checkpoints, error) {
-	var out Checkpoints
+	out := Checkpoints{Read: true}
 	br := bufio.NewReader(r)
 	for {
 		line, err := br.ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
 			return out, err
 		}
-		complete := strings.HasSuffix(line, "\n")
 		if i := strings.Index(line, `{"thunaivi_audit_checkpoint"`); i >= 0 {
 			var c Checkpoint
-			if jerr := json.Unmarshal([]byte(line[i:]), &c); jerr != nil {
-				if complete {
-					out.Unreadable++
-				} else {
-					out.Torn = true
-				}
-			} else {
-				out.List = append(out.List, c)
+			var syntax *json.SyntaxError
+			jerr := json.Unmarshal([]byte(strings.TrimSpace(line[i:])), &c)
+			switch {
+			case jerr == nil:
+				out.add(c)
+			case errors.As(jerr, &syntax) && strings.Contains(jerr.Error(), "end of JSON"):
+				out.Torn = true
+			default:
+				out.Unreadable++
 			}
 		}
 		if err != nil {
@@ -219,7 +253,7 @@ func ReadCheckpoints(r io.Reader) (Checkpoints, error) {
 func ReadCheckpointFile(path string) (Checkpoints, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return Checkpoints{Missing: true}, nil
+		return Checkpoints{Read: true, Missing: true}, nil
 	}
 	if err != nil {
 		return Checkpoints{}, err
@@ -298,6 +332,9 @@ func (s *Sealer) Seal(ctx context.Context) (int64, error) {
 		return s.signed, fmt.Errorf("audit: write checkpoint: %w", err)
 	}
 	s.signed = seq
+	if _, err := s.log.db.ExecContext(ctx, s.log.q.MarkSealed, seq, seq); err != nil {
+		return seq, fmt.Errorf("audit: note the checkpoint: %w", err)
+	}
 	return seq, nil
 }
 
@@ -347,8 +384,13 @@ func (l *Log) extends(ctx context.Context, fromSeq int64, fromHash string, toSeq
 	if err != nil {
 		return err
 	}
-	if fromSeq < base {
-		fromSeq, fromHash = base, baseHash
+	if base > fromSeq {
+		// A prune removes only entries a year old, never ones sealed moments
+		// ago: a base past them was moved by hand.
+		return broke("the chain's base moved past entry %d, sealed before", fromSeq)
+	}
+	if fromSeq == base {
+		fromHash = baseHash
 	}
 	if fromSeq > base {
 		var h string

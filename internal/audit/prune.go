@@ -33,14 +33,20 @@ func (l *Log) Prune(ctx context.Context, sink Sink, cps Checkpoints,
 		return 0, fmt.Errorf("audit: entries are kept at least %v, not %v", MinRetention,
 			retention)
 	}
-	var through int64
-	cutoff := l.now().Add(-retention).UnixMilli()
-	if err := l.db.QueryRowContext(ctx, l.q.LastBefore, cutoff).Scan(&through); err != nil {
+	// Only entries the verification below walks can be pruned: never past
+	// the head, where a planted row could otherwise point the prune.
+	headSeq, _, base, _, err := l.head(ctx)
+	if err != nil {
 		return 0, err
 	}
-	_, _, base, _, err := l.head(ctx)
-	if err != nil || through <= base {
+	var through int64
+	cutoff := l.now().Add(-retention).UnixMilli()
+	if err := l.db.QueryRowContext(ctx, l.q.LastBefore, cutoff, headSeq).Scan(
+		&through); err != nil {
 		return 0, err
+	}
+	if through <= base {
+		return 0, nil
 	}
 	rep, err := l.Verify(ctx, cps)
 	if err != nil {
@@ -49,6 +55,7 @@ func (l *Log) Prune(ctx context.Context, sink Sink, cps Checkpoints,
 	if !rep.OK {
 		return 0, fmt.Errorf("%w: %v", ErrChainBroken, rep.Problem)
 	}
+	through = min(through, rep.Last)
 	var hash string
 	var at int64
 	if err := l.db.QueryRowContext(ctx, l.q.HashAndTimeOf, through).Scan(&hash,

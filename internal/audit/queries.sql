@@ -18,6 +18,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 -- name: Head
 SELECT seq, hash, base_seq, base_hash FROM audit_head WHERE id = 1;
 
+-- name: SealedSeq
+SELECT sealed_seq FROM audit_head WHERE id = 1;
+
+-- name: MarkSealed
+UPDATE audit_head SET sealed_seq = ? WHERE id = 1 AND sealed_seq < ?;
+
 -- name: KeyID
 SELECT key_id FROM audit_head WHERE id = 1;
 
@@ -31,11 +37,14 @@ FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq;
 
 -- name: ListEntries
 -- A filter left empty matches everything; an action filter also matches the
--- actions under it ("authn" matches "authn.login.fail").
+-- actions under it ("authn" matches "authn.login.fail"). Only the chain's
+-- entries are shown: none at or below the prune point, none past the head.
 SELECT seq, at, workspace_id, actor_type, actor_id, actor_email, ip, user_agent, action,
     target_type, target_id, outcome, reason, request_id, diff, hash
 FROM audit_log
 WHERE workspace_id = ? AND at >= ? AND at < ? AND seq < ?
+  AND seq > (SELECT base_seq FROM audit_head WHERE id = 1)
+  AND seq <= (SELECT seq FROM audit_head WHERE id = 1)
   AND (? = '' OR actor_id = ? OR actor_email = ? OR actor_type = ?)
   AND (? = '' OR action = ? OR action LIKE ?)
   AND (? = '' OR target_id = ? OR target_type = ?)
@@ -43,7 +52,7 @@ WHERE workspace_id = ? AND at >= ? AND at < ? AND seq < ?
 ORDER BY seq DESC LIMIT ?;
 
 -- name: LastBefore
-SELECT COALESCE(MAX(seq), 0) FROM audit_log WHERE at < ?;
+SELECT COALESCE(MAX(seq), 0) FROM audit_log WHERE at < ? AND seq <= ?;
 
 -- name: HashOf
 SELECT hash FROM audit_log WHERE seq = ?;
@@ -67,5 +76,7 @@ WHERE target_id = ? AND action = 'apikey.used' AND (? = '' OR ip = ?);
 SELECT action, reason, actor_email, ip, COUNT(*), MAX(at)
 FROM audit_log
 WHERE workspace_id = ? AND at >= ?
+  AND seq > (SELECT base_seq FROM audit_head WHERE id = 1)
+  AND seq <= (SELECT seq FROM audit_head WHERE id = 1)
   AND action IN ('authn.login.fail', 'authz.denied', 'probe.blocked', 'session.revoked')
 GROUP BY action, reason, actor_email, ip;

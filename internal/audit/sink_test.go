@@ -3,6 +3,7 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"net"
 	"os"
@@ -62,7 +63,7 @@ func TestForgedCheckpointsAreReported(t *testing.T) {
 	for name, text := range map[string]string{
 		"seq edited":  strings.Replace(line, `"seq":2`, `"seq":9`, 1),
 		"hash edited": strings.Replace(line, `"hash":"`, `"hash":"00`, 1),
-		"garbled":     line + `{"thunaivi_audit_checkpoint":"v1","seq":` + "\n" + line,
+		"garbled":     line + `{"thunaivi_audit_checkpoint":"v1","seq":"nine"}` + "\n" + line,
 	} {
 		cps, _ := audit.ReadCheckpoints(strings.NewReader(text))
 		rep, _ := f.log.Verify(context.Background(), cps)
@@ -85,8 +86,12 @@ func TestAFragmentCannotSwallowTheNextCheckpoint(t *testing.T) {
 	f.write(t, 1)
 	f.checkpoint(t)
 	cps, _ := audit.ReadCheckpointFile(f.path)
-	if len(cps.List) != 2 || cps.List[1].Seq != 3 || cps.Unreadable != 1 {
+	if len(cps.List) != 1 || cps.List[0].Seq != 3 || cps.Lines != 2 || !cps.Torn ||
+		cps.Unreadable != 0 {
 		t.Fatalf("checkpoints = %+v", cps)
+	}
+	if rep := f.verify(t); !rep.OK || rep.Sealed != 3 {
+		t.Fatalf("report = %+v", rep)
 	}
 }
 
@@ -213,5 +218,33 @@ func TestSyslogCheckpoints(t *testing.T) {
 	cps, _ := audit.ReadCheckpoints(strings.NewReader(msg))
 	if rep, _ := f.log.Verify(context.Background(), cps); !rep.OK || rep.Sealed != 3 {
 		t.Fatalf("report = %+v from %q", rep, msg)
+	}
+}
+
+// TestRemovedCheckpointsAreNoticed empties the checkpoint file, or passes a
+// genuine checkpoint off as another key's, after the chain was sealed: the
+// database remembers the seal, so verification and the sealer both refuse.
+func TestRemovedCheckpointsAreNoticed(t *testing.T) {
+	f := newFixture(t, storetest.OpenSQLite(t))
+	f.write(t, 5)
+	f.checkpoint(t)
+	line, _ := os.ReadFile(f.path)
+	for name, text := range map[string]string{
+		"emptied": "\n",
+		"key edited": strings.Replace(string(line), `"key":"`,
+			`"key":"`+base64.StdEncoding.EncodeToString(make([]byte, 32))[:4], 1),
+	} {
+		if err := os.WriteFile(f.path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rep := f.verify(t)
+		if rep.OK || rep.Problem.Seq != 5 && rep.Problem.Kind != audit.Forged {
+			t.Errorf("%s: report = %+v, %+v", name, rep, rep.Problem)
+		}
+		cps, _ := audit.ReadCheckpointFile(f.path)
+		if _, err := f.log.NewSealer(f.sink, cps).Seal(context.Background()); !errors.Is(err,
+			audit.ErrNotSealed) {
+			t.Errorf("%s: a new sealer sealed: %v", name, err)
+		}
 	}
 }

@@ -17,8 +17,9 @@ const (
 	// Forged is a checkpoint whose signature does not verify, or a pruned
 	// base that no checkpoint vouches for.
 	Forged = "forged"
-	// Unsealed is a chain of entries with no checkpoint file at all: its end
-	// could have been cut, and nothing would show it.
+	// Unsealed is a chain whose checkpoints were removed from their sink:
+	// the database remembers a checkpoint the sink no longer holds, so the
+	// chain's end could have been cut, and nothing would show it.
 	Unsealed = "unsealed"
 )
 
@@ -142,10 +143,19 @@ func (l *Log) Verify(ctx context.Context, cps Checkpoints) (Report, error) {
 		rep.Sealed = max(rep.Sealed, seq)
 	}
 	rep.Unsealed = rep.Last - max(rep.Sealed, baseSeq)
-	if cps.Missing && rep.Entries > 0 {
-		return fail(Problem{Kind: Unsealed, Seq: rep.Last, Detail: "the checkpoint file is " +
-			"missing, so nothing vouches for where the chain ends: entries after the last " +
-			"one could have been cut"})
+	var sealedSeq int64
+	if err := l.db.QueryRowContext(ctx, l.q.SealedSeq).Scan(&sealedSeq); err != nil {
+		return rep, err
+	}
+	if cps.Read && sealedSeq > rep.Sealed {
+		where := fmt.Sprintf("the newest checkpoint signed by this key is of entry %d",
+			rep.Sealed)
+		if cps.Missing {
+			where = "the checkpoint file is missing"
+		}
+		return fail(Problem{Kind: Unsealed, Seq: sealedSeq, Detail: fmt.Sprintf(
+			"a checkpoint was written for entry %d, but %s: checkpoints were removed, so "+
+				"nothing vouches for where the chain ends", sealedSeq, where)})
 	}
 	rep.OK = true
 	return rep, nil
@@ -162,8 +172,8 @@ func span(from, to int64) string {
 // trusted returns the hashes the checkpoints signed by this key vouch for, by
 // sequence number, and the prune checkpoints among them. A checkpoint signed
 // by another key, as one left from an earlier installation, is counted and
-// set aside. One that names this key but whose signature fails, or a
-// complete line that does not parse, is a forgery, returned as the problem.
+// set aside. A checkpoint whose signature fails under the key it names, or a
+// line that does not parse, is a forgery, returned as the problem.
 func (l *Log) trusted(cps Checkpoints, rep *Report) (map[int64]string, map[int64]Checkpoint,
 	*Problem) {
 	sealed, prunes := map[int64]string{}, map[int64]Checkpoint{}
@@ -174,18 +184,13 @@ func (l *Log) trusted(cps Checkpoints, rep *Report) (map[int64]string, map[int64
 	}
 	pub := l.keys.PublicString()
 	for _, c := range cps.List {
+		if !c.signed() {
+			return nil, nil, &Problem{Kind: Forged, Seq: c.Seq, Detail: fmt.Sprintf(
+				"the checkpoint for entry %d does not verify under the key it names", c.Seq)}
+		}
 		if c.Key != pub {
 			rep.ForeignKeys++
 			continue
-		}
-		if !l.keys.signedBy(c) {
-			return nil, nil, &Problem{Kind: Forged, Seq: c.Seq, Detail: fmt.Sprintf(
-				"a checkpoint for entry %d names this key, but its signature does not verify",
-				c.Seq)}
-		}
-		if h, ok := sealed[c.Seq]; ok && h != c.Hash {
-			return nil, nil, &Problem{Kind: Forged, Seq: c.Seq, Detail: fmt.Sprintf(
-				"two signed checkpoints disagree about entry %d", c.Seq)}
 		}
 		sealed[c.Seq] = c.Hash
 		if c.PrunedAt != 0 {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,12 +46,6 @@ func TestEveryActionIsRecorded(t *testing.T) {
 		agent := e.login("agent@first.example")
 		var invitationURL string
 		var inboxID string
-		cpFile := filepath.Join(t.TempDir(), "checkpoints.jsonl")
-		sink, err := audit.OpenFileSink(cpFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sink.Close()
 
 		type check func(t *testing.T, got audit.Entry)
 		want := func(actorEmail string, outcome audit.Outcome, target string,
@@ -184,18 +177,10 @@ func TestEveryActionIsRecorded(t *testing.T) {
 				}
 			}, want("", audit.Success, "key_test")},
 			{audit.DataDeleted, "", func(t *testing.T) {
-				if db.Engine() == store.Postgres {
-					// PostgreSQL prunes only what is a year old by its own clock;
-					// internal/audit's prune test covers it with older entries.
-					t.Skip("covered by TestPruneKeepsTheRestVerifiable")
-				}
-				// Retention prunes with the product's own clock, a year and more on.
-				e.advance(400 * 24 * time.Hour)
-				n, err := e.App.Audit.Prune(context.Background(), sink, audit.Checkpoints{},
-					365*24*time.Hour)
-				if err != nil || n == 0 {
-					t.Fatalf("pruned %d: %v", n, err)
-				}
+				// The database prunes only entries a year old by its own clock,
+				// which a test cannot move: internal/audit's prune test writes
+				// entries dated long ago and checks this entry.
+				t.Skip("covered by TestPruneKeepsTheRestVerifiable")
 			}, want("", audit.Success, "audit_log", `"entries":[`)},
 		}
 		covered := map[audit.Action]bool{}
@@ -211,22 +196,12 @@ func TestEveryActionIsRecorded(t *testing.T) {
 				t.Errorf("no test shows %s being recorded", v.Action)
 			}
 		}
-		cps, err := audit.ReadCheckpointFile(cpFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rep, err := e.App.Audit.Verify(context.Background(), cps); err != nil || !rep.OK {
+		if rep, err := e.App.Audit.Verify(context.Background(),
+			audit.Checkpoints{}); err != nil || !rep.OK {
 			t.Fatalf("the chain after every action: %+v %v", rep, err)
 		}
 	})
 }
-
-// discard is a checkpoint sink that keeps nothing; the test that prunes
-// checks the chain without checkpoints.
-type discard struct{}
-
-func (discard) Write(audit.Checkpoint) error { return nil }
-func (discard) Close() error                 { return nil }
 
 // TestRefusalsDoNotFloodTheLog has a member hammer a route their role does
 // not allow: every refusal is counted, one a minute is recorded.

@@ -23,6 +23,22 @@ $$;
 
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION audit_log_guard();
+
+-- An entry is appended at the head the append just moved to (an append
+-- first moves the head's number, locking it, then inserts), never anywhere
+-- else.
+CREATE FUNCTION audit_log_in_turn() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.seq <> (SELECT seq FROM audit_head WHERE id = 1) THEN
+        RAISE EXCEPTION 'the audit log is append-only (an entry out of turn refused)'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER audit_log_in_turn BEFORE INSERT ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_log_in_turn();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_guard();
 
@@ -32,14 +48,17 @@ BEGIN
         RAISE EXCEPTION 'the audit head is never % ', TG_OP
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF NEW.seq < OLD.seq OR NEW.base_seq < OLD.base_seq
+    IF NOT (NEW.seq = OLD.seq OR NEW.seq = OLD.seq + 1)
+       OR (NEW.hash <> OLD.hash AND NOT EXISTS (
+           SELECT 1 FROM audit_log WHERE seq = NEW.seq AND hash = NEW.hash))
+       OR NEW.base_seq < OLD.base_seq OR NEW.sealed_seq < OLD.sealed_seq
        OR (OLD.key_id <> '' AND NEW.key_id <> OLD.key_id) THEN
-        RAISE EXCEPTION 'the audit head only moves forward, under one key'
+        RAISE EXCEPTION 'the audit head only moves one entry on, under one key'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF NEW.base_seq <> OLD.base_seq AND NOT EXISTS (
         SELECT 1 FROM audit_log
-        WHERE seq = NEW.base_seq
+        WHERE seq = NEW.base_seq AND hash = NEW.base_hash
           AND at < (EXTRACT(EPOCH FROM now()) * 1000)::BIGINT - 365::BIGINT * 86400000) THEN
         RAISE EXCEPTION 'audit entries younger than 365 days are never pruned'
             USING ERRCODE = 'insufficient_privilege';

@@ -29,18 +29,20 @@ CREATE INDEX audit_log_key_use ON audit_log (target_id) WHERE action = 'apikey.u
 -- and base_hash the newest pruned one's, from which the remaining chain is
 -- verified. key_id names, without revealing it, the key the chain is written
 -- with, so that a product started with another key refuses rather than
--- breaking the chain. One row, locked by every append so that appends are
--- ordered.
+-- breaking the chain. sealed_seq is the newest entry a checkpoint was written
+-- for, so that checkpoints gone from their sink are noticed. One row, locked
+-- by every append so that appends are ordered.
 CREATE TABLE audit_head (
-    id         INTEGER PRIMARY KEY CHECK (id = 1),
-    seq        BIGINT NOT NULL,
-    hash       TEXT NOT NULL,
-    base_seq   BIGINT NOT NULL,
-    base_hash  TEXT NOT NULL,
-    key_id     TEXT NOT NULL
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    seq         BIGINT NOT NULL,
+    hash        TEXT NOT NULL,
+    base_seq    BIGINT NOT NULL,
+    base_hash   TEXT NOT NULL,
+    key_id      TEXT NOT NULL,
+    sealed_seq  BIGINT NOT NULL
 );
-INSERT INTO audit_head (id, seq, hash, base_seq, base_hash, key_id)
-VALUES (1, 0, '', 0, '', '');
+INSERT INTO audit_head (id, seq, hash, base_seq, base_hash, key_id, sealed_seq)
+VALUES (1, 0, '', 0, '', '', 0);
 
 -- A disconnected inbox keeps its conversations; its widget token is replaced
 -- by one nobody holds, so the old one stops working at once.
