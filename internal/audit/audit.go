@@ -42,6 +42,7 @@ type queries struct {
 	Head           string
 	KeyID          string
 	SealedSeq      string
+	PastHead       string
 	MarkSealed     string
 	ClaimKey       string
 	ChainFrom      string

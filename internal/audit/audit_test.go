@@ -210,6 +210,10 @@ func TestTamperingIsNamed(t *testing.T) {
 		{"tail cut", []string{"DELETE FROM audit_log WHERE seq > 7",
 			"UPDATE audit_head SET seq = 7, hash = (SELECT hash FROM audit_log WHERE seq = 7)"},
 			audit.Truncated, 8, "cut"},
+		{"row planted past the head", []string{"INSERT INTO audit_log SELECT 11, at, " +
+			"workspace_id, actor_type, actor_id, actor_email, ip, user_agent, action, " +
+			"target_type, target_id, outcome, reason, request_id, diff, hash " +
+			"FROM audit_log WHERE seq = 10"}, audit.Inserted, 11, "planted"},
 		{"pruned without a checkpoint", []string{"DELETE FROM audit_log WHERE seq <= 2",
 			"UPDATE audit_head SET base_seq = 2, " +
 				"base_hash = (SELECT hash FROM audit_log WHERE seq = 3)"},

@@ -18,6 +18,11 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 -- name: Head
 SELECT seq, hash, base_seq, base_hash FROM audit_head WHERE id = 1;
 
+-- name: PastHead
+-- Entries past the head. Every append commits its entry and the head
+-- together, so in one statement's snapshot there are none, unless planted.
+SELECT COALESCE(MIN(seq), 0) FROM audit_log WHERE seq > (SELECT seq FROM audit_head WHERE id = 1);
+
 -- name: SealedSeq
 SELECT sealed_seq FROM audit_head WHERE id = 1;
 

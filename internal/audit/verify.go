@@ -143,6 +143,14 @@ func (l *Log) Verify(ctx context.Context, cps Checkpoints) (Report, error) {
 		rep.Sealed = max(rep.Sealed, seq)
 	}
 	rep.Unsealed = rep.Last - max(rep.Sealed, baseSeq)
+	var planted int64
+	if err := l.db.QueryRowContext(ctx, l.q.PastHead).Scan(&planted); err != nil {
+		return rep, err
+	}
+	if planted > 0 {
+		return fail(Problem{Kind: Inserted, Seq: planted, Detail: "it lies past the chain's " +
+			"head, where no append puts an entry: it was planted, and blocks new entries"})
+	}
 	var sealedSeq int64
 	if err := l.db.QueryRowContext(ctx, l.q.SealedSeq).Scan(&sealedSeq); err != nil {
 		return rep, err
