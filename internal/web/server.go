@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -71,6 +72,7 @@ type Server struct {
 	streams  streamCounter
 	probes   *quietLog
 	refusals *quietLog
+	table    []Route
 	closing  chan struct{}
 	once     sync.Once
 }
@@ -176,10 +178,24 @@ func (s *Server) api(pattern string, perm access.Permission, h memberHandler) {
 	s.register(pattern, perm, h, false)
 }
 
+// Route is a registered route and the permission it needs; Public for
+// routes anyone may call.
+type Route struct {
+	Pattern string
+	Perm    access.Permission
+	// Page is set for console pages, which send a visitor who is not signed
+	// in to the sign-in page rather than answer 401.
+	Page bool
+}
+
+// Routes lists every route the server answers, for the authorization tests.
+func (s *Server) Routes() []Route { return slices.Clone(s.table) }
+
 func (s *Server) register(pattern string, perm access.Permission, h memberHandler, page bool) {
 	if perm == "" || perm == access.Public {
 		panic("web: route " + pattern + " has no access policy")
 	}
+	s.table = append(s.table, Route{Pattern: pattern, Perm: perm, Page: page})
 	csrf := s.crossOriginProtection()
 	s.mux.Handle(
 		pattern,
@@ -222,6 +238,7 @@ func (s *Server) crossOriginProtection() *http.CrossOriginProtection {
 }
 
 func (s *Server) public(pattern string, h http.HandlerFunc) {
+	s.table = append(s.table, Route{Pattern: pattern, Perm: access.Public})
 	s.mux.Handle(pattern, h)
 }
 

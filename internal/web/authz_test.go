@@ -1,0 +1,280 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/store"
+	"github.com/thunaivi/thunaivi/internal/store/storetest"
+	"github.com/thunaivi/thunaivi/internal/support"
+	"github.com/thunaivi/thunaivi/internal/web"
+)
+
+// policy is the intended permission of every route, written here apart from
+// the code: the matrix test fails when the router holds a route this table
+// does not name, or names it with another permission.
+var policy = map[string]access.Permission{
+	"GET /healthz":                  access.Public,
+	"/":                             access.Public,
+	"POST /api/v1/auth/login":       access.Public,
+	"POST /api/v1/auth/logout":      access.Public,
+	"GET /login":                    access.Public,
+	"POST /login":                   access.Public,
+	"POST /logout":                  access.Public,
+	"GET /setup":                    access.Public,
+	"POST /setup":                   access.Public,
+	"GET /invite":                   access.Public,
+	"POST /invite":                  access.Public,
+	"GET /favicon.ico":              access.Public,
+	"GET /assets/":                  access.Public,
+	"GET /widget/v1/thunaivi.js":    access.Public,
+	"GET /widget/v1/thunaivi.css":   access.Public,
+	"GET /widget/demo":              access.Public,
+	"OPTIONS /widget/v1/":           access.Public,
+	"POST /widget/v1/conversations": access.Public,
+	"GET /widget/v1/conversations/{id}/messages":  access.Public,
+	"POST /widget/v1/conversations/{id}/messages": access.Public,
+	"GET /widget/v1/conversations/{id}/events":    access.Public,
+
+	"GET /api/v1/me":                                           access.ConversationsRead,
+	"GET /api/v1/conversations":                                access.ConversationsRead,
+	"GET /api/v1/conversations/{id}":                           access.ConversationsRead,
+	"PATCH /api/v1/conversations/{id}":                         access.ConversationsWrite,
+	"POST /api/v1/conversations/{id}/replies":                  access.ConversationsWrite,
+	"POST /api/v1/conversations/{id}/notes":                    access.ConversationsWrite,
+	"POST /api/v1/conversations/{id}/drafts/{message}/approve": access.ConversationsWrite,
+	"POST /api/v1/conversations/{id}/drafts/{message}/reject":  access.ConversationsWrite,
+	"GET /api/v1/events":                                       access.ConversationsRead,
+	"GET /inbox":                                               access.ConversationsRead,
+	"GET /conversations/{id}":                                  access.ConversationsRead,
+	"POST /conversations/{id}/reply":                           access.ConversationsWrite,
+	"POST /conversations/{id}/note":                            access.ConversationsWrite,
+	"POST /conversations/{id}/update":                          access.ConversationsWrite,
+	"POST /conversations/{id}/drafts/{message}/approve":        access.ConversationsWrite,
+	"POST /conversations/{id}/drafts/{message}/reject":         access.ConversationsWrite,
+
+	"GET /api/v1/kb/entries":              access.KBRead,
+	"POST /api/v1/kb/entries":             access.KBWrite,
+	"GET /api/v1/kb/entries/{id}":         access.KBRead,
+	"PUT /api/v1/kb/entries/{id}":         access.KBWrite,
+	"GET /api/v1/kb/categories":           access.KBRead,
+	"PUT /api/v1/kb/categories/{name}":    access.BrainSettings,
+	"GET /api/v1/kb/thresholds":           access.KBRead,
+	"PUT /api/v1/kb/thresholds":           access.BrainSettings,
+	"POST /api/v1/kb/route":               access.KBRead,
+	"GET /kb":                             access.KBRead,
+	"GET /kb/{id}":                        access.KBRead,
+	"POST /kb/{id}":                       access.KBWrite,
+	"GET /settings/ai":                    access.KBRead,
+	"POST /settings/ai/try":               access.KBRead,
+	"POST /settings/ai/thresholds":        access.BrainSettings,
+	"POST /settings/ai/categories/{name}": access.BrainSettings,
+
+	"GET /api/v1/members":                           access.MembersRead,
+	"GET /api/v1/inboxes":                           access.MembersRead,
+	"GET /api/v1/teams":                             access.MembersRead,
+	"GET /settings/team":                            access.MembersRead,
+	"POST /api/v1/invitations":                      access.MembersManage,
+	"GET /api/v1/invitations":                       access.MembersManage,
+	"DELETE /api/v1/invitations/{id}":               access.MembersManage,
+	"PATCH /api/v1/members/{user}":                  access.MembersManage,
+	"DELETE /api/v1/members/{user}":                 access.MembersManage,
+	"POST /settings/team/invite":                    access.MembersManage,
+	"POST /settings/team/invitations/{id}/revoke":   access.MembersManage,
+	"POST /settings/team/{user}":                    access.MembersManage,
+	"POST /settings/team/{user}/remove":             access.MembersManage,
+	"PUT /api/v1/inboxes/{inbox}/members/{user}":    access.TeamsManage,
+	"DELETE /api/v1/inboxes/{inbox}/members/{user}": access.TeamsManage,
+	"POST /api/v1/teams":                            access.TeamsManage,
+	"PUT /api/v1/teams/{team}/members/{user}":       access.TeamsManage,
+	"POST /api/v1/inboxes":                          access.InboxesManage,
+	"DELETE /api/v1/inboxes/{inbox}":                access.InboxesManage,
+
+	"GET /metrics":                 access.AuditRead,
+	"GET /api/v1/audit":            access.AuditRead,
+	"GET /api/v1/audit/export":     access.AuditRead,
+	"POST /api/v1/audit/verify":    access.AuditRead,
+	"GET /api/v1/security/summary": access.AuditRead,
+	"GET /settings/audit":          access.AuditRead,
+	"GET /settings/audit/export":   access.AuditRead,
+	"POST /settings/audit/verify":  access.AuditRead,
+	"GET /settings/security":       access.AuditRead,
+}
+
+var pathParam = regexp.MustCompile(`\{[a-z]+\}`)
+
+// fill turns a route pattern into a request, with ids from ids by the
+// parameter's name and the path before it.
+func fill(pattern string, ids func(before, name string) string) (method, path string) {
+	method, path, _ = strings.Cut(pattern, " ")
+	path = pathParam.ReplaceAllStringFunc(path, func(p string) string {
+		i := strings.Index(path, p)
+		return ids(path[:i], strings.Trim(p, "{}"))
+	})
+	return method, path
+}
+
+// statusOf sends a request and returns its status, without waiting for an
+// event stream's body.
+func statusOf(t *testing.T, e *env, c *http.Client, method, path string, page bool) int {
+	t.Helper()
+	body, ctype := `{}`, "application/json"
+	if page {
+		body, ctype = "", "application/x-www-form-urlencoded"
+	}
+	req, _ := http.NewRequest(method, e.URL+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", ctype)
+	req.Header.Set("Origin", e.URL)
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// TestAuthorizationMatrix takes every route from the router and checks it
+// against no session, every role, and an admin of another workspace.
+func TestAuthorizationMatrix(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		srv := e.Server.Config.Handler.(*web.Server)
+		ws := e.WS.Workspace.ID
+		agentID := e.addMember(ws, "agent@first.example", access.Agent, e.WS.Inbox.ID)
+		e.addMember(ws, "manager@first.example", access.Manager)
+		e.newWorkspace("Other", "admin@other.example")
+		clients := map[access.Role]*http.Client{
+			access.Agent:   e.login("agent@first.example"),
+			access.Manager: e.login("manager@first.example"),
+			access.Admin:   e.login(e.AdminEmail),
+		}
+		outsider := e.login("admin@other.example")
+		for _, c := range append([]*http.Client{outsider}, clients[access.Admin]) {
+			c.Timeout = 3 * time.Second
+		}
+
+		// What the outsider aims at: this workspace's own objects.
+		secret := "the parcel for flat 4B is under the mat"
+		v := e.startChat(e.WS.Inbox.WidgetToken)
+		v.send(secret)
+		team, err := e.App.Workspaces.CreateTeam(context.Background(), ws, "Night shift")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.post(clients[access.Admin], "POST", "/api/v1/invitations",
+			map[string]any{"email": "soon@first.example", "role": "agent"}, http.StatusCreated)
+		invs, _ := e.App.Workspaces.Invitations(context.Background(), ws)
+		msgs, _ := e.App.Support.CustomerMessages(context.Background(), mustConversation(t, e,
+			v.ConversationID))
+		theirs := func(before, name string) string {
+			switch {
+			case name == "id" && strings.Contains(before, "conversations"):
+				return v.ConversationID
+			case name == "id" && strings.Contains(before, "invitations"):
+				return invs[0].ID
+			case name == "message":
+				return msgs[0].ID
+			case name == "user":
+				return agentID
+			case name == "inbox":
+				return e.WS.Inbox.ID
+			case name == "team":
+				return team.ID
+			}
+			return "legal" // kb entries and categories: names every workspace has
+		}
+		placeholder := func(string, string) string { return "zz" }
+		before := e.thread(clients[access.Admin], v.ConversationID)
+
+		seen := map[string]bool{}
+		for _, r := range srv.Routes() {
+			seen[r.Pattern] = true
+			want, ok := policy[r.Pattern]
+			if !ok {
+				t.Errorf("route %s is not in the policy table", r.Pattern)
+				continue
+			}
+			if r.Perm != want {
+				t.Errorf("route %s needs %s, the policy says %s", r.Pattern, r.Perm, want)
+			}
+			if r.Perm == access.Public {
+				continue
+			}
+			method, path := fill(r.Pattern, placeholder)
+			anon := bounded(&http.Client{CheckRedirect: func(*http.Request,
+				[]*http.Request) error {
+				return http.ErrUseLastResponse
+			}})
+			wantAnon := http.StatusUnauthorized
+			if r.Page {
+				wantAnon = http.StatusSeeOther
+			}
+			if got := statusOf(t, e, anon, method, path, r.Page); got != wantAnon {
+				t.Errorf("%s with no session: %d, want %d", r.Pattern, got, wantAnon)
+			}
+			for role, c := range clients {
+				got := statusOf(t, e, c, method, path, r.Page)
+				allowed := access.Allowed(role, r.Perm)
+				if allowed && (got == http.StatusUnauthorized || got == http.StatusForbidden) {
+					t.Errorf("%s as %s: %d, but the role holds %s", r.Pattern, role, got, r.Perm)
+				}
+				if !allowed && got != http.StatusForbidden {
+					t.Errorf("%s as %s: %d, want 403", r.Pattern, role, got)
+				}
+			}
+			if pathParam.MatchString(r.Pattern) {
+				method, path = fill(r.Pattern, theirs)
+				req, _ := http.NewRequest(method, e.URL+path, strings.NewReader(`{}`))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Origin", e.URL)
+				if res, err := outsider.Do(req); err == nil {
+					b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+					res.Body.Close()
+					if strings.Contains(string(b), secret) || strings.Contains(string(b),
+						"agent@first.example") {
+						t.Errorf("%s shows another workspace's data to its admin", path)
+					}
+				}
+			}
+		}
+		for pattern := range policy {
+			if !seen[pattern] {
+				t.Errorf("the policy names %s, which the router does not hold", pattern)
+			}
+		}
+
+		// Nothing the outsider sent changed this workspace.
+		if role, err := e.App.Workspaces.Role(context.Background(), ws, agentID); err != nil ||
+			role != access.Agent {
+			t.Errorf("the agent is now %q, %v", role, err)
+		}
+		if in, _ := e.App.Workspaces.Inbox(context.Background(), ws, e.WS.Inbox.ID); !in.Connected {
+			t.Error("the inbox was disconnected")
+		}
+		if left, _ := e.App.Workspaces.Invitations(context.Background(), ws); len(left) != 1 {
+			t.Errorf("%d invitations are left", len(left))
+		}
+		after := e.thread(clients[access.Admin], v.ConversationID)
+		if len(after.Messages) != len(before.Messages) ||
+			after.Conversation.Status != before.Conversation.Status ||
+			after.Conversation.AssigneeID != before.Conversation.AssigneeID {
+			t.Errorf("the conversation changed: %+v", after.Conversation)
+		}
+	})
+}
+
+func mustConversation(t *testing.T, e *env, id string) support.Conversation {
+	t.Helper()
+	c, err := e.App.Support.Get(context.Background(), support.Viewer{
+		WorkspaceID: e.WS.Workspace.ID, AllInboxes: true}, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
