@@ -28,6 +28,13 @@ func TestSecurityHeaders(t *testing.T) {
 			t.Errorf("%s: headers %v", path, r.Header)
 		}
 	}
+	// A member's data is never kept by a cache, errors included.
+	for _, path := range []string{"/inbox", "/api/v1/me", "/api/v1/conversations/nope",
+		"/api/v1/audit"} {
+		if r := e.do(admin, "GET", path, nil, nil); r.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: Cache-Control %q", path, r.Header.Get("Cache-Control"))
+		}
+	}
 	cases := map[string]int{
 		"/assets/":            http.StatusNotFound,
 		"/assets/%00":         http.StatusNotFound,
