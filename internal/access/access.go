@@ -35,16 +35,19 @@ const (
 	// AuditRead is reading, exporting and verifying the audit log and the
 	// security views built on it: failed sign-ins, anomalies, metrics.
 	AuditRead Permission = "audit:read"
+	// OwnSessions is listing and ending one's own sessions.
+	OwnSessions Permission = "account:sessions"
 )
 
 // matrix is deny by default: a permission missing from a role's set is refused.
 // docs/PERMISSIONS.md describes the same table for people.
 var matrix = map[Role]map[Permission]bool{
-	Agent: set(ConversationsRead, ConversationsWrite, KBRead, MembersRead),
+	Agent: set(ConversationsRead, ConversationsWrite, KBRead, MembersRead, OwnSessions),
 	Manager: set(ConversationsRead, ConversationsWrite, ConversationsAll, KBRead, KBWrite,
-		BrainSettings, TeamsManage, MembersRead),
+		BrainSettings, TeamsManage, MembersRead, OwnSessions),
 	Admin: set(ConversationsRead, ConversationsWrite, ConversationsAll, KBRead, KBWrite,
-		BrainSettings, TeamsManage, MembersRead, MembersManage, InboxesManage, AuditRead),
+		BrainSettings, TeamsManage, MembersRead, MembersManage, InboxesManage, AuditRead,
+		OwnSessions),
 }
 
 func set(ps ...Permission) map[Permission]bool {

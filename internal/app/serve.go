@@ -35,7 +35,8 @@ func (a *App) Handler(cfg *config.Config) *web.Server {
 		Support: a.Support, Hub: a.Hub, Log: a.Log, Now: a.Now, PublicURL: cfg.PublicURL,
 		Ready:         a.DB.Ping,
 		SecureCookies: len(cfg.PublicURL) > 8 && cfg.PublicURL[:8] == "https://",
-		Metrics:       a.Metrics, Audit: a.Audit}
+		Metrics:       a.Metrics, Audit: a.Audit,
+		IdleAdmin:     cfg.IdleAdmin, IdleMember: cfg.IdleMember}
 	if path := CheckpointFile(cfg); path != "" {
 		d.Checkpoints = func() (audit.Checkpoints, error) { return audit.ReadCheckpointFile(path) }
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Defaults, named so that help texts and docs quote the same values.
@@ -28,7 +29,11 @@ const (
 	MinAuditRetentionDays     = 365
 	// DefaultCheckpoints writes signed audit checkpoints to a file in the data
 	// folder.
-	DefaultCheckpoints   = "file"
+	DefaultCheckpoints = "file"
+	// DefaultIdleAdmin and DefaultIdleMember are the idle timeouts of admins'
+	// and others' sessions.
+	DefaultIdleAdmin     = 15 * time.Minute
+	DefaultIdleMember    = 30 * time.Minute
 	envPrefix            = "THUNAIVI_"
 	secretFileSuffix     = "_FILE"
 	redacted             = "[redacted]"
@@ -64,6 +69,9 @@ type Config struct {
 	// MetricsAddr, when set, is a loopback address serving /metrics to
 	// anyone who can reach it; without it /metrics is for admins only.
 	MetricsAddr string
+	// IdleAdmin and IdleMember are how long an admin's and anyone else's
+	// session may go unused before it ends.
+	IdleAdmin, IdleMember time.Duration
 
 	limitsSetting *string
 }
@@ -105,6 +113,11 @@ func (c *Config) Server(fs *flag.FlagSet) {
 		"widget requests per minute per client IP (env THUNAIVI_IP_LIMIT)")
 	fs.IntVar(&c.WidgetLimit, "widget-limit", envInt("WIDGET_LIMIT", DefaultWidgetLimit),
 		"widget requests per minute per widget token (env THUNAIVI_WIDGET_LIMIT)")
+	fs.DurationVar(&c.IdleAdmin, "idle-timeout-admin", envDuration("IDLE_TIMEOUT_ADMIN",
+		DefaultIdleAdmin), "an admin's session ends after this long unused "+
+		"(env THUNAIVI_IDLE_TIMEOUT_ADMIN)")
+	fs.DurationVar(&c.IdleMember, "idle-timeout", envDuration("IDLE_TIMEOUT", DefaultIdleMember),
+		"a manager's or agent's session ends after this long unused (env THUNAIVI_IDLE_TIMEOUT)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", ""),
 		"loopback address for a separate /metrics listener (env THUNAIVI_METRICS_ADDR)")
 	c.limitsSetting = &limits
@@ -168,6 +181,9 @@ func (c *Config) Finish() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("config: listen address %q: %w", c.Addr, err)
 	}
+	if c.IdleAdmin < time.Minute || c.IdleMember < time.Minute {
+		return errors.New("config: idle timeouts are at least a minute")
+	}
 	if c.IPLimit < 1 || c.WidgetLimit < 1 {
 		return errors.New("config: rate limits must be at least 1 request per minute")
 	}
@@ -195,6 +211,8 @@ func (c *Config) Redacted() map[string]string {
 		"audit_checkpoints":    c.AuditCheckpoints,
 		"audit_retention_days": strconv.Itoa(c.AuditRetentionDays),
 		"metrics_addr":         c.MetricsAddr,
+		"idle_timeout_admin":   c.IdleAdmin.String(),
+		"idle_timeout":         c.IdleMember.String(),
 	}
 	if c.AuditKey != "" {
 		out["audit_key"] = redacted
@@ -245,6 +263,14 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	d, err := time.ParseDuration(env(name, def.String()))
+	if err != nil {
+		return -1
+	}
+	return d
 }
 
 func envInt(name string, def int) int {

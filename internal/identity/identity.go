@@ -26,18 +26,27 @@ import (
 var queryFiles embed.FS
 
 type queries struct {
-	InsertUser       string
-	UserByEmail      string
-	UserByID         string
-	InsertSession    string
-	SessionByHash    string
-	DeleteSession    string
-	DeleteSessionsIn string
-	HomeWorkspace    string
+	InsertUser              string
+	UserByEmail             string
+	UserByID                string
+	InsertSession           string
+	SessionByHash           string
+	DeleteSession           string
+	DeleteSessionsIn        string
+	HomeWorkspace           string
+	TouchSession            string
+	UserSessions            string
+	DeleteSessionByID       string
+	DeleteWorkspaceSessions string
 }
 
-// SessionTTL is how long a session lasts after sign-in.
+// SessionTTL is how long a session lasts after sign-in, however busy.
 const SessionTTL = 12 * time.Hour
+
+// touchEvery is how stale a session's last use may get before a request
+// records it again: the idle timeout needs minutes, not every request's
+// write.
+const touchEvery = time.Minute
 
 // ErrBadCredentials is returned for an unknown email or a wrong password alike,
 // so that a sign-in attempt does not reveal which accounts exist.
@@ -71,13 +80,31 @@ type User struct {
 	Name  string `json:"name"`
 }
 
-// Session is a signed-in user's server-side session in one workspace.
+// Session is a signed-in user's server-side session in one workspace. ID
+// names it to its owner; the token that opens it is never stored.
 type Session struct {
-	UserID      string
-	WorkspaceID string
-	Email       string
-	Name        string
-	ExpiresAt   time.Time
+	ID          string    `json:"id"`
+	UserID      string    `json:"-"`
+	WorkspaceID string    `json:"-"`
+	Email       string    `json:"-"`
+	Name        string    `json:"-"`
+	CreatedAt   time.Time `json:"created_at"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	LastSeenAt  time.Time `json:"last_seen_at"`
+	IP          string    `json:"ip"`
+	UserAgent   string    `json:"user_agent"`
+	// Current marks the session a listing was asked from.
+	Current bool `json:"current"`
+}
+
+func scanSession(row interface{ Scan(...any) error }) (Session, error) {
+	var ss Session
+	var created, exp, seen int64
+	err := row.Scan(&ss.ID, &ss.UserID, &ss.WorkspaceID, &created, &exp, &seen, &ss.IP,
+		&ss.UserAgent, &ss.Email, &ss.Name)
+	ss.CreatedAt, ss.ExpiresAt = time.UnixMilli(created).UTC(), time.UnixMilli(exp).UTC()
+	ss.LastSeenAt = time.UnixMilli(seen).UTC()
+	return ss, err
 }
 
 // Service manages users and sessions.
@@ -272,8 +299,11 @@ func (s *Service) StartSession(ctx context.Context, userID, workspaceID string) 
 			Scan(&u.ID, &u.Email, &u.Name, &hash); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q.InsertSession, HashToken(token), userID,
-			workspaceID, now.UnixMilli(), now.Add(SessionTTL).UnixMilli()); err != nil {
+		req := origin.RequestFrom(ctx)
+		if _, err := tx.ExecContext(ctx, s.q.InsertSession, HashToken(token),
+			store.NewID("se"), userID, workspaceID, now.UnixMilli(),
+			now.Add(SessionTTL).UnixMilli(), now.UnixMilli(), req.IP,
+			clipText(req.UserAgent, 256)); err != nil {
 			return err
 		}
 		actor := origin.Actor{Type: origin.User, ID: u.ID, Email: u.Email}
@@ -286,31 +316,133 @@ func (s *Service) StartSession(ctx context.Context, userID, workspaceID string) 
 	return token, nil
 }
 
-// SessionByToken returns the live session a token names.
-func (s *Service) SessionByToken(ctx context.Context, token string) (Session, error) {
+// SessionByToken returns the live session a token names: one neither past
+// its absolute end nor idle for longer than idle says for it (nil or 0: no
+// idle limit). An idle session is ended and audited; a live one records its
+// use.
+func (s *Service) SessionByToken(ctx context.Context, token string,
+	idleFor func(Session) (time.Duration, error)) (Session, error) {
 	if token == "" || len(token) > 128 {
 		return Session{}, store.ErrNotFound
 	}
-	var ss Session
-	var exp int64
-	err := s.db.QueryRowContext(ctx, s.q.SessionByHash, HashToken(token)).
-		Scan(&ss.UserID, &ss.WorkspaceID, &exp, &ss.Email, &ss.Name)
+	ss, err := scanSession(s.db.QueryRowContext(ctx, s.q.SessionByHash, HashToken(token)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, store.ErrNotFound
 	}
 	if err != nil {
 		return Session{}, fmt.Errorf("identity: load session: %w", err)
 	}
-	ss.ExpiresAt = time.UnixMilli(exp)
-	if !s.now().Before(ss.ExpiresAt) {
+	now := s.now()
+	if !now.Before(ss.ExpiresAt) {
 		return Session{}, store.ErrNotFound
+	}
+	var idle time.Duration
+	if idleFor != nil {
+		if idle, err = idleFor(ss); err != nil {
+			return Session{}, err
+		}
+	}
+	if idle > 0 && now.Sub(ss.LastSeenAt) > idle {
+		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.ExecContext(ctx, s.q.DeleteSession, HashToken(token)); err != nil {
+				return err
+			}
+			actor := origin.Actor{Type: origin.System}
+			return s.audit.Record(ctx, tx, audit.Event{Workspace: ss.WorkspaceID,
+				Action: audit.SessionRevoked, TargetType: "user", TargetID: ss.UserID,
+				Reason: "idle for " + idle.String(), Actor: &actor,
+				Diff: audit.Diff{"session_id": {ss.ID, nil}}})
+		})
+		if err != nil {
+			return Session{}, err
+		}
+		return Session{}, store.ErrNotFound
+	}
+	if now.Sub(ss.LastSeenAt) > touchEvery {
+		if _, err := s.db.ExecContext(ctx, s.q.TouchSession, now.UnixMilli(),
+			HashToken(token)); err != nil {
+			return Session{}, fmt.Errorf("identity: touch session: %w", err)
+		}
 	}
 	return ss, nil
 }
 
+// Sessions lists a user's live sessions in a workspace, most recently used
+// first, marking the one token opens.
+func (s *Service) Sessions(ctx context.Context, userID, wsID, token string) ([]Session,
+	error) {
+	current := ""
+	if ss, err := scanSession(s.db.QueryRowContext(ctx, s.q.SessionByHash,
+		HashToken(token))); err == nil {
+		current = ss.ID
+	}
+	list, err := store.Collect(ctx, s.db, s.q.UserSessions,
+		func(rows *sql.Rows) (Session, error) { return scanSession(rows) },
+		userID, wsID, s.now().UnixMilli())
+	for i := range list {
+		list[i].Current = list[i].ID == current
+	}
+	return list, err
+}
+
+// EndSessionByID ends one of a user's sessions in a workspace, by its public
+// id, and audits it.
+func (s *Service) EndSessionByID(ctx context.Context, userID, wsID, id string) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q.DeleteSessionByID, id, userID, wsID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return store.ErrNotFound
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+			Action: audit.SessionRevoked, TargetType: "user", TargetID: userID,
+			Reason: "ended by hand", Diff: audit.Diff{"session_id": {id, nil}}})
+	})
+}
+
+// EndMemberSessions ends all of a user's sessions in a workspace, outside
+// any caller's transaction, and audits it with the reason.
+func (s *Service) EndMemberSessions(ctx context.Context, userID, wsID, reason string) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		return s.EndSessionsIn(ctx, tx, userID, wsID, reason)
+	})
+}
+
+// EndWorkspaceSessions ends every session in a workspace but the one
+// keepToken opens, as an admin does under attack, and audits it.
+func (s *Service) EndWorkspaceSessions(ctx context.Context, wsID, keepToken string) (int64,
+	error) {
+	var n int64
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q.DeleteWorkspaceSessions, wsID, HashToken(keepToken))
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+			Action: audit.SessionRevoked, TargetType: "workspace", TargetID: wsID,
+			Reason: "every session ended by an admin", Diff: audit.Diff{"sessions": {n, 0}}})
+	})
+	return n, err
+}
+
+// clipText keeps at most n bytes of valid UTF-8.
+func clipText(v string, n int) string {
+	v = strings.ToValidUTF8(v, "")
+	if len(v) <= n {
+		return v
+	}
+	for n > 0 && !utf8.RuneStart(v[n]) {
+		n--
+	}
+	return v[:n]
+}
+
 // EndSession deletes a session, as its owner signs out, and audits it.
 func (s *Service) EndSession(ctx context.Context, token string) error {
-	ss, err := s.SessionByToken(ctx, token)
+	ss, err := s.SessionByToken(ctx, token, nil)
 	if err != nil {
 		return err
 	}

@@ -107,18 +107,18 @@ func TestSessionsExpireAndEnd(t *testing.T) {
 		if stored != 0 {
 			t.Fatal("the session token is stored in the clear")
 		}
-		if _, err := ids.SessionByToken(ctx, token); err != nil {
+		if _, err := ids.SessionByToken(ctx, token, nil); err != nil {
 			t.Fatalf("fresh session: %v", err)
 		}
 		now = now.Add(identity.SessionTTL)
-		if _, err := ids.SessionByToken(ctx, token); !errors.Is(err, store.ErrNotFound) {
+		if _, err := ids.SessionByToken(ctx, token, nil); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("expired session: %v, want not found", err)
 		}
 		now = now.Add(-time.Hour)
 		if err := ids.EndSession(ctx, token); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ids.SessionByToken(ctx, token); !errors.Is(err, store.ErrNotFound) {
+		if _, err := ids.SessionByToken(ctx, token, nil); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("ended session: %v, want not found", err)
 		}
 	})

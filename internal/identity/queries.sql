@@ -8,13 +8,31 @@ SELECT id, email, name, password_hash FROM users WHERE email = ?;
 SELECT id, email, name, password_hash FROM users WHERE id = ?;
 
 -- name: InsertSession
-INSERT INTO sessions (token_hash, user_id, workspace_id, created_at, expires_at)
-VALUES (?, ?, ?, ?, ?);
+INSERT INTO sessions (token_hash, id, user_id, workspace_id, created_at, expires_at,
+    last_seen_at, ip, user_agent)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: SessionByHash
-SELECT s.user_id, s.workspace_id, s.expires_at, u.email, u.name
+SELECT s.id, s.user_id, s.workspace_id, s.created_at, s.expires_at, s.last_seen_at, s.ip,
+    s.user_agent, u.email, u.name
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.token_hash = ?;
+
+-- name: TouchSession
+UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?;
+
+-- name: UserSessions
+SELECT s.id, s.user_id, s.workspace_id, s.created_at, s.expires_at, s.last_seen_at, s.ip,
+    s.user_agent, u.email, u.name
+FROM sessions s JOIN users u ON u.id = s.user_id
+WHERE s.user_id = ? AND s.workspace_id = ? AND s.expires_at > ?
+ORDER BY s.last_seen_at DESC;
+
+-- name: DeleteSessionByID
+DELETE FROM sessions WHERE id = ? AND user_id = ? AND workspace_id = ?;
+
+-- name: DeleteWorkspaceSessions
+DELETE FROM sessions WHERE workspace_id = ? AND token_hash <> ?;
 
 -- name: DeleteSession
 DELETE FROM sessions WHERE token_hash = ?;

@@ -121,6 +121,9 @@ func TestEveryActionIsRecorded(t *testing.T) {
 				e.post(admin, "PATCH", "/api/v1/members/"+agentID,
 					map[string]string{"role": "manager"}, http.StatusNoContent)
 			}, want(e.AdminEmail, audit.Success, agentID, `"role":["agent","manager"]`)},
+			// The role change ended the agent's session, signed in above.
+			{audit.SessionRevoked, ws, func(t *testing.T) {},
+				want(e.AdminEmail, audit.Success, agentID, `"sessions":[1,0]`)},
 			{audit.InboxAccessChanged, ws, func(t *testing.T) {
 				e.post(admin, "PUT", "/api/v1/inboxes/"+e.WS.Inbox.ID+"/members/"+agentID, nil,
 					http.StatusNoContent)
@@ -137,8 +140,6 @@ func TestEveryActionIsRecorded(t *testing.T) {
 			{audit.MemberRemoved, ws, func(t *testing.T) {
 				e.post(admin, "DELETE", "/api/v1/members/"+agentID, nil, http.StatusNoContent)
 			}, want(e.AdminEmail, audit.Success, agentID, `"role":["manager",null]`)},
-			{audit.SessionRevoked, ws, func(t *testing.T) {},
-				want(e.AdminEmail, audit.Success, agentID, `"sessions":[1,0]`)},
 			{audit.ChannelConnected, ws, func(t *testing.T) {
 				r := e.post(admin, "POST", "/api/v1/inboxes", map[string]string{"name": "Shop"},
 					http.StatusCreated)

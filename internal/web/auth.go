@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/identity"
@@ -13,7 +14,11 @@ import (
 )
 
 const (
+	// sessionCookie names the session cookie on plain-HTTP loopback trials;
+	// over HTTPS it is hostCookie, whose __Host- prefix makes browsers refuse
+	// it unless Secure, for this host only, on every path.
 	sessionCookie = "thv_session"
+	hostCookie    = "__Host-thv_session"
 	// loginAttemptsPerMinute bounds sign-in attempts per client address.
 	loginAttemptsPerMinute = 10
 )
@@ -27,15 +32,17 @@ type principal struct {
 }
 
 func (s *Server) principal(r *http.Request) (*principal, error) {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(s.cookieName())
 	if err != nil {
 		return nil, store.ErrNotFound
 	}
-	ss, err := s.Identity.SessionByToken(r.Context(), c.Value)
-	if err != nil {
-		return nil, err
-	}
-	role, err := s.Workspaces.Role(r.Context(), ss.WorkspaceID, ss.UserID)
+	var role access.Role
+	ss, err := s.Identity.SessionByToken(r.Context(), c.Value,
+		func(ss identity.Session) (time.Duration, error) {
+			var err error
+			role, err = s.Workspaces.Role(r.Context(), ss.WorkspaceID, ss.UserID)
+			return s.idleTimeout(role), err
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -129,8 +136,8 @@ func (s *Server) signIn(
 	if err != nil {
 		return identity.User{}, err
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/",
-		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode,
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: token, Path: "/",
+		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode,
 		MaxAge: int(identity.SessionTTL.Seconds())})
 	s.Metrics.Login("success")
 	s.log.Info("Signed in", "user_id", u.ID, "workspace_id", wsID,
@@ -139,16 +146,33 @@ func (s *Server) signIn(
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(sessionCookie); err == nil {
+	if c, err := r.Cookie(s.cookieName()); err == nil {
 		s.Identity.EndSession(r.Context(), c.Value)
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode})
 	if r.URL.Path == "/logout" {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// cookieName is the session cookie's name: __Host- prefixed whenever the
+// cookie is Secure.
+func (s *Server) cookieName() string {
+	if s.SecureCookies {
+		return hostCookie
+	}
+	return sessionCookie
+}
+
+// idleTimeout is how long a role's session may go unused.
+func (s *Server) idleTimeout(role access.Role) time.Duration {
+	if role == access.Admin {
+		return s.IdleAdmin
+	}
+	return s.IdleMember
 }
 
 // clientIP is the key rate limits count a client by: its IPv4 address, or

@@ -94,6 +94,10 @@ var policy = map[string]access.Permission{
 	"POST /api/v1/teams":                            access.TeamsManage,
 	"PUT /api/v1/teams/{team}/members/{user}":       access.TeamsManage,
 	"POST /api/v1/inboxes":                          access.InboxesManage,
+	"DELETE /api/v1/members/{user}/sessions":        access.MembersManage,
+	"POST /api/v1/sessions/end-all":                 access.MembersManage,
+	"GET /api/v1/sessions":                          access.OwnSessions,
+	"DELETE /api/v1/sessions/{id}":                  access.OwnSessions,
 	"DELETE /api/v1/inboxes/{inbox}":                access.InboxesManage,
 
 	"GET /metrics":                 access.AuditRead,

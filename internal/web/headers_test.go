@@ -61,10 +61,14 @@ func TestSessionCookie(t *testing.T) {
 		r := e.do(nil, "POST", "/api/v1/auth/login", nil,
 			map[string]string{"email": e.AdminEmail, "password": Password})
 		c := r.Header.Get("Set-Cookie")
-		if !strings.Contains(c, "HttpOnly") || !strings.Contains(c, "SameSite=Lax") {
-			t.Errorf("session cookie %q lacks HttpOnly or SameSite", c)
+		if !strings.Contains(c, "HttpOnly") || !strings.Contains(c, "SameSite=Strict") {
+			t.Errorf("session cookie %q lacks HttpOnly or SameSite=Strict", c)
 		}
-		if secure := strings.Contains(c, "Secure"); secure != (public != "") {
+		// Over HTTPS the cookie is Secure and __Host- prefixed: for this host
+		// only, never set by a sibling domain or over plain HTTP.
+		https := public != ""
+		if strings.Contains(c, "Secure") != https ||
+			strings.HasPrefix(c, "__Host-thv_session=") != https {
 			t.Errorf("public URL %q: session cookie %q", public, c)
 		}
 	}

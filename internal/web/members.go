@@ -163,7 +163,7 @@ func (s *Server) apiSetRole(w http.ResponseWriter, r *http.Request, p *principal
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.Workspaces.SetRole(r.Context(), p.WorkspaceID, r.PathValue("user"),
+	if err := s.Workspaces.SetRole(r.Context(), s.Identity, p.WorkspaceID, r.PathValue("user"),
 		req.Role); err != nil {
 		s.fail(w, r, err)
 		return
@@ -257,7 +257,8 @@ func (s *Server) formMember(w http.ResponseWriter, r *http.Request, p *principal
 	}
 	user := r.PathValue("user")
 	ctx := r.Context()
-	err := s.Workspaces.SetRole(ctx, p.WorkspaceID, user, access.Role(r.PostForm.Get("role")))
+	err := s.Workspaces.SetRole(ctx, s.Identity, p.WorkspaceID, user,
+		access.Role(r.PostForm.Get("role")))
 	if err != nil {
 		s.back(w, r, "/settings/team", err)
 		return

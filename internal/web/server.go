@@ -53,6 +53,9 @@ type Deps struct {
 	// Checkpoints reads the audit log's signed checkpoints, for verifying
 	// from the console; nil when they go somewhere the server cannot read.
 	Checkpoints func() (audit.Checkpoints, error)
+	// IdleAdmin and IdleMember are how long an admin's and anyone else's
+	// session may go unused before it ends; 0 is no limit.
+	IdleAdmin, IdleMember time.Duration
 }
 
 // Limits are requests per minute on the public widget endpoints.
@@ -275,4 +278,5 @@ func (s *Server) routes() {
 	s.metricsRoutes()
 	s.auditRoutes()
 	s.inboxRoutes()
+	s.sessionRoutes()
 }

@@ -201,9 +201,11 @@ func (s *Service) Accept(ctx context.Context, ids *identity.Service, token, name
 	return u, inv, err
 }
 
-// SetRole changes a member's role. It takes effect on their next request.
-// The workspace always keeps at least one admin.
-func (s *Service) SetRole(ctx context.Context, wsID, userID string, role access.Role) error {
+// SetRole changes a member's role. It takes effect on their next request,
+// and ends their sessions in the workspace: whoever holds one signs in again
+// under the new role. The workspace always keeps at least one admin.
+func (s *Service) SetRole(ctx context.Context, ids *identity.Service, wsID, userID string,
+	role access.Role) error {
 	if !role.Valid() {
 		return fmt.Errorf("workspace: %w: the role must be admin, manager or agent", ErrInvalid)
 	}
@@ -225,6 +227,9 @@ func (s *Service) SetRole(ctx context.Context, wsID, userID string, role access.
 				userID); err != nil {
 				return err
 			}
+		}
+		if err := ids.EndSessionsIn(ctx, tx, userID, wsID, "role changed"); err != nil {
+			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
 			Action: audit.RoleChanged, TargetType: "user", TargetID: userID,

@@ -72,7 +72,7 @@ func TestWorkspaceKeepsAnAdmin(t *testing.T) {
 		_, ws, ids, res := setUp(t, db)
 		ctx := context.Background()
 		w, first := res.Workspace.ID, res.Admin.ID
-		wantErr(t, ws.SetRole(ctx, w, first, access.Agent), workspace.ErrInvalid,
+		wantErr(t, ws.SetRole(ctx, ids, w, first, access.Agent), workspace.ErrInvalid,
 			"demoting the only admin")
 		wantErr(t, ws.RemoveMember(ctx, ids, w, first), workspace.ErrInvalid,
 			"removing the only admin")
@@ -89,11 +89,11 @@ func TestWorkspaceKeepsAnAdmin(t *testing.T) {
 		if err := ws.RemoveMember(ctx, ids, w, first); err != nil {
 			t.Fatalf("removing one of two admins: %v", err)
 		}
-		_, err = ids.SessionByToken(ctx, session)
+		_, err = ids.SessionByToken(ctx, session, nil)
 		wantErr(t, err, store.ErrNotFound, "the removed member's session")
 		_, err = ws.Role(ctx, w, first)
 		wantErr(t, err, store.ErrNotFound, "the removed member's role")
-		wantErr(t, ws.SetRole(ctx, w, second.ID, access.Manager), workspace.ErrInvalid,
+		wantErr(t, ws.SetRole(ctx, ids, w, second.ID, access.Manager), workspace.ErrInvalid,
 			"demoting the remaining admin")
 	})
 }
@@ -122,13 +122,13 @@ func TestInvitationsCanBeRevokedAndDieWithTheirAuthorsRights(t *testing.T) {
 		}
 		_, _, err = ws.Accept(ctx, ids, revoked, "", "a fine long password")
 		wantErr(t, err, workspace.ErrInvitationInvalid, "accepting a revoked invitation")
-		if err := ws.SetRole(ctx, w, second.ID, access.Agent); err != nil {
+		if err := ws.SetRole(ctx, ids, w, second.ID, access.Agent); err != nil {
 			t.Fatal(err)
 		}
 		_, _, err = ws.Accept(ctx, ids, orphan, "", "a fine long password")
 		wantErr(t, err, workspace.ErrInvitationInvalid,
 			"accepting the invitation of an author who may no longer invite")
-		if err := ws.SetRole(ctx, w, second.ID, access.Admin); err != nil {
+		if err := ws.SetRole(ctx, ids, w, second.ID, access.Admin); err != nil {
 			t.Fatal(err)
 		}
 		_, _, err = ws.Accept(ctx, ids, orphan, "", "a fine long password")
