@@ -116,7 +116,7 @@ func tamper(t testing.TB, db *store.DB, sqls ...string) {
 		for _, g := range []string{"audit_log_no_update", "audit_log_no_delete",
 			"audit_log_in_turn", "audit_head_forward", "audit_head_no_delete",
 			"audit_head_no_insert"} {
-			guards = append(guards, "DROP TRIGGER "+g)
+			guards = append(guards, "DROP TRIGGER IF EXISTS "+g)
 		}
 	}
 	sqls = append(guards, sqls...)
@@ -270,6 +270,8 @@ func TestTheDatabaseRefusesChangesToTheLog(t *testing.T) {
 			"UPDATE audit_head SET seq = 1",
 			"UPDATE audit_head SET seq = seq + 5",
 			"UPDATE audit_head SET hash = 'zz'",
+			"UPDATE audit_head SET base_hash = 'x'",
+			"UPDATE audit_head SET sealed_seq = 999",
 			"UPDATE audit_head SET base_seq = 2, " +
 				"base_hash = (SELECT hash FROM audit_log WHERE seq = 2)",
 			"DELETE FROM audit_head",

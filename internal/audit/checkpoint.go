@@ -197,11 +197,28 @@ type Checkpoints struct {
 	Unreadable int
 	// Missing is set when the checkpoint file does not exist.
 	Missing bool
+	// Claims are what every line says, by key, then entry: the start of the
+	// entry's hash. Verification holds the chain to all of them, so an old
+	// checkpoint still catches a later rewrite; only the lines it trusts
+	// (List) have their signatures checked.
+	Claims map[string]map[int64]string
 }
 
-// add keeps c when it is its key's newest or a prune checkpoint.
+// claimLen is how much of an entry's hash a claim keeps: enough to tell
+// hashes apart, small enough for years of checkpoints in memory.
+const claimLen = 16
+
+// add records c's claim, and keeps c when it is its key's newest or a prune
+// checkpoint.
 func (cps *Checkpoints) add(c Checkpoint) {
 	cps.Lines++
+	if cps.Claims == nil {
+		cps.Claims = map[string]map[int64]string{}
+	}
+	if cps.Claims[c.Key] == nil {
+		cps.Claims[c.Key] = map[int64]string{}
+	}
+	cps.Claims[c.Key][c.Seq] = c.Hash[:min(len(c.Hash), claimLen)]
 	if c.PrunedAt != 0 {
 		cps.List = append(cps.List, c)
 		return
@@ -279,6 +296,7 @@ type Sealer struct {
 	seq    int64
 	hash   string
 	signed int64
+	base   int64
 	broken error
 }
 
@@ -299,7 +317,7 @@ func (s *Sealer) Seal(ctx context.Context) (int64, error) {
 	if s.broken != nil {
 		return s.seq, s.broken
 	}
-	seq, hash, _, _, err := s.log.head(ctx)
+	seq, hash, base, _, err := s.log.head(ctx)
 	if err != nil {
 		return s.seq, err
 	}
@@ -313,8 +331,15 @@ func (s *Sealer) Seal(ctx context.Context) (int64, error) {
 			s.broken = fmt.Errorf("%w: %v", ErrNotSealed, rep.Problem)
 			return 0, s.broken
 		}
-		s.seq, s.hash, s.signed = rep.Last, rep.LastHash, rep.Sealed
+		s.seq, s.hash, s.signed, s.base = rep.Last, rep.LastHash, rep.Sealed, rep.Pruned
 	}
+	if base != s.base && base >= s.seq && s.seq > 0 {
+		// A prune removes only entries a year old, never the newest sealed.
+		s.broken = fmt.Errorf("%w: the chain's base moved onto entry %d, sealed before",
+			ErrNotSealed, s.seq)
+		return s.signed, s.broken
+	}
+	s.base = base
 	if err := s.log.extends(ctx, s.seq, s.hash, seq, hash); err != nil {
 		var brk chainBreak
 		if !errors.As(err, &brk) {

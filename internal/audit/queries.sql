@@ -73,7 +73,9 @@ DELETE FROM audit_log WHERE seq > ? AND seq <= ?;
 
 -- name: KeyUseSeen
 SELECT COUNT(*) FROM audit_log
-WHERE target_id = ? AND action = 'apikey.used' AND (? = '' OR ip = ?);
+WHERE target_id = ? AND action = 'apikey.used' AND (? = '' OR ip = ?)
+  AND seq > (SELECT base_seq FROM audit_head WHERE id = 1)
+  AND seq <= (SELECT seq FROM audit_head WHERE id = 1);
 
 -- name: SecurityEvents
 -- Failed sign-ins and anomalies of a workspace since a time, grouped for the

@@ -248,3 +248,40 @@ func TestRemovedCheckpointsAreNoticed(t *testing.T) {
 		}
 	}
 }
+
+// TestAnOldCheckpointCatchesARewrite seals entries 2 and 5 into a collected
+// log (as stdout or syslog sinks leave them), cuts the chain back to 3 and
+// lets a sealer that cannot read those checkpoints start over. The database
+// remembers the seal, so it refuses; and even when that memory is reset
+// too, the old checkpoint of entry 5 still catches the rewritten chain.
+func TestAnOldCheckpointCatchesARewrite(t *testing.T) {
+	f := newFixture(t, storetest.OpenSQLite(t))
+	var collected bytes.Buffer
+	sink, _ := audit.OpenSink("stdout", "", &collected)
+	sealer := f.log.NewSealer(sink, audit.Checkpoints{})
+	f.write(t, 2)
+	sealer.Seal(context.Background())
+	f.write(t, 3)
+	sealer.Seal(context.Background())
+	cut := []string{"DELETE FROM audit_log WHERE seq > 3",
+		"UPDATE audit_head SET seq = 3, hash = (SELECT hash FROM audit_log WHERE seq = 3)"}
+
+	tamper(t, f.db, cut...)
+	if _, err := f.log.NewSealer(sink, audit.Checkpoints{}).Seal(
+		context.Background()); !errors.Is(err, audit.ErrNotSealed) {
+		t.Fatalf("a restarted sealer sealed a cut chain: %v", err)
+	}
+
+	tamper(t, f.db, "UPDATE audit_head SET sealed_seq = 0")
+	restarted := f.log.NewSealer(sink, audit.Checkpoints{})
+	if _, err := restarted.Seal(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.write(t, 4)
+	restarted.Seal(context.Background())
+	cps, _ := audit.ReadCheckpoints(strings.NewReader(collected.String()))
+	rep, _ := f.log.Verify(context.Background(), cps)
+	if rep.OK || rep.Problem.Seq != 5 || rep.Problem.Kind != audit.Changed {
+		t.Fatalf("report = %+v, %+v", rep, rep.Problem)
+	}
+}

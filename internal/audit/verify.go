@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -97,6 +98,7 @@ func (l *Log) Verify(ctx context.Context, cps Checkpoints) (Report, error) {
 		e := new(Entry)
 		return e, scanEntry(rows, e)
 	}
+	claims := cps.Claims[l.keys.PublicString()]
 	c := l.keys.newChainer()
 	prev, want := baseHash, baseSeq+1
 	for {
@@ -122,6 +124,11 @@ func (l *Log) Verify(ctx context.Context, cps Checkpoints) (Report, error) {
 			return fail(Problem{Kind: Changed, Seq: e.Seq,
 				Detail: "its hash differs from the signed checkpoint's"})
 		}
+		if h, ok := claims[e.Seq]; ok && !strings.HasPrefix(e.Hash, h) {
+			return fail(Problem{Kind: Changed, Seq: e.Seq, Detail: "an earlier checkpoint " +
+				"names another hash for it: the chain was rewritten from here on, or that " +
+				"checkpoint line was forged"})
+		}
 		prev, want = e.Hash, want+1
 		rep.Entries++
 	}
@@ -133,6 +140,13 @@ func (l *Log) Verify(ctx context.Context, cps Checkpoints) (Report, error) {
 	if prev != headHash {
 		return fail(Problem{Kind: Changed, Seq: headSeq,
 			Detail: "the chain's head record does not match this entry"})
+	}
+	for seq := range claims {
+		if seq > rep.Last {
+			return fail(Problem{Kind: Truncated, Seq: rep.Last + 1, Detail: fmt.Sprintf(
+				"a checkpoint names entry %d, but the chain ends at %d: entries were cut "+
+					"from its end, or that checkpoint line was forged", seq, rep.Last)})
+		}
 	}
 	for seq := range sealed {
 		if seq > rep.Last {
@@ -154,6 +168,11 @@ func (l *Log) Verify(ctx context.Context, cps Checkpoints) (Report, error) {
 	var sealedSeq int64
 	if err := l.db.QueryRowContext(ctx, l.q.SealedSeq).Scan(&sealedSeq); err != nil {
 		return rep, err
+	}
+	if sealedSeq > rep.Last {
+		return fail(Problem{Kind: Truncated, Seq: rep.Last + 1, Detail: fmt.Sprintf(
+			"a checkpoint was written for entry %d, but the chain ends at %d: entries "+
+				"were cut from its end", sealedSeq, rep.Last)})
 	}
 	if cps.Read && sealedSeq > rep.Sealed {
 		where := fmt.Sprintf("the newest checkpoint signed by this key is of entry %d",

@@ -52,6 +52,8 @@ BEGIN
        OR (NEW.hash <> OLD.hash AND NOT EXISTS (
            SELECT 1 FROM audit_log WHERE seq = NEW.seq AND hash = NEW.hash))
        OR NEW.base_seq < OLD.base_seq OR NEW.sealed_seq < OLD.sealed_seq
+       OR NEW.sealed_seq > NEW.seq
+       OR (NEW.base_hash <> OLD.base_hash AND NEW.base_seq = OLD.base_seq)
        OR (OLD.key_id <> '' AND NEW.key_id <> OLD.key_id) THEN
         RAISE EXCEPTION 'the audit head only moves one entry on, under one key'
             USING ERRCODE = 'insufficient_privilege';

@@ -32,6 +32,8 @@ WHEN NOT (NEW.seq = OLD.seq OR NEW.seq = OLD.seq + 1)
     OR (NEW.hash <> OLD.hash
         AND NOT EXISTS (SELECT 1 FROM audit_log WHERE seq = NEW.seq AND hash = NEW.hash))
     OR NEW.base_seq < OLD.base_seq OR NEW.sealed_seq < OLD.sealed_seq
+    OR NEW.sealed_seq > NEW.seq
+    OR (NEW.base_hash <> OLD.base_hash AND NEW.base_seq = OLD.base_seq)
     OR (NEW.base_seq <> OLD.base_seq AND NOT EXISTS (
         SELECT 1 FROM audit_log WHERE seq = NEW.base_seq AND hash = NEW.base_hash
           AND at < CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 365 * 86400000))
