@@ -2,9 +2,11 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/access"
@@ -108,7 +110,22 @@ func (s *Server) throttled(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+// accountWait is the refusal of a sign-in at an account that failed too
+// often lately, however the address is spelled and whether or not it exists.
+type accountWait struct{ wait time.Duration }
+
+func (a accountWait) Error() string {
+	return fmt.Sprintf("Too many failed sign-ins for this account. Try again in %d seconds.",
+		int(a.wait.Seconds()+0.999))
+}
+
 func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, err error) {
+	var wait accountWait
+	if errors.As(err, &wait) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.wait.Seconds()+0.999)))
+		writeError(w, r, http.StatusTooManyRequests, "rate_limited", wait.Error())
+		return
+	}
 	if errors.Is(err, identity.ErrBadCredentials) || errors.Is(err, store.ErrNotFound) {
 		writeError(w, r, http.StatusUnauthorized, "bad_credentials", "Wrong email or password.")
 		return
@@ -123,11 +140,19 @@ func (s *Server) signIn(
 	r *http.Request,
 	email, password string,
 ) (identity.User, error) {
+	if wait := s.accounts.wait(email); wait > 0 {
+		s.Metrics.Login("throttled")
+		return identity.User{}, accountWait{wait}
+	}
 	u, err := s.Identity.Authenticate(r.Context(), email, password)
 	if err != nil {
 		s.Metrics.Login("failure")
+		if errors.Is(err, identity.ErrBadCredentials) {
+			s.accounts.failed(email)
+		}
 		return identity.User{}, err
 	}
+	s.accounts.succeeded(email)
 	wsID, err := s.Workspaces.FirstWorkspace(r.Context(), u.ID)
 	if err != nil {
 		return identity.User{}, err

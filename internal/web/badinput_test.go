@@ -415,12 +415,14 @@ func TestWidgetRateLimits(t *testing.T) {
 }
 
 // TestSignInRateLimit checks that an address gets ten sign-in attempts a
-// minute; the eleventh is refused even with the right password.
+// minute, at any accounts; the eleventh is refused even with the right
+// password.
 func TestSignInRateLimit(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		wrong := map[string]string{"email": e.AdminEmail, "password": "not the password"}
 		for i := range 10 {
+			wrong := map[string]string{"email": fmt.Sprintf("guess%d@first.example", i),
+				"password": "not the password"}
 			res := e.do(nil, "POST", "/api/v1/auth/login", nil, wrong)
 			if res.Status != http.StatusUnauthorized {
 				t.Fatalf("attempt %d: %d %s", i+1, res.Status, res.Body)

@@ -153,12 +153,16 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err := s.signIn(w, r, r.PostFormValue("email"), r.PostFormValue("password"))
 	if err != nil {
-		msg := "Wrong email or password."
-		if !errors.Is(err, identity.ErrBadCredentials) && !errors.Is(err, store.ErrNotFound) {
+		msg, status := "Wrong email or password.", http.StatusUnauthorized
+		var wait accountWait
+		switch {
+		case errors.As(err, &wait):
+			msg, status = wait.Error(), http.StatusTooManyRequests
+		case !errors.Is(err, identity.ErrBadCredentials) && !errors.Is(err, store.ErrNotFound):
 			s.log.Error("Sign-in failed", "error", err, "request_id", requestID(r.Context()))
 			msg = "Sign-in is not available right now."
 		}
-		s.renderStatus(w, r, http.StatusUnauthorized, "login.html", map[string]any{
+		s.renderStatus(w, r, status, "login.html", map[string]any{
 			"Title": "Sign in", "Error": msg,
 			"Email": r.PostFormValue("email")})
 		return

@@ -72,6 +72,7 @@ type Server struct {
 	ipLimit  *limiter
 	tokLimit *limiter
 	login    *limiter
+	accounts *backoff
 	streams  streamCounter
 	probes   *quietLog
 	refusals *quietLog
@@ -91,6 +92,7 @@ func New(d Deps) *Server {
 		s.tokLimit = newLimiter(d.Limits.PerWidget, d.Now)
 	}
 	s.login = newLimiter(loginAttemptsPerMinute, d.Now)
+	s.accounts = newBackoff(d.Now)
 	s.routes()
 	return s
 }

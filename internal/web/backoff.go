@@ -1,0 +1,99 @@
+package web
+
+import (
+	"strings"
+	"sync"
+	"time"
+)
+
+// backoff slows down guessing at one account, from any number of
+// addresses: after freeFailures failed sign-ins in a row, each further
+// attempt waits twice as long as the one before, up to maxWait. It is keyed
+// by the address typed, whether or not an account has it, so that it tells
+// nobody which accounts exist.
+type backoff struct {
+	now func() time.Time
+
+	mu       sync.Mutex
+	accounts map[string]*failures
+}
+
+type failures struct {
+	count int
+	until time.Time
+	last  time.Time
+}
+
+const (
+	freeFailures = 5
+	firstWait    = time.Second
+	maxWait      = 15 * time.Minute
+	// backoffMemory bounds how many addresses are remembered; the oldest
+	// quiet ones are forgotten first.
+	backoffMemory = 100_000
+)
+
+func newBackoff(now func() time.Time) *backoff {
+	return &backoff{now: now, accounts: map[string]*failures{}}
+}
+
+func backoffKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// wait reports how long an attempt at email must still wait; 0 lets it in.
+func (b *backoff) wait(email string) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	f := b.accounts[backoffKey(email)]
+	if f == nil {
+		return 0
+	}
+	return max(0, f.until.Sub(b.now()))
+}
+
+// failed counts a failed attempt at email and sets the wait before the next.
+func (b *backoff) failed(email string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	key := backoffKey(email)
+	f := b.accounts[key]
+	if f == nil {
+		if len(b.accounts) >= backoffMemory {
+			b.forgetQuiet(now)
+		}
+		f = &failures{}
+		b.accounts[key] = f
+	}
+	f.count++
+	f.last = now
+	if n := f.count - freeFailures; n > 0 {
+		wait := maxWait
+		if n < 20 {
+			wait = min(maxWait, firstWait<<(n-1))
+		}
+		f.until = now.Add(wait)
+	}
+}
+
+// succeeded forgets email's failures.
+func (b *backoff) succeeded(email string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.accounts, backoffKey(email))
+}
+
+// forgetQuiet drops the addresses with no failure for longer than maxWait,
+// or, when all are recent, half of them.
+func (b *backoff) forgetQuiet(now time.Time) {
+	for k, f := range b.accounts {
+		if now.Sub(f.last) > maxWait {
+			delete(b.accounts, k)
+		}
+	}
+	for k := range b.accounts {
+		if len(b.accounts) < backoffMemory/2 {
+			break
+		}
+		delete(b.accounts, k)
+	}
+}
