@@ -199,7 +199,7 @@ func runSetup(ctx context.Context, args []string) error {
 	name := fs.String("workspace", "", "name of the first workspace")
 	email := fs.String("admin-email", "", "email of the first admin")
 	pwFile := fs.String("admin-password-file", "",
-		"file holding the admin's password (at least 12 characters)")
+		"file holding the admin's password (at least 15 characters, not a common one)")
 	if err := parse(fs, &cfg, args); err != nil {
 		return err
 	}

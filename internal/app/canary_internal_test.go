@@ -58,7 +58,7 @@ func TestCanariesNeverLeak(t *testing.T) {
 	dir := t.TempDir()
 	secrets := map[string]string{
 		"audit key":        canary("auditkey") + "-long-enough-for-a-key",
-		"admin password":   canary("adminpw"),
+		"admin password":   canary("signinpw"),
 		"wrong password":   canary("wrongpw"),
 		"password as name": canary("typedinemail"),
 		"database pw":      canary("dbpw"),

@@ -136,17 +136,19 @@ func NormalizeEmail(s string) (string, error) {
 }
 
 // CreateUser adds a user with a password that passes CheckPassword, inside the
-// caller's transaction.
+// caller's transaction; avoid are further words the password may not be
+// built from, such as the workspace's name.
 func (s *Service) CreateUser(
 	ctx context.Context,
 	tx store.Querier,
 	email, name, password string,
+	avoid ...string,
 ) (User, error) {
 	email, err := NormalizeEmail(email)
 	if err != nil {
 		return User{}, err
 	}
-	if err := CheckPassword(password); err != nil {
+	if err := CheckPassword(password, append(avoid, email, name)...); err != nil {
 		return User{}, err
 	}
 	u := User{ID: store.NewID("us"), Email: email, Name: strings.TrimSpace(name)}

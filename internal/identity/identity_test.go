@@ -1,8 +1,11 @@
 package identity_test
 
 import (
+	"bufio"
+	"compress/gzip"
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -39,21 +42,50 @@ func TestPasswordHashing(t *testing.T) {
 }
 
 func TestCheckPassword(t *testing.T) {
+	avoid := []string{"ana.lopez@acme-shop.example", "Acme Shop"}
 	cases := []struct {
-		pw string
-		ok bool
+		pw     string
+		reason string // "" when the password is accepted
 	}{
-		{"elevenchars", false},
-		{"twelve chars", true},
-		{"ünïcödé pässwörd", true},
-		{strings.Repeat("a", identity.MaxPasswordLen+1), false},
-		{"invalid \xff utf8 text", false},
+		{"fourteen chars", "at least 15"},
+		{"fifteen chars!!", ""},
+		{"ünïcödé pässwörd", ""},
+		{"correct horse battery staple", ""},
+		{strings.Repeat("a", identity.MaxPasswordLen+1), "at most"},
+		{"invalid \xff utf8 text", "UTF-8"},
+		// From the shipped list of common and breached passwords, in any case.
+		{"1qaz2wsx3edc4rfv", "common"},
+		{"1QAZ2WSX3EDC4RFV", "common"},
+		{"Ana.Lopez-2026-winter", "email address"},
+		{"welcome-to-ACMESHOP!", "workspace"},
 	}
 	for _, c := range cases {
-		err := identity.CheckPassword(c.pw)
-		if (err == nil) != c.ok {
-			t.Errorf("CheckPassword(%q) = %v, want ok=%v", c.pw, err, c.ok)
+		err := identity.CheckPassword(c.pw, avoid...)
+		if c.reason == "" && err != nil || c.reason != "" && (err == nil ||
+			!strings.Contains(err.Error(), c.reason)) {
+			t.Errorf("CheckPassword(%q) = %v, want %q", c.pw, err, c.reason)
 		}
+	}
+}
+
+// TestTheCommonPasswordListIsLarge checks the shipped list holds at least the
+// 100,000 passwords the policy promises.
+func TestTheCommonPasswordListIsLarge(t *testing.T) {
+	f, err := os.Open("common-passwords.txt.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, sc := 0, bufio.NewScanner(zr)
+	for sc.Scan() {
+		n++
+	}
+	if n < 100_000 {
+		t.Fatalf("the list holds %d passwords", n)
 	}
 }
 

@@ -173,7 +173,11 @@ func (s *Service) Accept(ctx context.Context, ids *identity.Service, token, name
 					ErrInvalid)
 			}
 		case errors.Is(err, store.ErrNotFound):
-			if u, err = ids.CreateUser(ctx, tx, inv.Email, name, password); err != nil {
+			var w Workspace
+			if w, err = s.Get(ctx, inv.WorkspaceID); err != nil {
+				return err
+			}
+			if u, err = ids.CreateUser(ctx, tx, inv.Email, name, password, w.Name); err != nil {
 				return err
 			}
 		default:

@@ -116,7 +116,8 @@ func (s *Service) createWithAdmin(ctx context.Context, tx *store.Tx, ids *identi
 	if res.Workspace, err = s.Create(ctx, tx, r.Workspace); err != nil {
 		return res, err
 	}
-	res.Admin, err = ids.CreateUser(ctx, tx, r.AdminEmail, r.AdminName, r.AdminPassword)
+	res.Admin, err = ids.CreateUser(ctx, tx, r.AdminEmail, r.AdminName, r.AdminPassword,
+		r.Workspace)
 	if err != nil {
 		return res, err
 	}
