@@ -35,19 +35,19 @@ const (
 	// AuditRead is reading, exporting and verifying the audit log and the
 	// security views built on it: failed sign-ins, anomalies, metrics.
 	AuditRead Permission = "audit:read"
-	// OwnSessions is listing and ending one's own sessions.
-	OwnSessions Permission = "account:sessions"
+	// OwnAccount is looking after one's own account: sessions, second factor.
+	OwnAccount Permission = "account:self"
 )
 
 // matrix is deny by default: a permission missing from a role's set is refused.
 // docs/PERMISSIONS.md describes the same table for people.
 var matrix = map[Role]map[Permission]bool{
-	Agent: set(ConversationsRead, ConversationsWrite, KBRead, MembersRead, OwnSessions),
+	Agent: set(ConversationsRead, ConversationsWrite, KBRead, MembersRead, OwnAccount),
 	Manager: set(ConversationsRead, ConversationsWrite, ConversationsAll, KBRead, KBWrite,
-		BrainSettings, TeamsManage, MembersRead, OwnSessions),
+		BrainSettings, TeamsManage, MembersRead, OwnAccount),
 	Admin: set(ConversationsRead, ConversationsWrite, ConversationsAll, KBRead, KBWrite,
 		BrainSettings, TeamsManage, MembersRead, MembersManage, InboxesManage, AuditRead,
-		OwnSessions),
+		OwnAccount),
 }
 
 func set(ps ...Permission) map[Permission]bool {

@@ -128,6 +128,7 @@ func New(db *store.DB, log *slog.Logger, now func() time.Time, auditSecret []byt
 	if a.Identity, err = identity.New(db, now, a.Audit); err != nil {
 		return nil, err
 	}
+	a.Identity.SecretKey = a.AuditKeys.AtRest
 	if a.Workspaces, err = workspace.New(db, now, a.Audit); err != nil {
 		return nil, err
 	}

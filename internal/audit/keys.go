@@ -19,6 +19,10 @@ import (
 type Keys struct {
 	Chain []byte
 	Sign  ed25519.PrivateKey
+	// AtRest encrypts other secrets the product keeps in the database, such
+	// as second-factor secrets; it is derived from the same secret, so one
+	// secret outside the database protects both.
+	AtRest []byte
 }
 
 // DeriveKeys derives the audit keys from secret, which must hold at least 32
@@ -30,8 +34,9 @@ func DeriveKeys(secret []byte) Keys {
 		return m.Sum(nil)
 	}
 	return Keys{
-		Chain: derive("thunaivi audit chain v1"),
-		Sign:  ed25519.NewKeyFromSeed(derive("thunaivi audit checkpoint v1")),
+		Chain:  derive("thunaivi audit chain v1"),
+		Sign:   ed25519.NewKeyFromSeed(derive("thunaivi audit checkpoint v1")),
+		AtRest: derive("thunaivi secrets at rest v1"),
 	}
 }
 

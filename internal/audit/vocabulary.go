@@ -10,8 +10,12 @@ const (
 	LoginSucceeded Action = "authn.login.success"
 	LoginFailed    Action = "authn.login.fail"
 	LoggedOut      Action = "authn.logout"
-	Denied         Action = "authz.denied"
-	SessionRevoked Action = "session.revoked"
+	RecoveryUsed   Action = "authn.recovery_code_used"
+
+	SecondFactorOn  Action = "user.2fa_enabled"
+	SecondFactorOff Action = "user.2fa_disabled"
+	Denied          Action = "authz.denied"
+	SessionRevoked  Action = "session.revoked"
 
 	WorkspaceCreated   Action = "workspace.created"
 	RoleChanged        Action = "user.role_changed"
@@ -48,6 +52,11 @@ var Vocabulary = []struct {
 	{LoginFailed, "a sign-in was refused: wrong password, unknown account; " +
 		"the actor's email is masked when no account has it"},
 	{LoggedOut, "a member signed out, ending the session"},
+	{RecoveryUsed, "a member signed in with a recovery code instead of an " +
+		"authenticator code; the diff says how many are left"},
+	{SecondFactorOn, "a member turned on two-factor authentication (TOTP)"},
+	{SecondFactorOff, "a member turned off two-factor authentication, after giving " +
+		"their password and a code again"},
 	{Denied, "a signed-in member asked for something their role does not allow"},
 	{SessionRevoked, "sessions were ended by someone else or by a rule, " +
 		"such as removal from the workspace"},

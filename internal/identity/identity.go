@@ -38,6 +38,14 @@ type queries struct {
 	UserSessions            string
 	DeleteSessionByID       string
 	DeleteWorkspaceSessions string
+	TOTPOf                  string
+	PutPendingTOTP          string
+	EnableTOTP              string
+	UseTOTPStep             string
+	DeleteTOTP              string
+	InsertRecoveryCode      string
+	UseRecoveryCode         string
+	DeleteRecoveryCodes     string
 }
 
 // SessionTTL is how long a session lasts after sign-in, however busy.
@@ -114,6 +122,9 @@ type Service struct {
 	now       func() time.Time
 	audit     *audit.Log
 	dummyHash string
+	// SecretKey is the 32-byte key second-factor secrets are encrypted with
+	// at rest; it is kept outside the database.
+	SecretKey []byte
 }
 
 // New prepares the service; now is the clock every expiry is measured

@@ -43,3 +43,33 @@ DELETE FROM sessions WHERE user_id = ? AND workspace_id = ?;
 -- name: HomeWorkspace
 -- The workspace a refused sign-in is recorded in: the user's first.
 SELECT workspace_id FROM members WHERE user_id = ? ORDER BY created_at, workspace_id LIMIT 1;
+
+-- name: TOTPOf
+SELECT secret_enc, enabled_at IS NOT NULL, last_step FROM user_totp WHERE user_id = ?;
+
+-- name: PutPendingTOTP
+-- A new enrolment replaces a pending one, never an enabled one.
+INSERT INTO user_totp (user_id, secret_enc, enabled_at, last_step, created_at)
+VALUES (?, ?, NULL, 0, ?)
+ON CONFLICT (user_id) DO UPDATE SET secret_enc = excluded.secret_enc,
+    created_at = excluded.created_at
+WHERE user_totp.enabled_at IS NULL;
+
+-- name: EnableTOTP
+UPDATE user_totp SET enabled_at = ?, last_step = ? WHERE user_id = ? AND enabled_at IS NULL;
+
+-- name: UseTOTPStep
+-- Moves last_step forward only: of two requests with one code, one wins.
+UPDATE user_totp SET last_step = ? WHERE user_id = ? AND last_step < ?;
+
+-- name: DeleteTOTP
+DELETE FROM user_totp WHERE user_id = ?;
+
+-- name: InsertRecoveryCode
+INSERT INTO recovery_codes (user_id, code_hash, used_at) VALUES (?, ?, NULL);
+
+-- name: UseRecoveryCode
+UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL;
+
+-- name: DeleteRecoveryCodes
+DELETE FROM recovery_codes WHERE user_id = ?;

@@ -44,6 +44,8 @@ func TestEveryActionIsRecorded(t *testing.T) {
 		admin := e.login(e.AdminEmail)
 		agentID := e.addMember(ws, "agent@first.example", access.Agent)
 		agent := e.login("agent@first.example")
+		e.addMember(ws, "second@first.example", access.Agent)
+		e.addMember(ws, "third@first.example", access.Agent)
 		var invitationURL string
 		var inboxID string
 
@@ -81,6 +83,23 @@ func TestEveryActionIsRecorded(t *testing.T) {
 			}, want(e.AdminEmail, audit.Failure, e.WS.Admin.ID)},
 			{audit.LoginSucceeded, ws, func(t *testing.T) { e.login(e.AdminEmail) },
 				want(e.AdminEmail, audit.Success, e.WS.Admin.ID)},
+			{audit.SecondFactorOn, ws, func(t *testing.T) {
+				e.enableTOTP(agent)
+			}, want("agent@first.example", audit.Success, "user")},
+			{audit.RecoveryUsed, ws, func(t *testing.T) {
+				_, codes := e.enableTOTP(e.login("second@first.example"))
+				if r := e.signIn("second@first.example", codes[3]); r.Status != http.StatusOK {
+					t.Fatalf("recovery code: %d %s", r.Status, r.Body)
+				}
+			}, want("second@first.example", audit.Success, "user")},
+			{audit.SecondFactorOff, ws, func(t *testing.T) {
+				second := e.login("third@first.example")
+				secret, _ := e.enableTOTP(second)
+				e.advance(30 * time.Second)
+				e.post(second, "POST", "/api/v1/account/2fa/disable",
+					map[string]string{"password": Password, "code": e.code(secret)},
+					http.StatusNoContent)
+			}, want("third@first.example", audit.Success, "user")},
 			{audit.LoggedOut, ws, func(t *testing.T) {
 				c := e.login(e.AdminEmail)
 				e.post(c, "POST", "/api/v1/auth/logout", nil, http.StatusNoContent)

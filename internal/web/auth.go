@@ -74,6 +74,9 @@ func (s *Server) authRoutes() {
 type loginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+	// Code is the authenticator app's code, or a recovery code, for an
+	// account with two-factor authentication.
+	Code string `json:"code"`
 }
 
 func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
@@ -86,7 +89,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	user, err := s.signIn(w, r, req.Email, req.Password)
+	user, err := s.signIn(w, r, req.Email, req.Password, req.Code)
 	if err != nil {
 		s.loginFailed(w, r, err)
 		return
@@ -126,6 +129,16 @@ func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, err error) 
 		writeError(w, r, http.StatusTooManyRequests, "rate_limited", wait.Error())
 		return
 	}
+	if errors.Is(err, identity.ErrSecondFactorNeeded) {
+		writeError(w, r, http.StatusUnauthorized, "second_factor_required",
+			"Enter the code from your authenticator app, or a recovery code.")
+		return
+	}
+	if errors.Is(err, identity.ErrBadSecondFactor) {
+		writeError(w, r, http.StatusUnauthorized, "bad_second_factor",
+			"That code is not right, or was used already.")
+		return
+	}
 	if errors.Is(err, identity.ErrBadCredentials) || errors.Is(err, store.ErrNotFound) {
 		writeError(w, r, http.StatusUnauthorized, "bad_credentials", "Wrong email or password.")
 		return
@@ -138,7 +151,7 @@ func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, err error) 
 func (s *Server) signIn(
 	w http.ResponseWriter,
 	r *http.Request,
-	email, password string,
+	email, password, code string,
 ) (identity.User, error) {
 	if wait := s.accounts.wait(email); wait > 0 {
 		s.Metrics.Login("throttled")
@@ -152,11 +165,18 @@ func (s *Server) signIn(
 		}
 		return identity.User{}, err
 	}
-	s.accounts.succeeded(email)
 	wsID, err := s.Workspaces.FirstWorkspace(r.Context(), u.ID)
 	if err != nil {
 		return identity.User{}, err
 	}
+	if err := s.Identity.CheckSecondFactor(r.Context(), u.ID, wsID, code); err != nil {
+		if errors.Is(err, identity.ErrBadSecondFactor) {
+			s.Metrics.Login("failure")
+			s.accounts.failed(email)
+		}
+		return identity.User{}, err
+	}
+	s.accounts.succeeded(email)
 	token, err := s.Identity.StartSession(r.Context(), u.ID, wsID)
 	if err != nil {
 		return identity.User{}, err

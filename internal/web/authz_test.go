@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"cmp"
+	"encoding/json"
 	"context"
 	"io"
 	"net/http"
@@ -98,8 +99,11 @@ var policy = map[string]access.Permission{
 	"POST /api/v1/inboxes":                          access.InboxesManage,
 	"DELETE /api/v1/members/{user}/sessions":        access.MembersManage,
 	"POST /api/v1/sessions/end-all":                 access.MembersManage,
-	"GET /api/v1/sessions":                          access.OwnSessions,
-	"DELETE /api/v1/sessions/{id}":                  access.OwnSessions,
+	"POST /api/v1/account/2fa/setup":                access.OwnAccount,
+	"POST /api/v1/account/2fa/confirm":              access.OwnAccount,
+	"POST /api/v1/account/2fa/disable":              access.OwnAccount,
+	"GET /api/v1/sessions":                          access.OwnAccount,
+	"DELETE /api/v1/sessions/{id}":                  access.OwnAccount,
 	"DELETE /api/v1/inboxes/{inbox}":                access.InboxesManage,
 
 	"GET /metrics":                 access.AuditRead,
@@ -127,7 +131,8 @@ func fill(pattern string, ids func(before, name string) string) (method, path st
 }
 
 // statusOf sends a request and returns its status, without waiting for an
-// event stream's body.
+// event stream's body; a refusal by the access check itself comes back as
+// 401 or 403, any other refusal (a wrong password in the body, say) as 422.
 func statusOf(t *testing.T, e *env, c *http.Client, method, path string, page bool) int {
 	t.Helper()
 	body, ctype := `{}`, "application/json"
@@ -141,7 +146,16 @@ func statusOf(t *testing.T, e *env, c *http.Client, method, path string, page bo
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	res.Body.Close()
+	defer res.Body.Close()
+	if res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden {
+		var body struct {
+			Error string `json:"error"`
+		}
+		json.NewDecoder(res.Body).Decode(&body)
+		if body.Error != "unauthenticated" && body.Error != "forbidden" {
+			return http.StatusUnprocessableEntity
+		}
+	}
 	return res.StatusCode
 }
 

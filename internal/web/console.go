@@ -151,13 +151,18 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 			"Error": "Too many sign-in attempts. Wait a minute and try again."})
 		return
 	}
-	_, err := s.signIn(w, r, r.PostFormValue("email"), r.PostFormValue("password"))
+	_, err := s.signIn(w, r, r.PostFormValue("email"), r.PostFormValue("password"),
+		r.PostFormValue("code"))
 	if err != nil {
 		msg, status := "Wrong email or password.", http.StatusUnauthorized
 		var wait accountWait
 		switch {
 		case errors.As(err, &wait):
 			msg, status = wait.Error(), http.StatusTooManyRequests
+		case errors.Is(err, identity.ErrSecondFactorNeeded):
+			msg = "Enter the code from your authenticator app, or a recovery code."
+		case errors.Is(err, identity.ErrBadSecondFactor):
+			msg = "That code is not right, or was used already."
 		case !errors.Is(err, identity.ErrBadCredentials) && !errors.Is(err, store.ErrNotFound):
 			s.log.Error("Sign-in failed", "error", err, "request_id", requestID(r.Context()))
 			msg = "Sign-in is not available right now."

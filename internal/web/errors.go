@@ -50,9 +50,13 @@ func classify(err error) (int, string) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound, "not_found"
+	case errors.Is(err, identity.ErrBadCredentials):
+		return http.StatusUnauthorized, "bad_credentials"
 	case errors.Is(err, support.ErrInvalid), errors.Is(err, kb.ErrInvalid),
 		errors.Is(err, workspace.ErrInvalid), errors.Is(err, identity.ErrWeakPassword),
-		errors.Is(err, identity.ErrInvalidName), errors.Is(err, errForm):
+		errors.Is(err, identity.ErrInvalidName), errors.Is(err, errForm),
+		errors.Is(err, identity.ErrSecondFactorState), errors.Is(err, identity.ErrBadSecondFactor),
+		errors.Is(err, identity.ErrSecondFactorNeeded):
 		return http.StatusUnprocessableEntity, "invalid"
 	case errors.Is(err, support.ErrConflict), errors.Is(err, kb.ErrConflict):
 		return http.StatusConflict, "conflict"

@@ -281,4 +281,5 @@ func (s *Server) routes() {
 	s.auditRoutes()
 	s.inboxRoutes()
 	s.sessionRoutes()
+	s.accountRoutes()
 }

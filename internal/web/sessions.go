@@ -10,8 +10,8 @@ import (
 // sessionRoutes let members see and end their own sessions, and admins end
 // a member's sessions or everyone's.
 func (s *Server) sessionRoutes() {
-	s.api("GET /api/v1/sessions", access.OwnSessions, s.apiSessions)
-	s.api("DELETE /api/v1/sessions/{id}", access.OwnSessions,
+	s.api("GET /api/v1/sessions", access.OwnAccount, s.apiSessions)
+	s.api("DELETE /api/v1/sessions/{id}", access.OwnAccount,
 		s.noContent(func(r *http.Request, p *principal) error {
 			return s.Identity.EndSessionByID(r.Context(), p.UserID, p.WorkspaceID,
 				r.PathValue("id"))

@@ -1,0 +1,54 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/thunaivi/thunaivi/internal/access"
+)
+
+// accountRoutes let a member turn two-factor authentication on and off.
+func (s *Server) accountRoutes() {
+	s.api("POST /api/v1/account/2fa/setup", access.OwnAccount, s.apiBeginTOTP)
+	s.api("POST /api/v1/account/2fa/confirm", access.OwnAccount, s.apiConfirmTOTP)
+	s.api("POST /api/v1/account/2fa/disable", access.OwnAccount,
+		s.noContent(func(r *http.Request, p *principal) error {
+			var req struct {
+				Password string `json:"password"`
+				Code     string `json:"code"`
+			}
+			if err := decode(nil, r, &req, 4<<10); err != nil {
+				return err
+			}
+			return s.Identity.DisableTOTP(r.Context(), p.UserID, p.WorkspaceID, p.Email,
+				req.Password, req.Code)
+		}))
+}
+
+// apiBeginTOTP makes a new secret for the member's authenticator app; it
+// counts only once confirmed with a code from the app.
+func (s *Server) apiBeginTOTP(w http.ResponseWriter, r *http.Request, p *principal) {
+	secret, uri, err := s.Identity.BeginTOTP(r.Context(), p.UserID, p.Email)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"secret": secret, "otpauth_uri": uri})
+}
+
+// apiConfirmTOTP turns two-factor authentication on and shows the recovery
+// codes, this once.
+func (s *Server) apiConfirmTOTP(w http.ResponseWriter, r *http.Request, p *principal) {
+	var req struct {
+		Code string `json:"code"`
+	}
+	if err := decode(w, r, &req, 1<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	codes, err := s.Identity.ConfirmTOTP(r.Context(), p.UserID, p.WorkspaceID, req.Code)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"recovery_codes": codes})
+}
