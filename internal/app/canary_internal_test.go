@@ -16,9 +16,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/config"
+	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/workspace"
 )
 
@@ -88,6 +90,18 @@ func TestCanariesNeverLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The admin's second factor: its secret and recovery codes are secrets too.
+	totp, _, err := a.Identity.BeginTOTP(ctx, res.Admin.ID, res.Admin.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _ := identity.TOTPCode(totp, time.Now())
+	recovery, err := a.Identity.ConfirmTOTP(ctx, res.Admin.ID, res.Workspace.ID, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets["totp secret"], secrets["recovery code"] = totp, recovery[0]
+
 	var errorBodies strings.Builder
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -124,7 +138,11 @@ func TestCanariesNeverLeak(t *testing.T) {
 	send("POST", "/login", form, "email=admin%40canary.example&password="+secrets["wrong password"])
 	send("POST", "/login", form, "email="+secrets["password as name"]+"&password=x")
 	send("POST", "/api/v1/auth/login", jsonType, fmt.Sprintf(
-		`{"email":"admin@canary.example","password":%q}`, secrets["admin password"]))
+		`{"email":"admin@canary.example","password":%q,"code":"999999"}`,
+		secrets["admin password"]))
+	send("POST", "/api/v1/auth/login", jsonType, fmt.Sprintf(
+		`{"email":"admin@canary.example","password":%q,"code":%q}`,
+		secrets["admin password"], secrets["recovery code"]))
 	// Bad requests that carry secrets.
 	send("POST", "/api/v1/auth/login", jsonType, fmt.Sprintf(
 		`{"email":"admin@canary.example","password":%q,"extra":1}`, secrets["wrong password"]))

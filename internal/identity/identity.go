@@ -103,13 +103,15 @@ type Session struct {
 	UserAgent   string    `json:"user_agent"`
 	// Current marks the session a listing was asked from.
 	Current bool `json:"current"`
+	// TwoFactor is set when the session's user has turned on TOTP.
+	TwoFactor bool `json:"-"`
 }
 
 func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 	var ss Session
 	var created, exp, seen int64
 	err := row.Scan(&ss.ID, &ss.UserID, &ss.WorkspaceID, &created, &exp, &seen, &ss.IP,
-		&ss.UserAgent, &ss.Email, &ss.Name)
+		&ss.UserAgent, &ss.Email, &ss.Name, &ss.TwoFactor)
 	ss.CreatedAt, ss.ExpiresAt = time.UnixMilli(created).UTC(), time.UnixMilli(exp).UTC()
 	ss.LastSeenAt = time.UnixMilli(seen).UTC()
 	return ss, err

@@ -14,7 +14,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: SessionByHash
 SELECT s.id, s.user_id, s.workspace_id, s.created_at, s.expires_at, s.last_seen_at, s.ip,
-    s.user_agent, u.email, u.name
+    s.user_agent, u.email, u.name,
+    EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = s.user_id AND t.enabled_at IS NOT NULL)
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.token_hash = ?;
 
@@ -23,7 +24,8 @@ UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?;
 
 -- name: UserSessions
 SELECT s.id, s.user_id, s.workspace_id, s.created_at, s.expires_at, s.last_seen_at, s.ip,
-    s.user_agent, u.email, u.name
+    s.user_agent, u.email, u.name,
+    EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = s.user_id AND t.enabled_at IS NOT NULL)
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.user_id = ? AND s.workspace_id = ? AND s.expires_at > ?
 ORDER BY s.last_seen_at DESC;

@@ -52,3 +52,51 @@ func (s *Server) apiConfirmTOTP(w http.ResponseWriter, r *http.Request, p *princ
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"recovery_codes": codes})
 }
+
+// accountPages are the console's account page: two-factor authentication
+// and one's sessions. It is the one page an admin without a second factor
+// reaches.
+func (s *Server) accountPages() {
+	s.page("GET /settings/account", access.OwnAccount, func(w http.ResponseWriter,
+		r *http.Request, p *principal) {
+		s.renderAccount(w, r, p, nil)
+	})
+	s.page("POST /settings/account/2fa/setup", access.OwnAccount, func(w http.ResponseWriter,
+		r *http.Request, p *principal) {
+		secret, uri, err := s.Identity.BeginTOTP(r.Context(), p.UserID, p.Email)
+		if err != nil {
+			s.back(w, r, "/settings/account", err)
+			return
+		}
+		s.renderAccount(w, r, p, map[string]any{"Secret": secret, "URI": uri})
+	})
+	s.page("POST /settings/account/2fa/confirm", access.OwnAccount, func(w http.ResponseWriter,
+		r *http.Request, p *principal) {
+		r.Body = http.MaxBytesReader(w, r.Body, 1<<10)
+		codes, err := s.Identity.ConfirmTOTP(r.Context(), p.UserID, p.WorkspaceID,
+			r.PostFormValue("code"))
+		if err != nil {
+			s.back(w, r, "/settings/account", err)
+			return
+		}
+		p.TwoFactor = true
+		s.renderAccount(w, r, p, map[string]any{"Recovery": codes})
+	})
+}
+
+func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p *principal,
+	data map[string]any) {
+	c, _ := r.Cookie(s.cookieName())
+	sessions, err := s.Identity.Sessions(r.Context(), p.UserID, p.WorkspaceID, c.Value)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["Title"], data["Section"], data["Me"] = "Account", "account", me(p)
+	data["TwoFactor"], data["Sessions"] = p.TwoFactor, sessions
+	data["MustEnrol"] = p.Role == access.Admin && !p.TwoFactor
+	s.render(w, r, "account.html", data)
+}

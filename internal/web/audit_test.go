@@ -276,7 +276,8 @@ func TestSecurityActionsFailClosed(t *testing.T) {
 			}
 		}
 		refused("sign-in", e.do(nil, "POST", "/api/v1/auth/login", nil,
-			map[string]string{"email": e.AdminEmail, "password": Password}))
+			map[string]string{"email": e.AdminEmail, "password": Password,
+				"code": e.freshCode(e.AdminEmail)}))
 		refused("role change", e.do(admin, "PATCH", "/api/v1/members/"+agentID, nil,
 			map[string]string{"role": "admin"}))
 		refused("channel", e.do(admin, "POST", "/api/v1/inboxes", nil,

@@ -2,8 +2,8 @@ package web_test
 
 import (
 	"cmp"
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"regexp"
@@ -99,6 +99,9 @@ var policy = map[string]access.Permission{
 	"POST /api/v1/inboxes":                          access.InboxesManage,
 	"DELETE /api/v1/members/{user}/sessions":        access.MembersManage,
 	"POST /api/v1/sessions/end-all":                 access.MembersManage,
+	"GET /settings/account":                         access.OwnAccount,
+	"POST /settings/account/2fa/setup":              access.OwnAccount,
+	"POST /settings/account/2fa/confirm":            access.OwnAccount,
 	"POST /api/v1/account/2fa/setup":                access.OwnAccount,
 	"POST /api/v1/account/2fa/confirm":              access.OwnAccount,
 	"POST /api/v1/account/2fa/disable":              access.OwnAccount,

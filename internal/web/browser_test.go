@@ -241,10 +241,11 @@ func TestBrowserAuditReview(t *testing.T) {
 		map[string]string{"email": e.AdminEmail, "password": "not the password"})
 	b := startBrowser(t)
 	admin := b.window(t)
-	b.do(t, admin, "sign in as the admin",
+	b.do(t, admin, "sign in as the admin, with a code from the authenticator",
 		chromedp.Navigate(e.URL+"/login"),
 		chromedp.SendKeys(chromedp.CSS("input[name=email]"), e.AdminEmail),
 		chromedp.SendKeys(chromedp.CSS("input[name=password]"), Password),
+		chromedp.SendKeys(chromedp.CSS("input[name=code]"), e.freshCode(e.AdminEmail)),
 		follow("form button[type=submit]"),
 		waitText("nav.top", "Audit"))
 	b.do(t, admin, "filter to failed sign-ins",

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/app"
 	"github.com/thunaivi/thunaivi/internal/brain"
 	"github.com/thunaivi/thunaivi/internal/config"
+	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/workspace"
 )
@@ -41,6 +43,9 @@ type env struct {
 	AdminEmail string
 	// kbFile is the knowledge base imported into every workspace.
 	kbFile string
+	// totp holds the authenticator secret of every account the harness
+	// turned two-factor authentication on for, by email: every admin's.
+	totp sync.Map
 }
 
 // Password is the password of every account the harness creates.
@@ -98,8 +103,25 @@ func startEnv(t testing.TB, db *store.DB, adjust func(*config.Config), kbFile st
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.enrol(e.WS.Admin.ID, e.WS.Workspace.ID, e.AdminEmail)
 	e.importKB(e.WS.Workspace.ID)
 	return e
+}
+
+// enrol turns two-factor authentication on for a user, as their
+// authenticator app would, and keeps the secret for login.
+func (e *env) enrol(userID, wsID, email string) {
+	e.t.Helper()
+	ctx := context.Background()
+	secret, _, err := e.App.Identity.BeginTOTP(ctx, userID, email)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	code, _ := identity.TOTPCode(secret, e.now())
+	if _, err := e.App.Identity.ConfirmTOTP(ctx, userID, wsID, code); err != nil {
+		e.t.Fatal(err)
+	}
+	e.totp.Store(email, secret)
 }
 
 func (e *env) importKB(wsID string) {
@@ -122,6 +144,7 @@ func (e *env) newWorkspace(name, adminEmail string) workspace.SetupResult {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.enrol(res.Admin.ID, res.Workspace.ID, adminEmail)
 	e.importKB(res.Workspace.ID)
 	return res
 }
@@ -151,6 +174,9 @@ func (e *env) addMember(wsID, email string, role access.Role, inboxIDs ...string
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	if role == access.Admin {
+		e.enrol(userID, wsID, email)
+	}
 	return userID
 }
 
@@ -162,11 +188,28 @@ func (e *env) login(email string) *http.Client {
 		return http.ErrUseLastResponse
 	}}
 	res := e.do(c, "POST", "/api/v1/auth/login", nil,
-		map[string]string{"email": email, "password": Password})
+		map[string]string{"email": email, "password": Password, "code": e.freshCode(email)})
 	if res.Status != http.StatusOK {
 		e.t.Fatalf("login %s: %d %s", email, res.Status, res.Body)
 	}
 	return c
+}
+
+// freshCode is the authenticator code of an account with two-factor
+// authentication, or "". A code is accepted once, so the clock first moves
+// on to a step not used yet.
+func (e *env) freshCode(email string) string {
+	e.t.Helper()
+	secret, ok := e.totp.Load(email)
+	if !ok {
+		return ""
+	}
+	e.advance(30 * time.Second)
+	code, err := identity.TOTPCode(secret.(string), e.now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return code
 }
 
 // response is a finished HTTP exchange.

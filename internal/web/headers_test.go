@@ -58,8 +58,7 @@ func TestSessionCookie(t *testing.T) {
 				c.PublicURL = public
 			}
 		})
-		r := e.do(nil, "POST", "/api/v1/auth/login", nil,
-			map[string]string{"email": e.AdminEmail, "password": Password})
+		r := e.signIn(e.AdminEmail, e.freshCode(e.AdminEmail))
 		c := r.Header.Get("Set-Cookie")
 		if !strings.Contains(c, "HttpOnly") || !strings.Contains(c, "SameSite=Strict") {
 			t.Errorf("session cookie %q lacks HttpOnly or SameSite=Strict", c)

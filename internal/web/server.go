@@ -228,6 +228,17 @@ func (s *Server) register(pattern string, perm access.Permission, h memberHandle
 					"Your role does not allow this.")
 				return
 			}
+			// An admin without a second factor may only set one up.
+			if p.Role == access.Admin && !p.TwoFactor && perm != access.OwnAccount {
+				if page {
+					http.Redirect(w, r, "/settings/account", http.StatusSeeOther)
+					return
+				}
+				writeError(w, r, http.StatusForbidden, "second_factor_setup_required",
+					"Admins must turn on two-factor authentication first: "+
+						"POST /api/v1/account/2fa/setup.")
+				return
+			}
 			h(w, r, p)
 		})),
 	)
@@ -282,4 +293,5 @@ func (s *Server) routes() {
 	s.inboxRoutes()
 	s.sessionRoutes()
 	s.accountRoutes()
+	s.accountPages()
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
@@ -50,7 +51,9 @@ func (e *env) signIn(email, code string) response {
 // and turning it off asks for the password and a code again.
 func TestTwoFactorSignIn(t *testing.T) {
 	e := newEnv(t, storetest.OpenSQLite(t))
-	admin := e.login(e.AdminEmail)
+	email := "manager@first.example"
+	e.addMember(e.WS.Workspace.ID, email, access.Manager)
+	admin := e.login(email)
 	e.post(admin, "POST", "/api/v1/account/2fa/confirm", map[string]string{"code": "123456"},
 		http.StatusUnprocessableEntity) // nothing begun
 	secret, recovery := e.enableTOTP(admin)
@@ -59,23 +62,23 @@ func TestTwoFactorSignIn(t *testing.T) {
 	}
 	e.post(admin, "POST", "/api/v1/account/2fa/setup", nil, http.StatusUnprocessableEntity)
 
-	wantError(t, e.signIn(e.AdminEmail, ""), http.StatusUnauthorized, "second_factor_required")
-	wantError(t, e.signIn(e.AdminEmail, "000000"), http.StatusUnauthorized, "bad_second_factor")
+	wantError(t, e.signIn(email, ""), http.StatusUnauthorized, "second_factor_required")
+	wantError(t, e.signIn(email, "000000"), http.StatusUnauthorized, "bad_second_factor")
 	got := e.newest(e.WS.Workspace.ID, audit.LoginFailed)
 	if got.Reason != "wrong second-factor code" {
 		t.Fatalf("the wrong code was recorded as %+v", got)
 	}
 	e.advance(30 * time.Second) // the code of enrolment is used; take the next
 	code := e.code(secret)
-	if r := e.signIn(e.AdminEmail, code); r.Status != http.StatusOK {
+	if r := e.signIn(email, code); r.Status != http.StatusOK {
 		t.Fatalf("the right code: %d %s", r.Status, r.Body)
 	}
-	wantError(t, e.signIn(e.AdminEmail, code), http.StatusUnauthorized, "bad_second_factor")
+	wantError(t, e.signIn(email, code), http.StatusUnauthorized, "bad_second_factor")
 
-	if r := e.signIn(e.AdminEmail, recovery[0]); r.Status != http.StatusOK {
+	if r := e.signIn(email, recovery[0]); r.Status != http.StatusOK {
 		t.Fatalf("a recovery code: %d %s", r.Status, r.Body)
 	}
-	wantError(t, e.signIn(e.AdminEmail, recovery[0]), http.StatusUnauthorized,
+	wantError(t, e.signIn(email, recovery[0]), http.StatusUnauthorized,
 		"bad_second_factor")
 	e.newest(e.WS.Workspace.ID, audit.RecoveryUsed)
 
@@ -86,7 +89,8 @@ func TestTwoFactorSignIn(t *testing.T) {
 	e.post(admin, "POST", "/api/v1/account/2fa/disable",
 		map[string]string{"password": Password, "code": e.code(secret)}, http.StatusNoContent)
 	e.newest(e.WS.Workspace.ID, audit.SecondFactorOff)
-	if r := e.signIn(e.AdminEmail, ""); r.Status != http.StatusOK {
+	e.totp.Delete(email)
+	if r := e.signIn(email, ""); r.Status != http.StatusOK {
 		t.Fatalf("signing in after turning it off: %d %s", r.Status, r.Body)
 	}
 }
@@ -95,13 +99,39 @@ func TestTwoFactorSignIn(t *testing.T) {
 // product's back: it is not the secret the member's app holds.
 func TestTOTPSecretsAreEncryptedAtRest(t *testing.T) {
 	e := newEnv(t, storetest.OpenSQLite(t))
-	secret, _ := e.enableTOTP(e.login(e.AdminEmail))
+	e.addMember(e.WS.Workspace.ID, "agent@first.example", access.Agent)
+	secret, _ := e.enableTOTP(e.login("agent@first.example"))
 	var stored string
 	if err := e.App.DB.QueryRowContext(context.Background(),
-		"SELECT secret_enc FROM user_totp").Scan(&stored); err != nil {
+		"SELECT secret_enc FROM user_totp t JOIN users u ON u.id = t.user_id "+
+			"WHERE u.email = 'agent@first.example'").Scan(&stored); err != nil {
 		t.Fatal(err)
 	}
 	if stored == secret || len(stored) < 40 {
 		t.Fatalf("the secret is stored as %q", stored)
 	}
+}
+
+// TestAnAdminWithoutASecondFactorReachesOnlyEnrolment promotes a member who
+// has no second factor: as an admin they reach the account page and nothing
+// else, until they turn it on.
+func TestAnAdminWithoutASecondFactorReachesOnlyEnrolment(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	userID := e.addMember(e.WS.Workspace.ID, "lead@first.example", access.Manager)
+	e.post(e.login(e.AdminEmail), "PATCH", "/api/v1/members/"+userID,
+		map[string]string{"role": "admin"}, http.StatusNoContent)
+	lead := e.login("lead@first.example")
+	for _, path := range []string{"/api/v1/me", "/api/v1/audit", "/api/v1/conversations"} {
+		wantError(t, e.do(lead, "GET", path, nil, nil), http.StatusForbidden,
+			"second_factor_setup_required")
+	}
+	if r := e.do(lead, "GET", "/inbox", nil, nil); r.Status != http.StatusSeeOther ||
+		r.Header.Get("Location") != "/settings/account" {
+		t.Fatalf("the console: %d to %q", r.Status, r.Header.Get("Location"))
+	}
+	if r := e.do(lead, "GET", "/settings/account", nil, nil); r.Status != http.StatusOK {
+		t.Fatalf("the account page: %d", r.Status)
+	}
+	e.enableTOTP(lead)
+	e.post(lead, "GET", "/api/v1/audit", nil, http.StatusOK)
 }
