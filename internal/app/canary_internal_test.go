@@ -96,7 +96,7 @@ func TestCanariesNeverLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _ := identity.TOTPCode(totp, time.Now())
-	recovery, err := a.Identity.ConfirmTOTP(ctx, res.Admin.ID, res.Workspace.ID, code)
+	recovery, err := a.Identity.ConfirmTOTP(ctx, res.Admin.ID, res.Workspace.ID, code, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,7 @@ type queries struct {
 	UserSessions            string
 	DeleteSessionByID       string
 	DeleteWorkspaceSessions string
+	DeleteOtherSessions     string
 	TOTPOf                  string
 	PutPendingTOTP          string
 	EnableTOTP              string

@@ -42,7 +42,7 @@ func TestPasswordHashing(t *testing.T) {
 }
 
 func TestCheckPassword(t *testing.T) {
-	avoid := []string{"ana.lopez@acme-shop.example", "Acme Shop"}
+	avoid := []string{"ana.lopez@acme-shop.example", "Acme Shop", "bob@example.com"}
 	cases := []struct {
 		pw     string
 		reason string // "" when the password is accepted
@@ -58,6 +58,7 @@ func TestCheckPassword(t *testing.T) {
 		{"1QAZ2WSX3EDC4RFV", "common"},
 		{"Ana.Lopez-2026-winter", "email address"},
 		{"welcome-to-ACMESHOP!", "workspace"},
+		{"bob-bob-bob-12345", "email address"},
 	}
 	for _, c := range cases {
 		err := identity.CheckPassword(c.pw, avoid...)

@@ -90,7 +90,7 @@ func CheckPassword(pw string, avoid ...string) error {
 		if local, _, ok := strings.Cut(word, "@"); ok {
 			word = local
 		}
-		if w := letters(word); len(w) >= 4 && strings.Contains(plain, w) {
+		if w := letters(word); len(w) >= 3 && strings.Contains(plain, w) {
 			return fmt.Errorf("%w: it is built from your email address or the workspace's "+
 				"name, which a guesser tries first", ErrWeakPassword)
 		}

@@ -75,3 +75,6 @@ UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND us
 
 -- name: DeleteRecoveryCodes
 DELETE FROM recovery_codes WHERE user_id = ?;
+
+-- name: DeleteOtherSessions
+DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?;

@@ -123,10 +123,12 @@ func (s *Service) BeginTOTP(ctx context.Context, userID, email string) (string, 
 	return enc, otpauthURI(TOTPIssuer, email, enc), nil
 }
 
-// ConfirmTOTP turns TOTP on with a code from the pending secret, and returns
-// the recovery codes, shown this once; only their hashes are kept.
-func (s *Service) ConfirmTOTP(ctx context.Context, userID, wsID, code string) ([]string,
-	error) {
+// ConfirmTOTP turns TOTP on with a code from the pending secret, ends the
+// user's other sessions (they proved only the password; keepToken's session
+// is the one that proved both), and returns the recovery codes, shown this
+// once; only their hashes are kept.
+func (s *Service) ConfirmTOTP(ctx context.Context, userID, wsID, code,
+	keepToken string) ([]string, error) {
 	var codes []string
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		secret, on, _, err := s.totp(ctx, tx, userID)
@@ -146,6 +148,18 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, wsID, code string) ([
 		}
 		if _, err := tx.ExecContext(ctx, s.q.DeleteRecoveryCodes, userID); err != nil {
 			return err
+		}
+		res, err := tx.ExecContext(ctx, s.q.DeleteOtherSessions, userID, HashToken(keepToken))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			if err := s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+				Action: audit.SessionRevoked, TargetType: "user", TargetID: userID,
+				Reason: "second factor turned on: sessions that proved only the password end",
+				Diff:   audit.Diff{"sessions": {n, 0}}}); err != nil {
+				return err
+			}
 		}
 		for range RecoveryCodes {
 			c := recoveryCode()

@@ -45,7 +45,9 @@ func (s *Server) apiConfirmTOTP(w http.ResponseWriter, r *http.Request, p *princ
 		s.fail(w, r, err)
 		return
 	}
-	codes, err := s.Identity.ConfirmTOTP(r.Context(), p.UserID, p.WorkspaceID, req.Code)
+	c, _ := r.Cookie(s.cookieName())
+	codes, err := s.Identity.ConfirmTOTP(r.Context(), p.UserID, p.WorkspaceID, req.Code,
+		c.Value)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -73,8 +75,9 @@ func (s *Server) accountPages() {
 	s.page("POST /settings/account/2fa/confirm", access.OwnAccount, func(w http.ResponseWriter,
 		r *http.Request, p *principal) {
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<10)
+		c, _ := r.Cookie(s.cookieName())
 		codes, err := s.Identity.ConfirmTOTP(r.Context(), p.UserID, p.WorkspaceID,
-			r.PostFormValue("code"))
+			r.PostFormValue("code"), c.Value)
 		if err != nil {
 			s.back(w, r, "/settings/account", err)
 			return

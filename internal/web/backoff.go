@@ -1,9 +1,10 @@
 package web
 
 import (
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/thunaivi/thunaivi/internal/identity"
 )
 
 // backoff slows down guessing at one account, from any number of
@@ -37,7 +38,16 @@ func newBackoff(now func() time.Time) *backoff {
 	return &backoff{now: now, accounts: map[string]*failures{}}
 }
 
-func backoffKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+// backoffKey is the account an address names however it is spelled
+// ("<Ana@Example.com>", "ana@example.com (work)"), as sign-in reads it, so
+// that respelling it does not start the count again. Text that is no address
+// shares one key: it signs in to nothing.
+func backoffKey(email string) string {
+	if norm, err := identity.NormalizeEmail(email); err == nil {
+		return norm
+	}
+	return "(not an address)"
+}
 
 // wait reports how long an attempt at email must still wait; 0 lets it in.
 func (b *backoff) wait(email string) time.Duration {

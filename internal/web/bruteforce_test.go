@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +38,11 @@ func TestGuessingAnAccountSlowsDown(t *testing.T) {
 		try(email, "a wrong guess here") // the seventh: now 2 s
 		e.advance(1500 * time.Millisecond)
 		wantError(t, try(email, Password), http.StatusTooManyRequests, "rate_limited")
+		// Spelling the address another way is the same account, still waiting.
+		for _, spelling := range []string{"<" + email + ">", email + " (x)",
+			strings.ToUpper(email)} {
+			wantError(t, try(spelling, Password), http.StatusTooManyRequests, "rate_limited")
+		}
 	}
 	e.advance(3 * time.Second)
 	if r := e.signIn(e.AdminEmail, e.freshCode(e.AdminEmail)); r.Status != http.StatusOK {

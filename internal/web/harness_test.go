@@ -118,7 +118,7 @@ func (e *env) enrol(userID, wsID, email string) {
 		e.t.Fatal(err)
 	}
 	code, _ := identity.TOTPCode(secret, e.now())
-	if _, err := e.App.Identity.ConfirmTOTP(ctx, userID, wsID, code); err != nil {
+	if _, err := e.App.Identity.ConfirmTOTP(ctx, userID, wsID, code, ""); err != nil {
 		e.t.Fatal(err)
 	}
 	e.totp.Store(email, secret)

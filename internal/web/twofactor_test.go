@@ -132,6 +132,11 @@ func TestAnAdminWithoutASecondFactorReachesOnlyEnrolment(t *testing.T) {
 	if r := e.do(lead, "GET", "/settings/account", nil, nil); r.Status != http.StatusOK {
 		t.Fatalf("the account page: %d", r.Status)
 	}
+	// A second session that proved only the password ends when the other
+	// turns the second factor on; it never becomes an admin's session.
+	passwordOnly := e.login("lead@first.example")
 	e.enableTOTP(lead)
 	e.post(lead, "GET", "/api/v1/audit", nil, http.StatusOK)
+	wantError(t, e.do(passwordOnly, "GET", "/api/v1/audit", nil, nil), http.StatusUnauthorized,
+		"unauthenticated")
 }
