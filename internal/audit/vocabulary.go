@@ -11,6 +11,7 @@ const (
 	LoginFailed    Action = "authn.login.fail"
 	LoggedOut      Action = "authn.logout"
 	RecoveryUsed   Action = "authn.recovery_code_used"
+	SteppedUp      Action = "authn.step_up"
 
 	SecondFactorOn  Action = "user.2fa_enabled"
 	SecondFactorOff Action = "user.2fa_disabled"
@@ -54,6 +55,8 @@ var Vocabulary = []struct {
 	{LoggedOut, "a member signed out, ending the session"},
 	{RecoveryUsed, "a member signed in with a recovery code instead of an " +
 		"authenticator code; the diff says how many are left"},
+	{SteppedUp, "a member gave their password and code again, as a sensitive " +
+		"action asks when the last time is over ten minutes ago"},
 	{SecondFactorOn, "a member turned on two-factor authentication (TOTP)"},
 	{SecondFactorOff, "a member turned off two-factor authentication, after giving " +
 		"their password and a code again"},

@@ -39,6 +39,7 @@ type queries struct {
 	DeleteSessionByID       string
 	DeleteWorkspaceSessions string
 	DeleteOtherSessions     string
+	SteppedUp               string
 	TOTPOf                  string
 	PutPendingTOTP          string
 	EnableTOTP              string
@@ -106,13 +107,17 @@ type Session struct {
 	Current bool `json:"current"`
 	// TwoFactor is set when the session's user has turned on TOTP.
 	TwoFactor bool `json:"-"`
+	// AuthAt is when its holder last gave their password and code: at sign-in,
+	// or at a step-up.
+	AuthAt time.Time `json:"-"`
 }
 
 func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 	var ss Session
-	var created, exp, seen int64
+	var created, exp, seen, auth int64
 	err := row.Scan(&ss.ID, &ss.UserID, &ss.WorkspaceID, &created, &exp, &seen, &ss.IP,
-		&ss.UserAgent, &ss.Email, &ss.Name, &ss.TwoFactor)
+		&ss.UserAgent, &ss.Email, &ss.Name, &ss.TwoFactor, &auth)
+	ss.AuthAt = time.UnixMilli(auth).UTC()
 	ss.CreatedAt, ss.ExpiresAt = time.UnixMilli(created).UTC(), time.UnixMilli(exp).UTC()
 	ss.LastSeenAt = time.UnixMilli(seen).UTC()
 	return ss, err
@@ -319,7 +324,7 @@ func (s *Service) StartSession(ctx context.Context, userID, workspaceID string) 
 		if _, err := tx.ExecContext(ctx, s.q.InsertSession, HashToken(token),
 			store.NewID("se"), userID, workspaceID, now.UnixMilli(),
 			now.Add(SessionTTL).UnixMilli(), now.UnixMilli(), req.IP,
-			clipText(req.UserAgent, 256)); err != nil {
+			clipText(req.UserAgent, 256), now.UnixMilli()); err != nil {
 			return err
 		}
 		actor := origin.Actor{Type: origin.User, ID: u.ID, Email: u.Email}
@@ -399,6 +404,26 @@ func (s *Service) Sessions(ctx context.Context, userID, wsID, token string) ([]S
 		list[i].Current = list[i].ID == current
 	}
 	return list, err
+}
+
+// StepUp records that a session's holder gave their password and, with
+// TOTP on, a code again, as sensitive actions ask.
+func (s *Service) StepUp(ctx context.Context, token, userID, wsID, email, password,
+	code string) error {
+	if _, err := s.Authenticate(ctx, email, password); err != nil {
+		return err
+	}
+	if err := s.CheckSecondFactor(ctx, userID, wsID, code); err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q.SteppedUp, s.now().UnixMilli(),
+			HashToken(token)); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID, Action: audit.SteppedUp,
+			TargetType: "user", TargetID: userID})
+	})
 }
 
 // EndSessionByID ends one of a user's sessions in a workspace, by its public

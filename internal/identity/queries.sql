@@ -9,13 +9,17 @@ SELECT id, email, name, password_hash FROM users WHERE id = ?;
 
 -- name: InsertSession
 INSERT INTO sessions (token_hash, id, user_id, workspace_id, created_at, expires_at,
-    last_seen_at, ip, user_agent)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?);
+    last_seen_at, ip, user_agent, auth_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: SteppedUp
+UPDATE sessions SET auth_at = ? WHERE token_hash = ?;
 
 -- name: SessionByHash
 SELECT s.id, s.user_id, s.workspace_id, s.created_at, s.expires_at, s.last_seen_at, s.ip,
     s.user_agent, u.email, u.name,
-    EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = s.user_id AND t.enabled_at IS NOT NULL)
+    EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = s.user_id AND t.enabled_at IS NOT NULL),
+    s.auth_at
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.token_hash = ?;
 
@@ -25,7 +29,8 @@ UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?;
 -- name: UserSessions
 SELECT s.id, s.user_id, s.workspace_id, s.created_at, s.expires_at, s.last_seen_at, s.ip,
     s.user_agent, u.email, u.name,
-    EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = s.user_id AND t.enabled_at IS NOT NULL)
+    EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = s.user_id AND t.enabled_at IS NOT NULL),
+    s.auth_at
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.user_id = ? AND s.workspace_id = ? AND s.expires_at > ?
 ORDER BY s.last_seen_at DESC;

@@ -101,5 +101,6 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p *princi
 	data["Title"], data["Section"], data["Me"] = "Account", "account", me(p)
 	data["TwoFactor"], data["Sessions"] = p.TwoFactor, sessions
 	data["MustEnrol"] = p.Role == access.Admin && !p.TwoFactor
+	data["Next"] = r.URL.Query().Get("next")
 	s.render(w, r, "account.html", data)
 }

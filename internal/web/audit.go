@@ -19,11 +19,11 @@ const securityWindow = 30 * 24 * time.Hour
 // security page of failed sign-ins and anomalies, to admins.
 func (s *Server) auditRoutes() {
 	s.api("GET /api/v1/audit", access.AuditRead, s.apiAudit)
-	s.api("GET /api/v1/audit/export", access.AuditRead, s.auditExport)
+	s.api("GET /api/v1/audit/export", access.AuditRead, s.fresh(s.auditExport))
 	s.api("POST /api/v1/audit/verify", access.AuditRead, s.apiVerify)
 	s.api("GET /api/v1/security/summary", access.AuditRead, s.apiSecurity)
 	s.page("GET /settings/audit", access.AuditRead, s.auditPage)
-	s.page("GET /settings/audit/export", access.AuditRead, s.auditExport)
+	s.page("GET /settings/audit/export", access.AuditRead, s.fresh(s.auditExport))
 	s.page("POST /settings/audit/verify", access.AuditRead, s.formVerify)
 	s.page("GET /settings/security", access.AuditRead, s.securityPage)
 }

@@ -83,6 +83,11 @@ func TestEveryActionIsRecorded(t *testing.T) {
 			}, want(e.AdminEmail, audit.Failure, e.WS.Admin.ID)},
 			{audit.LoginSucceeded, ws, func(t *testing.T) { e.login(e.AdminEmail) },
 				want(e.AdminEmail, audit.Success, e.WS.Admin.ID)},
+			{audit.SteppedUp, ws, func(t *testing.T) {
+				e.post(admin, "POST", "/api/v1/auth/step-up", map[string]string{
+					"password": Password, "code": e.freshCode(e.AdminEmail)},
+					http.StatusNoContent)
+			}, want(e.AdminEmail, audit.Success, "user")},
 			{audit.SecondFactorOn, ws, func(t *testing.T) {
 				e.enableTOTP(agent)
 			}, want("agent@first.example", audit.Success, "user")},

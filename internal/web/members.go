@@ -18,7 +18,7 @@ func (s *Server) memberRoutes() {
 	s.api("POST /api/v1/invitations", access.MembersManage, s.apiInvite)
 	s.api("GET /api/v1/invitations", access.MembersManage, s.apiInvitations)
 	s.api("DELETE /api/v1/invitations/{id}", access.MembersManage, s.noContent(s.revoke))
-	s.api("PATCH /api/v1/members/{user}", access.MembersManage, s.apiSetRole)
+	s.api("PATCH /api/v1/members/{user}", access.MembersManage, s.fresh(s.apiSetRole))
 	s.api("DELETE /api/v1/members/{user}", access.MembersManage, s.noContent(s.removeMember))
 	s.api("PUT /api/v1/inboxes/{inbox}/members/{user}", access.TeamsManage,
 		s.noContent(s.inboxMember(true)))
@@ -33,7 +33,7 @@ func (s *Server) memberRoutes() {
 	s.page("POST /settings/team/invite", access.MembersManage, s.formInvite)
 	s.page("POST /settings/team/invitations/{id}/revoke", access.MembersManage,
 		s.teamForm(s.revoke))
-	s.page("POST /settings/team/{user}", access.MembersManage, s.formMember)
+	s.page("POST /settings/team/{user}", access.MembersManage, s.fresh(s.formMember))
 	s.page("POST /settings/team/{user}/remove", access.MembersManage,
 		s.teamForm(s.removeMember))
 	csrf := s.crossOriginProtection()

@@ -294,4 +294,5 @@ func (s *Server) routes() {
 	s.sessionRoutes()
 	s.accountRoutes()
 	s.accountPages()
+	s.stepUpRoutes()
 }

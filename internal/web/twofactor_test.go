@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,4 +141,47 @@ func TestAnAdminWithoutASecondFactorReachesOnlyEnrolment(t *testing.T) {
 	e.post(lead, "GET", "/api/v1/audit", nil, http.StatusOK)
 	wantError(t, e.do(passwordOnly, "GET", "/api/v1/audit", nil, nil), http.StatusUnauthorized,
 		"unauthenticated")
+}
+
+// TestSensitiveActionsAskAgain lets ten minutes pass after sign-in: changing
+// a role or exporting data then asks for the password and code again, in the
+// API and in the console, which sends the member back where they were and
+// nowhere else.
+func TestSensitiveActionsAskAgain(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	agentID := e.addMember(e.WS.Workspace.ID, "agent@first.example", access.Agent)
+	admin := e.login(e.AdminEmail)
+	e.advance(11 * time.Minute)
+	role := map[string]string{"role": "manager"}
+	wantError(t, e.do(admin, "PATCH", "/api/v1/members/"+agentID, nil, role),
+		http.StatusForbidden, "step_up_required")
+	wantError(t, e.do(admin, "GET", "/api/v1/audit/export?format=csv", nil, nil),
+		http.StatusForbidden, "step_up_required")
+	if r := e.do(admin, "GET", "/settings/audit/export?format=csv", nil, nil); r.Status !=
+		http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"),
+		"/settings/account?next=%2Fsettings%2Faudit%2Fexport") {
+		t.Fatalf("the console export: %d to %q", r.Status, r.Header.Get("Location"))
+	}
+
+	wantError(t, e.do(admin, "POST", "/api/v1/auth/step-up", nil, map[string]string{
+		"password": "not the password", "code": e.freshCode(e.AdminEmail)}),
+		http.StatusUnauthorized, "bad_credentials")
+	e.post(admin, "POST", "/api/v1/auth/step-up", map[string]string{"password": Password,
+		"code": e.freshCode(e.AdminEmail)}, http.StatusNoContent)
+	e.post(admin, "PATCH", "/api/v1/members/"+agentID, role, http.StatusNoContent)
+
+	e.advance(11 * time.Minute)
+	form := func(next string) response {
+		return e.do(admin, "POST", "/settings/account/step-up",
+			map[string]string{"Content-Type": "application/x-www-form-urlencoded",
+				"Origin": e.URL},
+			url.Values{"password": {Password}, "code": {e.freshCode(e.AdminEmail)},
+				"next": {next}}.Encode())
+	}
+	if r := form("/settings/team"); r.Header.Get("Location") != "/settings/team" {
+		t.Fatalf("the console step-up: %d to %q", r.Status, r.Header.Get("Location"))
+	}
+	if r := form("//evil.example/settings/"); r.Header.Get("Location") != "/settings/account" {
+		t.Fatalf("a step-up sent the member to %q", r.Header.Get("Location"))
+	}
 }

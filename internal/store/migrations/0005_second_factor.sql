@@ -15,3 +15,7 @@ CREATE TABLE recovery_codes (
     used_at    BIGINT,
     PRIMARY KEY (user_id, code_hash)
 );
+
+-- When the session's holder last gave their password (and code): sign-in,
+-- or a step-up before a sensitive action.
+ALTER TABLE sessions ADD COLUMN auth_at BIGINT NOT NULL DEFAULT 0;
