@@ -36,7 +36,10 @@ func (a *App) Handler(cfg *config.Config) *web.Server {
 		Ready:         a.DB.Ping,
 		SecureCookies: len(cfg.PublicURL) > 8 && cfg.PublicURL[:8] == "https://",
 		Metrics:       a.Metrics, Audit: a.Audit,
-		IdleAdmin: cfg.IdleAdmin, IdleMember: cfg.IdleMember}
+		IdleAdmin: cfg.IdleAdmin, IdleMember: cfg.IdleMember,
+		Rules: web.Rules{NetworkAndBrowser: cfg.RevokeOnStolenSession,
+			Probes: cfg.RevokeOnProbe}}
+	a.Identity.RevokeAfterCodeFailures = cfg.RevokeAfterCodeFailures
 	if path := CheckpointFile(cfg); path != "" {
 		d.Checkpoints = func() (audit.Checkpoints, error) { return audit.ReadCheckpointFile(path) }
 	}

@@ -72,6 +72,12 @@ type Config struct {
 	// IdleAdmin and IdleMember are how long an admin's and anyone else's
 	// session may go unused before it ends.
 	IdleAdmin, IdleMember time.Duration
+	// The suspicious-activity rules that end all of a user's sessions: a
+	// session used from another network and browser, this many failed
+	// second-factor codes in ten minutes (0 is off), a probing address.
+	RevokeOnStolenSession   bool
+	RevokeAfterCodeFailures int
+	RevokeOnProbe           bool
 
 	limitsSetting *string
 }
@@ -118,6 +124,16 @@ func (c *Config) Server(fs *flag.FlagSet) {
 		"(env THUNAIVI_IDLE_TIMEOUT_ADMIN)")
 	fs.DurationVar(&c.IdleMember, "idle-timeout", envDuration("IDLE_TIMEOUT", DefaultIdleMember),
 		"a manager's or agent's session ends after this long unused (env THUNAIVI_IDLE_TIMEOUT)")
+	fs.BoolVar(&c.RevokeOnStolenSession, "revoke-on-stolen-session",
+		envBool("REVOKE_ON_STOLEN_SESSION", true), "end a user's sessions when one is used "+
+			"from another network and browser (env THUNAIVI_REVOKE_ON_STOLEN_SESSION)")
+	fs.IntVar(&c.RevokeAfterCodeFailures, "revoke-after-code-failures",
+		envInt("REVOKE_AFTER_CODE_FAILURES", 5), "end a user's sessions after this many "+
+			"failed second-factor codes in 10 minutes; 0 is off "+
+			"(env THUNAIVI_REVOKE_AFTER_CODE_FAILURES)")
+	fs.BoolVar(&c.RevokeOnProbe, "revoke-on-probe", envBool("REVOKE_ON_PROBE", true),
+		"end the sessions used from an address that probes for attack paths "+
+			"(env THUNAIVI_REVOKE_ON_PROBE)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", ""),
 		"loopback address for a separate /metrics listener (env THUNAIVI_METRICS_ADDR)")
 	c.limitsSetting = &limits
@@ -208,11 +224,14 @@ func (c *Config) Redacted() map[string]string {
 		"log_format":   c.LogFormat,
 		"database_url": RedactURL(c.DatabaseURL),
 
-		"audit_checkpoints":    c.AuditCheckpoints,
-		"audit_retention_days": strconv.Itoa(c.AuditRetentionDays),
-		"metrics_addr":         c.MetricsAddr,
-		"idle_timeout_admin":   c.IdleAdmin.String(),
-		"idle_timeout":         c.IdleMember.String(),
+		"audit_checkpoints":          c.AuditCheckpoints,
+		"audit_retention_days":       strconv.Itoa(c.AuditRetentionDays),
+		"metrics_addr":               c.MetricsAddr,
+		"idle_timeout_admin":         c.IdleAdmin.String(),
+		"idle_timeout":               c.IdleMember.String(),
+		"revoke_on_stolen_session":   strconv.FormatBool(c.RevokeOnStolenSession),
+		"revoke_after_code_failures": strconv.Itoa(c.RevokeAfterCodeFailures),
+		"revoke_on_probe":            strconv.FormatBool(c.RevokeOnProbe),
 	}
 	if c.AuditKey != "" {
 		out["audit_key"] = redacted
@@ -263,6 +282,14 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+func envBool(name string, def bool) bool {
+	v, err := strconv.ParseBool(env(name, strconv.FormatBool(def)))
+	if err != nil {
+		return def
+	}
+	return v
 }
 
 func envDuration(name string, def time.Duration) time.Duration {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -40,6 +41,9 @@ type queries struct {
 	DeleteWorkspaceSessions string
 	DeleteOtherSessions     string
 	SteppedUp               string
+	DeleteUserSessions      string
+	SessionUsersFrom        string
+	UserWorkspaces          string
 	TOTPOf                  string
 	PutPendingTOTP          string
 	EnableTOTP              string
@@ -133,6 +137,13 @@ type Service struct {
 	// SecretKey is the 32-byte key second-factor secrets are encrypted with
 	// at rest; it is kept outside the database.
 	SecretKey []byte
+	// RevokeAfterCodeFailures, when not 0, ends all of a user's sessions
+	// once that many second-factor codes fail within codeFailureWindow:
+	// someone holds the password and is guessing the code.
+	RevokeAfterCodeFailures int
+
+	failuresMu   sync.Mutex
+	codeFailures map[string][]time.Time
 }
 
 // New prepares the service; now is the clock every expiry is measured
@@ -449,6 +460,36 @@ func (s *Service) EndMemberSessions(ctx context.Context, userID, wsID, reason st
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		return s.EndSessionsIn(ctx, tx, userID, wsID, reason)
 	})
+}
+
+// EndUserSessions ends all of a user's sessions, in every workspace, as a
+// rule does when one looks stolen, and audits it in each of their workspaces.
+func (s *Service) EndUserSessions(ctx context.Context, userID, reason string) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		wss, err := store.Strings(ctx, tx, s.q.UserWorkspaces, userID)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.q.DeleteUserSessions, userID)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		actor := origin.Actor{Type: origin.System}
+		for _, ws := range wss {
+			if err := s.audit.Record(ctx, tx, audit.Event{Workspace: ws, Actor: &actor,
+				Action: audit.SessionRevoked, TargetType: "user", TargetID: userID,
+				Reason: reason, Diff: audit.Diff{"sessions": {n, 0}}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// UsersWithSessionsFrom lists the users with a session started from ip.
+func (s *Service) UsersWithSessionsFrom(ctx context.Context, ip string) ([]string, error) {
+	return store.Strings(ctx, s.db, s.q.SessionUsersFrom, ip)
 }
 
 // EndWorkspaceSessions ends every session in a workspace but the one

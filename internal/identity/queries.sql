@@ -83,3 +83,12 @@ DELETE FROM recovery_codes WHERE user_id = ?;
 
 -- name: DeleteOtherSessions
 DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?;
+
+-- name: DeleteUserSessions
+DELETE FROM sessions WHERE user_id = ?;
+
+-- name: SessionUsersFrom
+SELECT DISTINCT user_id FROM sessions WHERE ip = ?;
+
+-- name: UserWorkspaces
+SELECT workspace_id FROM members WHERE user_id = ? ORDER BY workspace_id;

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/origin"
@@ -262,7 +263,42 @@ func (s *Service) badCode(ctx context.Context, userID, wsID string) error {
 		Reason: "wrong second-factor code", Actor: &actor}); err != nil {
 		return err
 	}
+	if s.codeFailed(userID) {
+		if err := s.EndUserSessions(ctx, userID, fmt.Sprintf("%d second-factor codes "+
+			"failed within %v", s.RevokeAfterCodeFailures, codeFailureWindow)); err != nil {
+			return err
+		}
+	}
 	return ErrBadSecondFactor
+}
+
+// codeFailureWindow is the window RevokeAfterCodeFailures counts in.
+const codeFailureWindow = 10 * time.Minute
+
+// codeFailed counts a failed code for a user and reports whether the rule
+// fires, after which the count starts again.
+func (s *Service) codeFailed(userID string) bool {
+	if s.RevokeAfterCodeFailures <= 0 {
+		return false
+	}
+	s.failuresMu.Lock()
+	defer s.failuresMu.Unlock()
+	if s.codeFailures == nil {
+		s.codeFailures = map[string][]time.Time{}
+	}
+	now := s.now()
+	recent := []time.Time{now}
+	for _, t := range s.codeFailures[userID] {
+		if now.Sub(t) < codeFailureWindow {
+			recent = append(recent, t)
+		}
+	}
+	if len(recent) >= s.RevokeAfterCodeFailures {
+		delete(s.codeFailures, userID)
+		return true
+	}
+	s.codeFailures[userID] = recent
+	return false
 }
 
 // recoveryCode is 60 random bits as three groups of four base32 letters,

@@ -48,6 +48,10 @@ func (s *Server) principal(r *http.Request) (*principal, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.stolen(ss, r) {
+		return nil, s.revokeStolen(r, ss, "a session was used from another network and "+
+			"another browser than it was started from")
+	}
 	p := &principal{Session: ss, Role: role, Viewer: support.Viewer{
 		WorkspaceID: ss.WorkspaceID, UserID: ss.UserID,
 		AllInboxes: access.Allowed(role, access.ConversationsAll)}}

@@ -81,6 +81,7 @@ func (s *Server) probe(r *http.Request, what string) {
 	if s.Audit == nil || !s.probes.first(clientIP(r)) {
 		return
 	}
+	s.revokeProbers(r)
 	anon := origin.Actor{Type: origin.Anonymous}
 	err := s.Audit.Write(r.Context(), audit.Event{Action: audit.ProbeBlocked, Actor: &anon,
 		TargetType: "path", TargetID: r.URL.Path, Outcome: audit.Refused,

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -56,6 +57,8 @@ type Deps struct {
 	// IdleAdmin and IdleMember are how long an admin's and anyone else's
 	// session may go unused before it ends; 0 is no limit.
 	IdleAdmin, IdleMember time.Duration
+	// Rules are the suspicious-activity rules that are on.
+	Rules Rules
 }
 
 // Limits are requests per minute on the public widget endpoints.
@@ -211,6 +214,11 @@ func (s *Server) register(pattern string, perm access.Permission, h memberHandle
 		pattern,
 		csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			p, err := s.principal(r)
+			var revoked errSessionRevoked
+			if errors.As(err, &revoked) {
+				writeError(w, r, http.StatusUnauthorized, "session_revoked", revoked.Error())
+				return
+			}
 			if err != nil {
 				s.Metrics.Denied("unauthenticated")
 				if page {

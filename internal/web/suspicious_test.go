@@ -1,0 +1,77 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/config"
+	"github.com/thunaivi/thunaivi/internal/store/storetest"
+)
+
+func newRulesEnv(t *testing.T) *env {
+	return newEnvWith(t, storetest.OpenSQLite(t), func(c *config.Config) {
+		c.RevokeOnStolenSession, c.RevokeOnProbe = true, true
+		c.RevokeAfterCodeFailures = 5
+	})
+}
+
+// TestAStolenSessionEndsTheUsersSessions uses a session from another network
+// and another browser than it was started from: all of the user's sessions
+// end, the user is told why, and it is audited. Another network alone (a
+// laptop that moved) or another browser alone (an update) is no theft.
+func TestAStolenSessionEndsTheUsersSessions(t *testing.T) {
+	e := newRulesEnv(t)
+	e.addMember(e.WS.Workspace.ID, "agent@first.example", access.Agent)
+	agent, other := e.login("agent@first.example"), e.login("agent@first.example")
+	// The sessions were started elsewhere, as far as the server knows.
+	if _, err := e.App.DB.ExecContext(context.Background(),
+		"UPDATE sessions SET ip = '203.0.113.9'"); err != nil {
+		t.Fatal(err)
+	}
+	e.post(agent, "GET", "/api/v1/me", nil, http.StatusOK) // another network only
+	e.post(agent, "GET", "/api/v1/me", nil, http.StatusOK)
+	thief := map[string]string{"User-Agent": "curl/8.0"}
+	wantError(t, e.do(agent, "GET", "/api/v1/me", thief, nil), http.StatusUnauthorized,
+		"session_revoked")
+	if signedIn(t, e, other) {
+		t.Fatal("the user's other session survived")
+	}
+	got := e.newest(e.WS.Workspace.ID, audit.SessionRevoked)
+	if got.ActorType != "system" || got.Reason == "" {
+		t.Fatalf("recorded as %+v", got)
+	}
+}
+
+// TestFailingCodesEndTheUsersSessions has someone with the password guess
+// second-factor codes: at the fifth failure the user's sessions end.
+func TestFailingCodesEndTheUsersSessions(t *testing.T) {
+	e := newRulesEnv(t)
+	e.addMember(e.WS.Workspace.ID, "agent@first.example", access.Agent)
+	agent := e.login("agent@first.example")
+	e.enableTOTP(agent)
+	for range 5 {
+		e.signIn("agent@first.example", "000000")
+	}
+	if signedIn(t, e, agent) {
+		t.Fatal("the session survived five failed codes")
+	}
+	if got := e.newest(e.WS.Workspace.ID, audit.SessionRevoked); got.Reason !=
+		"5 second-factor codes failed within 10m0s" {
+		t.Fatalf("recorded as %+v", got)
+	}
+}
+
+// TestAProbingAddressLosesItsSessions probes for an attack path from the
+// address a member's session was started from: that session ends.
+func TestAProbingAddressLosesItsSessions(t *testing.T) {
+	e := newRulesEnv(t)
+	e.addMember(e.WS.Workspace.ID, "agent@first.example", access.Agent)
+	agent := e.login("agent@first.example")
+	e.post(nil, "GET", "/.env", nil, http.StatusNotFound)
+	if signedIn(t, e, agent) {
+		t.Fatal("a session from the probing address survived")
+	}
+}
