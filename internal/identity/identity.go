@@ -42,6 +42,7 @@ type queries struct {
 	DeleteOtherSessions     string
 	SteppedUp               string
 	DeleteUserSessions      string
+	SetPasswordHash         string
 	SessionUsersFrom        string
 	UserWorkspaces          string
 	TOTPOf                  string
@@ -247,6 +248,14 @@ func (s *Service) CheckPassword(ctx context.Context, q store.Querier, email,
 	}
 	if !VerifyPassword(hash, password) {
 		return u, ErrBadCredentials
+	}
+	if outdated(hash) {
+		// The settings rose since this hash was made: the password is at
+		// hand, so store it as today's settings would.
+		if _, err := q.ExecContext(ctx, s.q.SetPasswordHash, HashPassword(password),
+			u.ID); err != nil {
+			return User{}, fmt.Errorf("identity: rehash password: %w", err)
+		}
 	}
 	return u, nil
 }

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
+	"golang.org/x/crypto/argon2"
 )
 
 func TestPasswordHashing(t *testing.T) {
@@ -170,5 +173,41 @@ func TestMaskEmail(t *testing.T) {
 		if got := identity.MaskEmail(in); got != want {
 			t.Errorf("MaskEmail(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestWeakHashesAreUpgradedAtSignIn stores a hash made with weaker argon2id
+// settings than today's: the next sign-in replaces it.
+func TestWeakHashesAreUpgradedAtSignIn(t *testing.T) {
+	db := storetest.OpenSQLite(t)
+	ctx := context.Background()
+	ids, err := identity.New(db, time.Now, audittest.New(t, db, time.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var u identity.User
+	db.InTx(ctx, func(tx *store.Tx) error {
+		u, err = ids.CreateUser(ctx, tx, "a@example.com", "", "a good long password")
+		return err
+	})
+	salt := []byte("0123456789abcdef")
+	weak := fmt.Sprintf("$argon2id$v=19$m=4096,t=1,p=1$%s$%s",
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(
+			argon2.IDKey([]byte("a good long password"), salt, 1, 4096, 1, 32)))
+	if _, err := db.ExecContext(ctx, db.Rebind(
+		"UPDATE users SET password_hash = ? WHERE id = ?"), weak, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ids.Authenticate(ctx, "a@example.com", "a good long password"); err != nil {
+		t.Fatal(err)
+	}
+	var now string
+	db.QueryRowContext(ctx, db.Rebind("SELECT password_hash FROM users WHERE id = ?"),
+		u.ID).Scan(&now)
+	if !strings.Contains(now, "m=19456,t=2,p=1") {
+		t.Fatalf("the hash is still %s", now)
+	}
+	if _, err := ids.Authenticate(ctx, "a@example.com", "a good long password"); err != nil {
+		t.Fatal(err)
 	}
 }

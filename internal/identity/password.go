@@ -132,6 +132,21 @@ func HashPassword(pw string) string {
 		argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
+// outdated reports whether a hash was made with weaker argon2id settings
+// than today's, so that the next successful sign-in rehashes it.
+func outdated(hash string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 {
+		return true
+	}
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return true
+	}
+	return m < argonMemory || t < argonTime || p < argonThreads
+}
+
 // VerifyPassword reports whether pw matches a hash made by HashPassword.
 func VerifyPassword(hash, pw string) bool {
 	parts := strings.Split(hash, "$")

@@ -92,3 +92,6 @@ SELECT DISTINCT user_id FROM sessions WHERE ip = ?;
 
 -- name: UserWorkspaces
 SELECT workspace_id FROM members WHERE user_id = ? ORDER BY workspace_id;
+
+-- name: SetPasswordHash
+UPDATE users SET password_hash = ? WHERE id = ?;
