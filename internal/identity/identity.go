@@ -426,14 +426,21 @@ func (s *Service) Sessions(ctx context.Context, userID, wsID, token string) ([]S
 	return list, err
 }
 
-// StepUp records that a session's holder gave their password and, with
-// TOTP on, a code again, as sensitive actions ask.
-func (s *Service) StepUp(ctx context.Context, token, userID, wsID, email, password,
+// reauthenticate checks the password and, with TOTP on, a code again, for
+// actions that ask for both however recent the sign-in.
+func (s *Service) reauthenticate(ctx context.Context, userID, wsID, email, password,
 	code string) error {
 	if _, err := s.Authenticate(ctx, email, password); err != nil {
 		return err
 	}
-	if err := s.CheckSecondFactor(ctx, userID, wsID, code); err != nil {
+	return s.CheckSecondFactor(ctx, userID, wsID, code)
+}
+
+// StepUp records that a session's holder gave their password and, with
+// TOTP on, a code again, as sensitive actions ask.
+func (s *Service) StepUp(ctx context.Context, token, userID, wsID, email, password,
+	code string) error {
+	if err := s.reauthenticate(ctx, userID, wsID, email, password, code); err != nil {
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *store.Tx) error {

@@ -180,10 +180,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, wsID, code,
 // code) are given again.
 func (s *Service) DisableTOTP(ctx context.Context, userID, wsID, email, password,
 	code string) error {
-	if _, err := s.Authenticate(ctx, email, password); err != nil {
-		return err
-	}
-	if err := s.CheckSecondFactor(ctx, userID, wsID, code); err != nil {
+	if err := s.reauthenticate(ctx, userID, wsID, email, password, code); err != nil {
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
