@@ -262,3 +262,31 @@ func TestBrowserAuditReview(t *testing.T) {
 		waitText("table.list", e.AdminEmail))
 	b.checkNoErrors(t)
 }
+
+// TestBrowserAdminRevokesAnAgent has an agent working in the console while
+// an admin ends their sessions: the agent's next action in the open inbox
+// sends them back to sign in.
+func TestBrowserAdminRevokesAnAgent(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	agentEmail := "agent@first.example"
+	agentID := e.addMember(e.WS.Workspace.ID, agentEmail, access.Agent, e.WS.Inbox.ID)
+	v := e.startChat(e.WS.Inbox.WidgetToken)
+	v.send("someone used my card for purchases I never made")
+	b := startBrowser(t)
+	agent := b.window(t)
+	b.do(t, agent, "sign in as the agent",
+		chromedp.Navigate(e.URL+"/login"),
+		chromedp.SendKeys(chromedp.CSS("input[name=email]"), agentEmail),
+		chromedp.SendKeys(chromedp.CSS("input[name=password]"), Password),
+		follow("form button[type=submit]"),
+		waitText("table.list", "escalated"))
+
+	admin := e.login(e.AdminEmail)
+	e.post(admin, "DELETE", "/api/v1/members/"+agentID+"/sessions", nil,
+		http.StatusNoContent)
+
+	b.do(t, agent, "open the conversation, and land on the sign-in page",
+		follow(`a[href="/conversations/`+v.ConversationID+`"]`),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/login"]`)))
+	b.checkNoErrors(t)
+}
