@@ -35,6 +35,8 @@ const (
 	// AuditRead is reading, exporting and verifying the audit log and the
 	// security views built on it: failed sign-ins, anomalies, metrics.
 	AuditRead Permission = "audit:read"
+	// SecurityManage is changing the workspace's security settings.
+	SecurityManage Permission = "security:manage"
 	// OwnAccount is looking after one's own account: sessions, second factor.
 	OwnAccount Permission = "account:self"
 )
@@ -47,7 +49,7 @@ var matrix = map[Role]map[Permission]bool{
 		BrainSettings, TeamsManage, MembersRead, OwnAccount),
 	Admin: set(ConversationsRead, ConversationsWrite, ConversationsAll, KBRead, KBWrite,
 		BrainSettings, TeamsManage, MembersRead, MembersManage, InboxesManage, AuditRead,
-		OwnAccount),
+		OwnAccount, SecurityManage),
 }
 
 func set(ps ...Permission) map[Permission]bool {

@@ -301,16 +301,16 @@ func (s *Service) refused(ctx context.Context, u User, reason string) error {
 // whole: "MyP@ssw0rd!" must not survive as "M***@ssw0rd!".
 func MaskEmail(email string) string {
 	local, domain, ok := strings.Cut(email, "@")
-	if !ok || local == "" || !hostName(domain) {
+	if !ok || local == "" || !HostName(domain) {
 		return ""
 	}
 	r, _ := utf8.DecodeRuneInString(local)
 	return string(r) + "***@" + domain
 }
 
-// hostName reports whether s looks like a DNS name with a dot: letters,
-// digits and hyphens between dots.
-func hostName(s string) bool {
+// HostName reports whether s looks like a DNS name with a dot: lower-case
+// letters, digits and hyphens between dots.
+func HostName(s string) bool {
 	if !strings.Contains(s, ".") || len(s) > 253 {
 		return false
 	}

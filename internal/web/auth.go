@@ -13,6 +13,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/support"
+	"github.com/thunaivi/thunaivi/internal/workspace"
 )
 
 const (
@@ -29,8 +30,9 @@ const (
 // are read on every request, so a change takes effect at once.
 type principal struct {
 	identity.Session
-	Role   access.Role
-	Viewer support.Viewer
+	Role     access.Role
+	Viewer   support.Viewer
+	Security workspace.SecuritySettings
 }
 
 func (s *Server) principal(r *http.Request) (*principal, error) {
@@ -55,6 +57,9 @@ func (s *Server) principal(r *http.Request) (*principal, error) {
 	p := &principal{Session: ss, Role: role, Viewer: support.Viewer{
 		WorkspaceID: ss.WorkspaceID, UserID: ss.UserID,
 		AllInboxes: access.Allowed(role, access.ConversationsAll)}}
+	if p.Security, err = s.Workspaces.Security(r.Context(), ss.WorkspaceID); err != nil {
+		return nil, err
+	}
 	if !p.Viewer.AllInboxes {
 		p.Viewer.InboxIDs, err = s.Workspaces.MemberInboxes(r.Context(), ss.WorkspaceID, ss.UserID)
 		if err != nil {

@@ -236,8 +236,18 @@ func (s *Server) register(pattern string, perm access.Permission, h memberHandle
 					"Your role does not allow this.")
 				return
 			}
-			// An admin without a second factor may only set one up.
-			if p.Role == access.Admin && !p.TwoFactor && perm != access.OwnAccount {
+			// An admin off the office domains reaches nothing an admin may.
+			if p.Role == access.Admin && !p.Security.OnOfficeDomain(p.Email) &&
+				perm != access.OwnAccount {
+				s.denied(r, p, perm)
+				writeError(w, r, http.StatusForbidden, "office_domain_required",
+					"Admins need an address on the workspace's office domains.")
+				return
+			}
+			// An admin, or anyone where the workspace says so, without a
+			// second factor may only set one up.
+			if (p.Role == access.Admin || p.Security.Require2FA) && !p.TwoFactor &&
+				perm != access.OwnAccount {
 				if page {
 					http.Redirect(w, r, "/settings/account", http.StatusSeeOther)
 					return
@@ -303,4 +313,5 @@ func (s *Server) routes() {
 	s.accountRoutes()
 	s.accountPages()
 	s.stepUpRoutes()
+	s.securityRoutes()
 }

@@ -51,6 +51,9 @@ func (s *Service) Invite(
 	if !inv.Role.Valid() {
 		return "", fmt.Errorf("workspace: %w: the role must be admin, manager or agent", ErrInvalid)
 	}
+	if err := s.checkAdminAddress(ctx, wsID, email, inv.Role); err != nil {
+		return "", err
+	}
 	inboxes, err := s.Inboxes(ctx, wsID)
 	if err != nil {
 		return "", err
@@ -212,6 +215,13 @@ func (s *Service) SetRole(ctx context.Context, ids *identity.Service, wsID, user
 	role access.Role) error {
 	if !role.Valid() {
 		return fmt.Errorf("workspace: %w: the role must be admin, manager or agent", ErrInvalid)
+	}
+	u, err := ids.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := s.checkAdminAddress(ctx, wsID, u.Email, role); err != nil {
+		return err
 	}
 	return s.changeMember(ctx, wsID, userID, func(tx *store.Tx, current access.Role) error {
 		if current == role {

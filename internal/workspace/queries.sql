@@ -119,3 +119,9 @@ DELETE FROM team_members WHERE workspace_id = ? AND user_id = ?;
 
 -- name: DeleteInvitationsBy
 DELETE FROM invitations WHERE workspace_id = ? AND invited_by = ? AND used_at IS NULL;
+
+-- name: SecuritySettings
+SELECT office_domains, require_2fa FROM workspaces WHERE id = ?;
+
+-- name: SetSecuritySettings
+UPDATE workspaces SET office_domains = ?, require_2fa = ? WHERE id = ?;

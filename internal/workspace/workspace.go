@@ -60,6 +60,8 @@ type queries struct {
 	UseSetupToken       string
 	ValidSetupToken     string
 	DisconnectInbox     string
+	SecuritySettings    string
+	SetSecuritySettings string
 }
 
 // Workspace is one business's account: everything else belongs to one.
