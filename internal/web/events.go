@@ -18,6 +18,10 @@ const (
 	// recheckEvery bounds how long a stream goes on delivering after its
 	// access ended (a sign-out, a lost role or inbox).
 	recheckEvery = 2 * time.Second
+	// quietRecheck is how often a stream with nothing to deliver checks its
+	// access: a session ended by an admin or a rule closes its streams
+	// within this, not at the next event.
+	quietRecheck = 5 * time.Second
 	// maxStreamLife ends every stream after a while; clients reconnect, and
 	// pass the access checks again.
 	maxStreamLife = 30 * time.Minute
@@ -94,6 +98,8 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, ch <-chan suppor
 	}
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
+	quiet := time.NewTicker(quietRecheck)
+	defer quiet.Stop()
 	end := time.NewTimer(maxStreamLife)
 	defer end.Stop()
 	checked := s.Now()
@@ -111,6 +117,12 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, ch <-chan suppor
 			}
 			checked = s.Now()
 			fmt.Fprint(w, ": keep-alive\n\n")
+		case <-quiet.C:
+			if see, ok = access(); !ok {
+				return
+			}
+			checked = s.Now()
+			continue
 		case ev := <-ch:
 			if s.Now().Sub(checked) > recheckEvery {
 				if see, ok = access(); !ok {

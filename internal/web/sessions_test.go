@@ -127,3 +127,26 @@ func TestARoleChangeEndsTheMembersSessions(t *testing.T) {
 	e.post(manager, "PUT", "/api/v1/kb/thresholds", map[string]float64{"answer": 0.9,
 		"draft": 0.5}, http.StatusOK)
 }
+
+// TestAnEndedSessionClosesItsStreams ends a member's sessions while their
+// live event stream is open and quiet: it closes within seconds, without
+// waiting for an event.
+func TestAnEndedSessionClosesItsStreams(t *testing.T) {
+	e := newSessionEnv(t)
+	agentID := e.addMember(e.WS.Workspace.ID, "agent@first.example", access.Agent)
+	agent := e.login("agent@first.example")
+	s := e.openStream(agent, "/api/v1/events", nil)
+	if ev := s.next(); ev.Type != "ready" {
+		t.Fatalf("first event %q", ev.Type)
+	}
+	e.post(e.login(e.AdminEmail), "DELETE", "/api/v1/members/"+agentID+"/sessions", nil,
+		http.StatusNoContent)
+	select {
+	case ev, open := <-s.events:
+		if open {
+			t.Fatalf("the stream delivered %s after its session ended", ev.Type)
+		}
+	case <-time.After(8 * time.Second):
+		t.Fatal("the stream is still open 8 seconds after its session ended")
+	}
+}
