@@ -13,6 +13,8 @@ const (
 	RecoveryUsed   Action = "authn.recovery_code_used"
 	SteppedUp      Action = "authn.step_up"
 
+	UserLocked      Action = "user.locked"
+	UserUnlocked    Action = "user.unlocked"
 	SecondFactorOn  Action = "user.2fa_enabled"
 	SecondFactorOff Action = "user.2fa_disabled"
 	Denied          Action = "authz.denied"
@@ -57,6 +59,9 @@ var Vocabulary = []struct {
 		"authenticator code; the diff says how many are left"},
 	{SteppedUp, "a member gave their password and code again, as a sensitive " +
 		"action asks when the last time is over ten minutes ago"},
+	{UserLocked, "an account was locked after 100 failed sign-ins in a row; only an " +
+		"admin unlocks it"},
+	{UserUnlocked, "an admin unlocked a locked account"},
 	{SecondFactorOn, "a member turned on two-factor authentication (TOTP)"},
 	{SecondFactorOff, "a member turned off two-factor authentication, after giving " +
 		"their password and a code again"},

@@ -43,6 +43,10 @@ type queries struct {
 	SteppedUp               string
 	DeleteUserSessions      string
 	SetPasswordHash         string
+	CountFailedLogin        string
+	LockUser                string
+	ClearFailedLogins       string
+	UnlockUser              string
 	SessionUsersFrom        string
 	UserWorkspaces          string
 	TOTPOf                  string
@@ -219,10 +223,71 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (Use
 	case errors.Is(err, store.ErrNotFound):
 		norm, _ := NormalizeEmail(email)
 		return User{}, s.refused(ctx, User{Email: MaskEmail(norm)}, "unknown account")
+	case errors.Is(err, errLocked):
+		return User{}, s.refused(ctx, u, "account locked")
 	case errors.Is(err, ErrBadCredentials):
+		if err := s.countFailure(ctx, u); err != nil {
+			return User{}, err
+		}
 		return User{}, s.refused(ctx, u, "wrong password")
+	case err == nil:
+		if _, err := s.db.ExecContext(ctx, s.q.ClearFailedLogins, u.ID); err != nil {
+			return User{}, fmt.Errorf("identity: clear failures: %w", err)
+		}
 	}
 	return u, err
+}
+
+// MaxFailedLogins is how many failed sign-ins in a row lock an account, the
+// most NIST SP 800-63B allows; the per-account backoff makes reaching it take
+// about a day.
+const MaxFailedLogins = 100
+
+// ErrNotLocked is returned when unlocking an account that is not locked.
+var ErrNotLocked = errors.New("identity: the account is not locked")
+
+// errLocked refuses a locked account exactly as a wrong password would.
+var errLocked = fmt.Errorf("%w (locked)", ErrBadCredentials)
+
+// countFailure counts a wrong password and locks the account at the cap.
+func (s *Service) countFailure(ctx context.Context, u User) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, s.q.CountFailedLogin, u.ID).Scan(&n); err != nil {
+			return err
+		}
+		if n < MaxFailedLogins {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, s.q.LockUser, s.now().UnixMilli(), u.ID); err != nil {
+			return err
+		}
+		var ws string
+		err := tx.QueryRowContext(ctx, s.q.HomeWorkspace, u.ID).Scan(&ws)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		actor := origin.Actor{Type: origin.System}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: ws, Action: audit.UserLocked,
+			Actor:      &actor,
+			TargetType: "user", TargetID: u.ID,
+			Reason: fmt.Sprintf("%d failed sign-ins in a row", n)})
+	})
+}
+
+// Unlock lets a locked account sign in again, as an admin of wsID decides.
+func (s *Service) Unlock(ctx context.Context, userID, wsID string) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q.UnlockUser, userID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return ErrNotLocked
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+			Action: audit.UserUnlocked, TargetType: "user", TargetID: userID})
+	})
 }
 
 // CheckPassword checks an email and password inside the caller's
@@ -238,7 +303,9 @@ func (s *Service) CheckPassword(ctx context.Context, q store.Querier, email,
 	if err != nil {
 		return User{}, store.ErrNotFound
 	}
-	err = q.QueryRowContext(ctx, s.q.UserByEmail, norm).Scan(&u.ID, &u.Email, &u.Name, &hash)
+	var locked bool
+	err = q.QueryRowContext(ctx, s.q.UserByEmail, norm).Scan(&u.ID, &u.Email, &u.Name, &hash,
+		&locked)
 	if errors.Is(err, sql.ErrNoRows) {
 		VerifyPassword(s.dummyHash, password)
 		return User{}, store.ErrNotFound
@@ -246,7 +313,11 @@ func (s *Service) CheckPassword(ctx context.Context, q store.Querier, email,
 	if err != nil {
 		return User{}, fmt.Errorf("identity: load user: %w", err)
 	}
-	if !VerifyPassword(hash, password) {
+	right := VerifyPassword(hash, password) // the same work whether locked or not
+	if locked {
+		return u, errLocked
+	}
+	if !right {
 		return u, ErrBadCredentials
 	}
 	if outdated(hash) {
@@ -266,7 +337,9 @@ func (s *Service) Refused(ctx context.Context, email, reason string) error {
 	var u User
 	var hash string
 	norm, _ := NormalizeEmail(email)
-	err := s.db.QueryRowContext(ctx, s.q.UserByEmail, norm).Scan(&u.ID, &u.Email, &u.Name, &hash)
+	var locked bool
+	err := s.db.QueryRowContext(ctx, s.q.UserByEmail, norm).Scan(&u.ID, &u.Email, &u.Name, &hash,
+		&locked)
 	if err != nil {
 		u = User{Email: MaskEmail(norm)}
 	}

@@ -2,7 +2,7 @@
 INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?);
 
 -- name: UserByEmail
-SELECT id, email, name, password_hash FROM users WHERE email = ?;
+SELECT id, email, name, password_hash, locked_at IS NOT NULL FROM users WHERE email = ?;
 
 -- name: UserByID
 SELECT id, email, name, password_hash FROM users WHERE id = ?;
@@ -95,3 +95,15 @@ SELECT workspace_id FROM members WHERE user_id = ? ORDER BY workspace_id;
 
 -- name: SetPasswordHash
 UPDATE users SET password_hash = ? WHERE id = ?;
+
+-- name: CountFailedLogin
+UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? RETURNING failed_logins;
+
+-- name: LockUser
+UPDATE users SET locked_at = ? WHERE id = ? AND locked_at IS NULL;
+
+-- name: ClearFailedLogins
+UPDATE users SET failed_logins = 0 WHERE id = ? AND failed_logins <> 0;
+
+-- name: UnlockUser
+UPDATE users SET failed_logins = 0, locked_at = NULL WHERE id = ? AND locked_at IS NOT NULL;

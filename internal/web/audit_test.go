@@ -13,6 +13,7 @@ import (
 
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/origin"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
@@ -45,6 +46,7 @@ func TestEveryActionIsRecorded(t *testing.T) {
 		agentID := e.addMember(ws, "agent@first.example", access.Agent)
 		agent := e.login("agent@first.example")
 		e.addMember(ws, "second@first.example", access.Agent)
+		lockedID := e.addMember(ws, "locked@first.example", access.Agent)
 		e.addMember(ws, "third@first.example", access.Agent)
 		var invitationURL string
 		var inboxID string
@@ -83,6 +85,16 @@ func TestEveryActionIsRecorded(t *testing.T) {
 			}, want(e.AdminEmail, audit.Failure, e.WS.Admin.ID)},
 			{audit.LoginSucceeded, ws, func(t *testing.T) { e.login(e.AdminEmail) },
 				want(e.AdminEmail, audit.Success, e.WS.Admin.ID)},
+			{audit.UserLocked, ws, func(t *testing.T) {
+				for range identity.MaxFailedLogins {
+					e.App.Identity.Authenticate(context.Background(), "locked@first.example",
+						"not the password")
+				}
+			}, want("", audit.Success, lockedID)},
+			{audit.UserUnlocked, ws, func(t *testing.T) {
+				e.post(admin, "POST", "/api/v1/members/"+lockedID+"/unlock", nil,
+					http.StatusNoContent)
+			}, want(e.AdminEmail, audit.Success, lockedID)},
 			{audit.SteppedUp, ws, func(t *testing.T) {
 				e.post(admin, "POST", "/api/v1/auth/step-up", map[string]string{
 					"password": Password, "code": e.freshCode(e.AdminEmail)},

@@ -100,6 +100,7 @@ var policy = map[string]access.Permission{
 	"DELETE /api/v1/members/{user}/sessions":        access.MembersManage,
 	"POST /api/v1/sessions/end-all":                 access.MembersManage,
 	"GET /settings/account":                         access.OwnAccount,
+	"POST /api/v1/members/{user}/unlock":            access.MembersManage,
 	"GET /api/v1/security/settings":                 access.SecurityManage,
 	"PUT /api/v1/security/settings":                 access.SecurityManage,
 	"POST /settings/account/step-up":                access.OwnAccount,

@@ -2,12 +2,15 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
 )
 
@@ -81,5 +84,33 @@ func TestSignInTimingRevealsNoAccount(t *testing.T) {
 	t.Logf("median refusal: %v with an account, %v without", median(known), median(unknown))
 	if diff.Abs() >= 5*time.Millisecond {
 		t.Fatalf("refusals differ by %v at the median", diff)
+	}
+}
+
+// TestAnAccountLocksAtTheCap fails sign-ins at an account 100 times in a
+// row: it then refuses even the right password, answering exactly as to a
+// wrong one, until an admin unlocks it.
+func TestAnAccountLocksAtTheCap(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	userID := e.addMember(e.WS.Workspace.ID, "agent@first.example", access.Agent)
+	ctx := context.Background()
+	for range identity.MaxFailedLogins - 1 {
+		e.App.Identity.Authenticate(ctx, "agent@first.example", "not the password")
+	}
+	if _, err := e.App.Identity.Authenticate(ctx, "agent@first.example", Password); err != nil {
+		t.Fatalf("99 failures locked the account: %v", err)
+	}
+	for range identity.MaxFailedLogins {
+		e.App.Identity.Authenticate(ctx, "agent@first.example", "not the password")
+	}
+	_, err := e.App.Identity.Authenticate(ctx, "agent@first.example", Password)
+	_, wrong := e.App.Identity.Authenticate(ctx, "agent@first.example", "not the password")
+	if !errors.Is(err, identity.ErrBadCredentials) || err.Error() != wrong.Error() {
+		t.Fatalf("the locked account answered %v, a wrong password %v", err, wrong)
+	}
+	e.post(e.login(e.AdminEmail), "POST", "/api/v1/members/"+userID+"/unlock", nil,
+		http.StatusNoContent)
+	if _, err := e.App.Identity.Authenticate(ctx, "agent@first.example", Password); err != nil {
+		t.Fatalf("the unlocked account: %v", err)
 	}
 }

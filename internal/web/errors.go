@@ -58,7 +58,7 @@ func classify(err error) (int, string) {
 		errors.Is(err, workspace.ErrInvalid), errors.Is(err, identity.ErrWeakPassword),
 		errors.Is(err, identity.ErrInvalidName), errors.Is(err, errForm),
 		errors.Is(err, identity.ErrSecondFactorState), errors.Is(err, identity.ErrBadSecondFactor),
-		errors.Is(err, identity.ErrSecondFactorNeeded):
+		errors.Is(err, identity.ErrSecondFactorNeeded), errors.Is(err, identity.ErrNotLocked):
 		return http.StatusUnprocessableEntity, "invalid"
 	case errors.Is(err, support.ErrConflict), errors.Is(err, kb.ErrConflict):
 		return http.StatusConflict, "conflict"

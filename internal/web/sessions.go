@@ -26,6 +26,14 @@ func (s *Server) sessionRoutes() {
 				"ended by an admin")
 		}))
 	s.api("POST /api/v1/sessions/end-all", access.MembersManage, s.apiEndAll)
+	s.api("POST /api/v1/members/{user}/unlock", access.MembersManage,
+		s.noContent(func(r *http.Request, p *principal) error {
+			user := r.PathValue("user")
+			if _, err := s.Workspaces.Role(r.Context(), p.WorkspaceID, user); err != nil {
+				return err
+			}
+			return s.Identity.Unlock(r.Context(), user, p.WorkspaceID)
+		}))
 }
 
 func (s *Server) apiSessions(w http.ResponseWriter, r *http.Request, p *principal) {
