@@ -78,6 +78,7 @@ type Config struct {
 	RevokeOnStolenSession   bool
 	RevokeAfterCodeFailures int
 	RevokeOnProbe           bool
+	RevokeOnFailureBurst    bool
 
 	limitsSetting *string
 }
@@ -134,6 +135,10 @@ func (c *Config) Server(fs *flag.FlagSet) {
 	fs.BoolVar(&c.RevokeOnProbe, "revoke-on-probe", envBool("REVOKE_ON_PROBE", true),
 		"end the sessions used from an address that probes for attack paths "+
 			"(env THUNAIVI_REVOKE_ON_PROBE)")
+	fs.BoolVar(&c.RevokeOnFailureBurst, "revoke-on-failure-burst",
+		envBool("REVOKE_ON_FAILURE_BURST", true), "end a user's sessions, and refuse the "+
+			"sign-in, when it succeeds right after failures from several addresses "+
+			"(env THUNAIVI_REVOKE_ON_FAILURE_BURST)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", ""),
 		"loopback address for a separate /metrics listener (env THUNAIVI_METRICS_ADDR)")
 	c.limitsSetting = &limits
@@ -232,6 +237,7 @@ func (c *Config) Redacted() map[string]string {
 		"revoke_on_stolen_session":   strconv.FormatBool(c.RevokeOnStolenSession),
 		"revoke_after_code_failures": strconv.Itoa(c.RevokeAfterCodeFailures),
 		"revoke_on_probe":            strconv.FormatBool(c.RevokeOnProbe),
+		"revoke_on_failure_burst":    strconv.FormatBool(c.RevokeOnFailureBurst),
 	}
 	if c.AuditKey != "" {
 		out["audit_key"] = redacted

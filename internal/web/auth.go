@@ -132,6 +132,11 @@ func (a accountWait) Error() string {
 }
 
 func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, err error) {
+	var revoked errSessionRevoked
+	if errors.As(err, &revoked) {
+		writeError(w, r, http.StatusUnauthorized, "session_revoked", revoked.Error())
+		return
+	}
 	var wait accountWait
 	if errors.As(err, &wait) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.wait.Seconds()+0.999)))
@@ -170,7 +175,7 @@ func (s *Server) signIn(
 	if err != nil {
 		s.Metrics.Login("failure")
 		if errors.Is(err, identity.ErrBadCredentials) {
-			s.accounts.failed(email)
+			s.accounts.failed(email, clientIP(r))
 		}
 		return identity.User{}, err
 	}
@@ -181,11 +186,19 @@ func (s *Server) signIn(
 	if err := s.Identity.CheckSecondFactor(r.Context(), u.ID, wsID, code); err != nil {
 		if errors.Is(err, identity.ErrBadSecondFactor) {
 			s.Metrics.Login("failure")
-			s.accounts.failed(email)
+			s.accounts.failed(email, clientIP(r))
 		}
 		return identity.User{}, err
 	}
-	s.accounts.succeeded(email)
+	if s.accounts.succeeded(email) && s.Rules.FailureBurst {
+		if err := s.Identity.EndUserSessions(r.Context(), u.ID, "a sign-in succeeded "+
+			"right after failures from several addresses"); err != nil {
+			return identity.User{}, err
+		}
+		return identity.User{}, errSessionRevoked{"For your safety this sign-in was not " +
+			"completed: it came right after failed attempts from several addresses, and " +
+			"all your sessions were ended. Try again in a while, or ask an admin."}
+	}
 	token, err := s.Identity.StartSession(r.Context(), u.ID, wsID)
 	if err != nil {
 		return identity.User{}, err

@@ -23,7 +23,17 @@ type failures struct {
 	count int
 	until time.Time
 	last  time.Time
+	// from are the client addresses the failures came from, up to burstIPs.
+	from map[string]bool
 }
+
+// A burst is burstFailures or more failures in a row from burstIPs or more
+// addresses: credential stuffing. A sign-in that succeeds right after one
+// is suspicious.
+const (
+	burstFailures = 5
+	burstIPs      = 3
+)
 
 const (
 	freeFailures = 5
@@ -60,8 +70,9 @@ func (b *backoff) wait(email string) time.Duration {
 	return max(0, f.until.Sub(b.now()))
 }
 
-// failed counts a failed attempt at email and sets the wait before the next.
-func (b *backoff) failed(email string) {
+// failed counts a failed attempt at email from ip and sets the wait before
+// the next.
+func (b *backoff) failed(email, ip string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()
@@ -76,6 +87,12 @@ func (b *backoff) failed(email string) {
 	}
 	f.count++
 	f.last = now
+	if f.from == nil {
+		f.from = map[string]bool{}
+	}
+	if len(f.from) < burstIPs {
+		f.from[ip] = true
+	}
 	if n := f.count - freeFailures; n > 0 {
 		wait := maxWait
 		if n < 20 {
@@ -85,11 +102,14 @@ func (b *backoff) failed(email string) {
 	}
 }
 
-// succeeded forgets email's failures.
-func (b *backoff) succeeded(email string) {
+// succeeded forgets email's failures, and reports whether they were a burst.
+func (b *backoff) succeeded(email string) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	delete(b.accounts, backoffKey(email))
+	key := backoffKey(email)
+	f := b.accounts[key]
+	delete(b.accounts, key)
+	return f != nil && f.count >= burstFailures && len(f.from) >= burstIPs
 }
 
 // forgetQuiet drops the addresses with no failure for longer than maxWait,

@@ -159,6 +159,8 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.As(err, &wait):
 			msg, status = wait.Error(), http.StatusTooManyRequests
+		case errors.As(err, new(errSessionRevoked)):
+			msg = err.Error()
 		case errors.Is(err, identity.ErrSecondFactorNeeded):
 			msg = "Enter the code from your authenticator app, or a recovery code."
 		case errors.Is(err, identity.ErrBadSecondFactor):

@@ -20,6 +20,9 @@ type Rules struct {
 	// Probes ends the sessions used from an address that probes for attack
 	// paths.
 	Probes bool
+	// FailureBurst ends a user's sessions, and refuses the sign-in, when a
+	// sign-in succeeds right after failures from several addresses.
+	FailureBurst bool
 }
 
 // errSessionRevoked is answered when a rule ended the session just used.

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"testing"
 
@@ -73,5 +74,37 @@ func TestAProbingAddressLosesItsSessions(t *testing.T) {
 	e.post(nil, "GET", "/.env", nil, http.StatusNotFound)
 	if signedIn(t, e, agent) {
 		t.Fatal("a session from the probing address survived")
+	}
+}
+
+// from returns a client whose connections come from a loopback address of
+// its own, as if from another machine.
+func from(addr string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(addr)}}
+	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+}
+
+// TestASignInAfterAFailureBurstIsRefused guesses an agent's password from
+// three addresses, then signs in with it: the sign-in is refused, and the
+// agent's sessions end.
+func TestASignInAfterAFailureBurstIsRefused(t *testing.T) {
+	e := newEnvWith(t, storetest.OpenSQLite(t), func(c *config.Config) {
+		c.RevokeOnFailureBurst = true
+	})
+	e.addMember(e.WS.Workspace.ID, "agent@first.example", access.Agent)
+	agent := e.login("agent@first.example")
+	wrong := map[string]string{"email": "agent@first.example", "password": "a wrong guess"}
+	for i, addr := range []string{"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.2",
+		"127.0.0.3"} {
+		if r := e.do(from(addr), "POST", "/api/v1/auth/login", nil, wrong); r.Status !=
+			http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d %s", i, r.Status, r.Body)
+		}
+	}
+	right := map[string]string{"email": "agent@first.example", "password": Password}
+	wantError(t, e.do(from("127.0.0.4"), "POST", "/api/v1/auth/login", nil, right),
+		http.StatusUnauthorized, "session_revoked")
+	if signedIn(t, e, agent) {
+		t.Fatal("the agent's session survived the burst")
 	}
 }
