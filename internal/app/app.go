@@ -68,6 +68,13 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		return nil, err
 	}
 	a.sealTo = CheckpointFile(cfg)
+	if cfg.BreachAPI != "" {
+		a.Identity.Breaches = &identity.BreachCheck{Base: cfg.BreachAPI}
+		a.Identity.BreachErrors = func(err error) {
+			log.Warn("The breached-password service did not answer; the shipped list "+
+				"decided alone", "error", err)
+		}
+	}
 	return a, nil
 }
 

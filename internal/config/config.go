@@ -57,6 +57,9 @@ type Config struct {
 	LogLevel    string
 	// LogFormat is text or json.
 	LogFormat string
+	// BreachAPI, when set, is a Pwned Passwords range service new passwords
+	// are checked against (only a 5-digit hash prefix is sent).
+	BreachAPI string
 	// AuditKey is the secret the audit chain is keyed and its checkpoints
 	// signed with (THUNAIVI_AUDIT_KEY or THUNAIVI_AUDIT_KEY_FILE). When empty,
 	// a key file in the data folder is used, made on first start.
@@ -95,6 +98,9 @@ func (c *Config) Storage(fs *flag.FlagSet) {
 		"debug, info, warn or error (env THUNAIVI_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", DefaultLogFormat),
 		"text or json (env THUNAIVI_LOG_FORMAT)")
+	fs.StringVar(&c.BreachAPI, "breached-password-api", env("BREACHED_PASSWORD_API", ""),
+		"a Pwned Passwords range service to check new passwords against, such as "+
+			"https://api.pwnedpasswords.com (env THUNAIVI_BREACHED_PASSWORD_API)")
 	fs.StringVar(&c.AuditCheckpoints, "audit-checkpoints",
 		env("AUDIT_CHECKPOINTS", DefaultCheckpoints),
 		"where signed audit checkpoints go: file, file:PATH, stdout, syslog or "+
@@ -185,6 +191,13 @@ func (c *Config) Finish() error {
 		return fmt.Errorf("config: audit entries are kept at least %d days, not %d",
 			MinAuditRetentionDays, c.AuditRetentionDays)
 	}
+	if c.BreachAPI != "" {
+		u, err := url.Parse(c.BreachAPI)
+		if err != nil || u.Scheme != "https" && u.Hostname() != "127.0.0.1" &&
+			u.Hostname() != "localhost" {
+			return errors.New("config: the breached-password service is reached over https")
+		}
+	}
 	if err := checkLoopback(c.MetricsAddr); err != nil {
 		return err
 	}
@@ -219,15 +232,16 @@ func (c *Config) Finish() error {
 // password removed.
 func (c *Config) Redacted() map[string]string {
 	out := map[string]string{
-		"addr":         c.Addr,
-		"data":         c.DataDir,
-		"public_url":   c.PublicURL,
-		"rate_limits":  strconv.FormatBool(c.RateLimits),
-		"ip_limit":     strconv.Itoa(c.IPLimit),
-		"widget_limit": strconv.Itoa(c.WidgetLimit),
-		"log_level":    c.LogLevel,
-		"log_format":   c.LogFormat,
-		"database_url": RedactURL(c.DatabaseURL),
+		"addr":                  c.Addr,
+		"data":                  c.DataDir,
+		"public_url":            c.PublicURL,
+		"rate_limits":           strconv.FormatBool(c.RateLimits),
+		"ip_limit":              strconv.Itoa(c.IPLimit),
+		"widget_limit":          strconv.Itoa(c.WidgetLimit),
+		"log_level":             c.LogLevel,
+		"log_format":            c.LogFormat,
+		"breached_password_api": c.BreachAPI,
+		"database_url":          RedactURL(c.DatabaseURL),
 
 		"audit_checkpoints":          c.AuditCheckpoints,
 		"audit_retention_days":       strconv.Itoa(c.AuditRetentionDays),

@@ -142,6 +142,12 @@ type Service struct {
 	// SecretKey is the 32-byte key second-factor secrets are encrypted with
 	// at rest; it is kept outside the database.
 	SecretKey []byte
+	// Breaches, when set, checks new passwords against a breach corpus
+	// online. When it cannot answer, the password is judged by the shipped
+	// list alone, and the lookup's failure is returned through BreachErrors.
+	Breaches *BreachCheck
+	// BreachErrors, when set, is told of a lookup that failed.
+	BreachErrors func(error)
 	// RevokeAfterCodeFailures, when not 0, ends all of a user's sessions
 	// once that many second-factor codes fail within codeFailureWindow:
 	// someone holds the password and is guessing the code.
@@ -186,6 +192,9 @@ func (s *Service) CreateUser(
 	if err := CheckPassword(password, append(avoid, email, name)...); err != nil {
 		return User{}, err
 	}
+	if err := s.checkBreached(ctx, password); err != nil {
+		return User{}, err
+	}
 	u := User{ID: store.NewID("us"), Email: email, Name: strings.TrimSpace(name)}
 	if !validName(u.Name) {
 		return User{}, fmt.Errorf("identity: %w: a name has at most 100 characters and no "+
@@ -200,6 +209,26 @@ func (s *Service) CreateUser(
 		return User{}, fmt.Errorf("identity: create user: %w", err)
 	}
 	return u, nil
+}
+
+// checkBreached refuses a password the online corpus knows, when one is
+// configured and answers.
+func (s *Service) checkBreached(ctx context.Context, password string) error {
+	if s.Breaches == nil {
+		return nil
+	}
+	breached, err := s.Breaches.Breached(ctx, password)
+	if err != nil {
+		if s.BreachErrors != nil {
+			s.BreachErrors(err)
+		}
+		return nil
+	}
+	if breached {
+		return fmt.Errorf("%w: it appears in known data breaches, so attackers try it",
+			ErrWeakPassword)
+	}
+	return nil
 }
 
 // User loads a user by id.
