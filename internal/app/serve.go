@@ -38,7 +38,8 @@ func (a *App) Handler(cfg *config.Config) *web.Server {
 		Metrics:       a.Metrics, Audit: a.Audit,
 		IdleAdmin: cfg.IdleAdmin, IdleMember: cfg.IdleMember,
 		Rules: web.Rules{NetworkAndBrowser: cfg.RevokeOnStolenSession,
-			Probes: cfg.RevokeOnProbe, FailureBurst: cfg.RevokeOnFailureBurst}}
+			Probes: cfg.RevokeOnProbe, FailureBurst: cfg.RevokeOnFailureBurst,
+			BlockProbers: cfg.BlockProbers}}
 	a.Identity.RevokeAfterCodeFailures = cfg.RevokeAfterCodeFailures
 	if path := CheckpointFile(cfg); path != "" {
 		d.Checkpoints = func() (audit.Checkpoints, error) { return audit.ReadCheckpointFile(path) }

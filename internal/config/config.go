@@ -82,6 +82,8 @@ type Config struct {
 	RevokeAfterCodeFailures int
 	RevokeOnProbe           bool
 	RevokeOnFailureBurst    bool
+	// BlockProbers answers an address that keeps probing with 404s a while.
+	BlockProbers bool
 
 	limitsSetting *string
 }
@@ -145,6 +147,9 @@ func (c *Config) Server(fs *flag.FlagSet) {
 		envBool("REVOKE_ON_FAILURE_BURST", true), "end a user's sessions, and refuse the "+
 			"sign-in, when it succeeds right after failures from several addresses "+
 			"(env THUNAIVI_REVOKE_ON_FAILURE_BURST)")
+	fs.BoolVar(&c.BlockProbers, "block-probers", envBool("BLOCK_PROBERS", true),
+		"answer every request from an address that sent 20 probes in 10 minutes with "+
+			"404 for 15 minutes (env THUNAIVI_BLOCK_PROBERS)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", ""),
 		"loopback address for a separate /metrics listener (env THUNAIVI_METRICS_ADDR)")
 	c.limitsSetting = &limits
@@ -252,6 +257,7 @@ func (c *Config) Redacted() map[string]string {
 		"revoke_after_code_failures": strconv.Itoa(c.RevokeAfterCodeFailures),
 		"revoke_on_probe":            strconv.FormatBool(c.RevokeOnProbe),
 		"revoke_on_failure_burst":    strconv.FormatBool(c.RevokeOnFailureBurst),
+		"block_probers":              strconv.FormatBool(c.BlockProbers),
 	}
 	if c.AuditKey != "" {
 		out["audit_key"] = redacted

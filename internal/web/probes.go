@@ -78,6 +78,10 @@ func (l *quietLog) first(key string) bool {
 // while in the audit log.
 func (s *Server) probe(r *http.Request, what string) {
 	s.Metrics.Probe()
+	if s.Rules.BlockProbers && s.probers.probed(clientIP(r)) {
+		s.log.Warn("Blocked a probing address", "ip", clientIP(r), "for", blockFor.String(),
+			"request_id", requestID(r.Context()))
+	}
 	if s.Audit == nil || !s.probes.first(clientIP(r)) {
 		return
 	}
@@ -115,4 +119,63 @@ func remoteIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// Probers are blocked: an address that sends proberLimit probes within
+// probeQuiet gets every answer a 404, whatever it asks, for blockFor.
+const (
+	proberLimit = 20
+	blockFor    = 15 * time.Minute
+)
+
+// proberLog counts probes per client address and remembers who is blocked.
+type proberLog struct {
+	mu      sync.Mutex
+	now     func() time.Time
+	probes  map[string][]time.Time
+	blocked map[string]time.Time
+}
+
+func newProberLog(now func() time.Time) *proberLog {
+	return &proberLog{now: now, probes: map[string][]time.Time{},
+		blocked: map[string]time.Time{}}
+}
+
+// probed counts a probe from key, and reports whether it is now blocked.
+func (l *proberLog) probed(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if len(l.probes) > 10000 {
+		for k, ts := range l.probes {
+			if now.Sub(ts[len(ts)-1]) > probeQuiet {
+				delete(l.probes, k)
+			}
+		}
+	}
+	recent := []time.Time{now}
+	for _, t := range l.probes[key] {
+		if now.Sub(t) < probeQuiet {
+			recent = append(recent, t)
+		}
+	}
+	l.probes[key] = recent
+	if len(recent) >= proberLimit {
+		l.blocked[key] = now.Add(blockFor)
+		delete(l.probes, key)
+		return true
+	}
+	return false
+}
+
+// isBlocked reports whether key is blocked now.
+func (l *proberLog) isBlocked(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	until, ok := l.blocked[key]
+	if ok && !l.now().Before(until) {
+		delete(l.blocked, key)
+		return false
+	}
+	return ok
 }

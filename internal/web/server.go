@@ -78,6 +78,7 @@ type Server struct {
 	accounts *backoff
 	streams  streamCounter
 	probes   *quietLog
+	probers  *proberLog
 	refusals *quietLog
 	table    []Route
 	closing  chan struct{}
@@ -89,6 +90,7 @@ type Server struct {
 func New(d Deps) *Server {
 	s := &Server{Deps: d, log: logger(d.Log), mux: http.NewServeMux(),
 		probes: newQuietLog(d.Now, probeQuiet), refusals: newQuietLog(d.Now, deniedQuiet),
+		probers: newProberLog(d.Now),
 		closing: make(chan struct{})}
 	if d.Limits != nil {
 		s.ipLimit = newLimiter(d.Limits.PerIP, d.Now)
@@ -136,6 +138,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// No id, name or page of ours holds a NUL or a byte that is not UTF-8;
 	// a path with one names nothing, and reaches no handler or database.
 	if !utf8.ValidString(r.URL.Path) || strings.ContainsRune(r.URL.Path, 0) {
+		writeError(rec, r, http.StatusNotFound, "not_found", "Not found.")
+		return
+	}
+	// A blocked prober learns nothing more: every path is unknown to it.
+	if s.Rules.BlockProbers && s.probers.isBlocked(clientIP(r)) {
 		writeError(rec, r, http.StatusNotFound, "not_found", "Not found.")
 		return
 	}

@@ -20,6 +20,9 @@ type Rules struct {
 	// Probes ends the sessions used from an address that probes for attack
 	// paths.
 	Probes bool
+	// BlockProbers answers every request from an address that keeps
+	// probing with a 404 for a while.
+	BlockProbers bool
 	// FailureBurst ends a user's sessions, and refuses the sign-in, when a
 	// sign-in succeeds right after failures from several addresses.
 	FailureBurst bool

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/audit"
@@ -106,5 +107,32 @@ func TestASignInAfterAFailureBurstIsRefused(t *testing.T) {
 		http.StatusUnauthorized, "session_revoked")
 	if signedIn(t, e, agent) {
 		t.Fatal("the agent's session survived the burst")
+	}
+}
+
+// TestAKeepsProbingAddressIsBlocked sends twenty probes from one address:
+// for the next fifteen minutes every path answers it as an unknown one, the
+// real ones included, while other addresses are served.
+func TestAKeepsProbingAddressIsBlocked(t *testing.T) {
+	e := newEnvWith(t, storetest.OpenSQLite(t), func(c *config.Config) {
+		c.BlockProbers = true
+	})
+	scanner := from("127.0.0.5")
+	unknown := e.do(scanner, "GET", "/no-such-page", nil, nil)
+	for _, p := range []string{"/.env", "/wp-login.php", "/admin.php", "/.git/config"} {
+		for range 5 {
+			e.do(scanner, "GET", p, nil, nil)
+		}
+	}
+	blocked := e.do(scanner, "GET", "/healthz", nil, nil)
+	if blocked.Status != unknown.Status || blocked.Status != http.StatusNotFound {
+		t.Fatalf("a blocked address got %d for a real page", blocked.Status)
+	}
+	if r := e.do(from("127.0.0.6"), "GET", "/healthz", nil, nil); r.Status != http.StatusOK {
+		t.Fatalf("another address got %d", r.Status)
+	}
+	e.advance(16 * time.Minute)
+	if r := e.do(scanner, "GET", "/healthz", nil, nil); r.Status != http.StatusOK {
+		t.Fatalf("the block did not end: %d", r.Status)
 	}
 }
