@@ -103,7 +103,12 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		s.loginFailed(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, user)
+	wsID, _ := s.Workspaces.FirstWorkspace(r.Context(), user.ID)
+	writeJSON(w, http.StatusOK, struct {
+		identity.User
+		// Notice tells why a rule ended the member's sessions lately.
+		Notice string `json:"notice,omitempty"`
+	}{user, s.revocationNotice(r, wsID, user.ID)})
 }
 
 // throttled counts an attempt at a password or a one-time link from the

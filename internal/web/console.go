@@ -151,7 +151,7 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 			"Error": "Too many sign-in attempts. Wait a minute and try again."})
 		return
 	}
-	_, err := s.signIn(w, r, r.PostFormValue("email"), r.PostFormValue("password"),
+	u, err := s.signIn(w, r, r.PostFormValue("email"), r.PostFormValue("password"),
 		r.PostFormValue("code"))
 	if err != nil {
 		msg, status := "Wrong email or password.", http.StatusUnauthorized
@@ -174,7 +174,13 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 			"Email": r.PostFormValue("email")})
 		return
 	}
-	http.Redirect(w, r, "/inbox", http.StatusSeeOther)
+	// A rule that ended the member's sessions lately is told on the inbox.
+	var notice error
+	wsID, _ := s.Workspaces.FirstWorkspace(r.Context(), u.ID)
+	if msg := s.revocationNotice(r, wsID, u.ID); msg != "" {
+		notice = formError(msg)
+	}
+	s.back(w, r, "/inbox", notice)
 }
 
 func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {

@@ -2,8 +2,12 @@ package web
 
 import (
 	"net/http"
+
 	"net/netip"
 	"strings"
+
+	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/origin"
 
 	"github.com/thunaivi/thunaivi/internal/identity"
 )
@@ -100,4 +104,31 @@ func (s *Server) revokeProbers(r *http.Request) {
 		s.log.Error("Revoking a prober's sessions failed", "error", err,
 			"request_id", requestID(r.Context()))
 	}
+}
+
+// revocationNotice tells a member who just signed in why a rule ended their
+// sessions since their previous sign-in, or returns "".
+func (s *Server) revocationNotice(r *http.Request, wsID, userID string) string {
+	if s.Audit == nil {
+		return ""
+	}
+	ctx := r.Context()
+	logins, err := s.Audit.List(ctx, audit.Filter{Workspace: wsID,
+		Action: string(audit.LoginSucceeded), Target: userID, Limit: 2})
+	if err != nil || len(logins) < 2 {
+		return ""
+	}
+	ended, err := s.Audit.List(ctx, audit.Filter{Workspace: wsID,
+		Action: string(audit.SessionRevoked), Target: userID, From: logins[1].At, Limit: 10})
+	if err != nil {
+		return ""
+	}
+	for _, e := range ended {
+		if e.ActorType == string(origin.System) && !strings.HasPrefix(e.Reason, "idle") {
+			return "For your safety, your sessions were ended at " +
+				e.At.Format("Jan 2 15:04 UTC") + ": " + e.Reason + ". If that was not you, " +
+				"change your password and tell an admin."
+		}
+	}
+	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,12 +54,21 @@ func TestFailingCodesEndTheUsersSessions(t *testing.T) {
 	e := newRulesEnv(t)
 	e.addMember(e.WS.Workspace.ID, "agent@first.example", access.Agent)
 	agent := e.login("agent@first.example")
-	e.enableTOTP(agent)
+	secret, _ := e.enableTOTP(agent)
 	for range 5 {
 		e.signIn("agent@first.example", "000000")
 	}
 	if signedIn(t, e, agent) {
 		t.Fatal("the session survived five failed codes")
+	}
+	// The member is told at their next sign-in.
+	e.advance(time.Minute)
+	var out struct {
+		Notice string `json:"notice"`
+	}
+	e.signIn("agent@first.example", e.code(secret)).JSON(t, &out)
+	if !strings.Contains(out.Notice, "second-factor codes failed") {
+		t.Fatalf("the next sign-in said %q", out.Notice)
 	}
 	if got := e.newest(e.WS.Workspace.ID, audit.SessionRevoked); got.Reason !=
 		"5 second-factor codes failed within 10m0s" {
