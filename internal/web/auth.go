@@ -98,17 +98,16 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	user, err := s.signIn(w, r, req.Email, req.Password, req.Code)
+	user, notice, err := s.signIn(w, r, req.Email, req.Password, req.Code)
 	if err != nil {
 		s.loginFailed(w, r, err)
 		return
 	}
-	wsID, _ := s.Workspaces.FirstWorkspace(r.Context(), user.ID)
 	writeJSON(w, http.StatusOK, struct {
 		identity.User
 		// Notice tells why a rule ended the member's sessions lately.
 		Notice string `json:"notice,omitempty"`
-	}{user, s.revocationNotice(r, wsID, user.ID)})
+	}{user, notice})
 }
 
 // throttled counts an attempt at a password or a one-time link from the
@@ -166,15 +165,16 @@ func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, err error) 
 }
 
 // signIn checks the credentials and starts a session in the user's first
-// workspace.
+// workspace. It returns the notice a member whose sessions a rule ended
+// lately is to be shown.
 func (s *Server) signIn(
 	w http.ResponseWriter,
 	r *http.Request,
 	email, password, code string,
-) (identity.User, error) {
+) (identity.User, string, error) {
 	if wait := s.accounts.wait(email); wait > 0 {
 		s.Metrics.Login("throttled")
-		return identity.User{}, accountWait{wait}
+		return identity.User{}, "", accountWait{wait}
 	}
 	u, err := s.Identity.Authenticate(r.Context(), email, password)
 	if err != nil {
@@ -182,31 +182,31 @@ func (s *Server) signIn(
 		if errors.Is(err, identity.ErrBadCredentials) {
 			s.accounts.failed(email, clientIP(r))
 		}
-		return identity.User{}, err
+		return identity.User{}, "", err
 	}
 	wsID, err := s.Workspaces.FirstWorkspace(r.Context(), u.ID)
 	if err != nil {
-		return identity.User{}, err
+		return identity.User{}, "", err
 	}
 	if err := s.Identity.CheckSecondFactor(r.Context(), u.ID, wsID, code); err != nil {
 		if errors.Is(err, identity.ErrBadSecondFactor) {
 			s.Metrics.Login("failure")
 			s.accounts.failed(email, clientIP(r))
 		}
-		return identity.User{}, err
+		return identity.User{}, "", err
 	}
 	if s.accounts.succeeded(email) && s.Rules.FailureBurst {
 		if err := s.Identity.EndUserSessions(r.Context(), u.ID, "a sign-in succeeded "+
 			"right after failures from several addresses"); err != nil {
-			return identity.User{}, err
+			return identity.User{}, "", err
 		}
-		return identity.User{}, errSessionRevoked{"For your safety this sign-in was not " +
+		return identity.User{}, "", errSessionRevoked{"For your safety this sign-in was not " +
 			"completed: it came right after failed attempts from several addresses, and " +
 			"all your sessions were ended. Try again in a while, or ask an admin."}
 	}
 	token, err := s.Identity.StartSession(r.Context(), u.ID, wsID)
 	if err != nil {
-		return identity.User{}, err
+		return identity.User{}, "", err
 	}
 	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: token, Path: "/",
 		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode,
@@ -214,7 +214,7 @@ func (s *Server) signIn(
 	s.Metrics.Login("success")
 	s.log.Info("Signed in", "user_id", u.ID, "workspace_id", wsID,
 		"request_id", requestID(r.Context()))
-	return u, nil
+	return u, s.revocationNotice(r, wsID, u.ID), nil
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {

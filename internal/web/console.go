@@ -151,7 +151,7 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 			"Error": "Too many sign-in attempts. Wait a minute and try again."})
 		return
 	}
-	u, err := s.signIn(w, r, r.PostFormValue("email"), r.PostFormValue("password"),
+	_, told, err := s.signIn(w, r, r.PostFormValue("email"), r.PostFormValue("password"),
 		r.PostFormValue("code"))
 	if err != nil {
 		msg, status := "Wrong email or password.", http.StatusUnauthorized
@@ -176,9 +176,8 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 	}
 	// A rule that ended the member's sessions lately is told on the inbox.
 	var notice error
-	wsID, _ := s.Workspaces.FirstWorkspace(r.Context(), u.ID)
-	if msg := s.revocationNotice(r, wsID, u.ID); msg != "" {
-		notice = formError(msg)
+	if told != "" {
+		notice = formError(told)
 	}
 	s.back(w, r, "/inbox", notice)
 }
