@@ -63,6 +63,12 @@ func TestInvalidSettings(t *testing.T) {
 		"database url": {"-database-url", "mysql://x"},
 		"ip limit":     {"-ip-limit", "0"},
 		"log level":    {"-log-level", "loud"},
+		"log format":   {"-log-format", "xml"},
+		"retention":    {"-audit-retention-days", "30"},
+		"idle timeout": {"-idle-timeout", "10s"},
+		// These would send data in the clear or answer without signing in.
+		"breach check over http": {"-breached-password-api", "http://pwned.example"},
+		"metrics off loopback":   {"-metrics-addr", "0.0.0.0:9464"},
 	}
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {
