@@ -19,6 +19,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/brain"
 	"github.com/thunaivi/thunaivi/internal/config"
 	"github.com/thunaivi/thunaivi/internal/replay"
+	"github.com/thunaivi/thunaivi/internal/workspace"
 )
 
 type command struct {
@@ -40,6 +41,10 @@ func init() {
 		},
 		"setup": {"create the first workspace, its admin and a website-chat inbox",
 			"setup --workspace NAME --admin-email EMAIL --admin-password-file FILE", runSetup},
+		"admin-path": {"replace a workspace's secret admin path, as when its admins lost it, " +
+			"and print the admin sign-in's address",
+			"admin-path [--workspace ID] [--from-file FILE] [--data DIR] [--database-url URL]",
+			runAdminPath},
 		"kb": {"manage the knowledge base: kb import --workspace ID FILE (JSON Lines or CSV)",
 			"kb import --workspace ID FILE", runKB},
 		"eval": {"measure routing quality on a knowledge base and cases, on a throwaway store",
@@ -208,6 +213,28 @@ func runSetup(ctx context.Context, args []string) error {
 		return err
 	}
 	return app.PrintJSON(os.Stdout, res)
+}
+
+func runAdminPath(ctx context.Context, args []string) error {
+	var cfg config.Config
+	fs := flags("admin-path")
+	cfg.Storage(fs)
+	fs.StringVar(&cfg.PublicURL, "public-url", os.Getenv("THUNAIVI_PUBLIC_URL"),
+		"URL the server is reached at, for the printed address (env THUNAIVI_PUBLIC_URL)")
+	wsID := fs.String("workspace", "", "the workspace's id; needed when there are several")
+	from := fs.String("from-file", "", fmt.Sprintf("file holding a path of your choosing: "+
+		"%d to %d random lower-case letters and digits; generated when not given",
+		workspace.MinAdminPathLen, workspace.MaxAdminPathLen))
+	if err := parse(fs, &cfg, args); err != nil {
+		return err
+	}
+	url, err := app.SetAdminPath(ctx, &cfg, *wsID, *from)
+	if err != nil {
+		return err
+	}
+	fmt.Println("The admin sign-in is now at (shown this once; the old path no longer works):")
+	fmt.Println("  " + url)
+	return nil
 }
 
 func runAudit(ctx context.Context, args []string) error {

@@ -42,7 +42,7 @@ func verify(t *testing.T, cfg *config.Config, cpFile string) (string, error) {
 func TestCommandsSealWhatTheyWrite(t *testing.T) {
 	cfg := setUp(t)
 	out, err := verify(t, cfg, "")
-	if err != nil || !strings.Contains(out, "the newest seals entry 2") {
+	if err != nil || !strings.Contains(out, "the newest seals entry 3") {
 		t.Fatalf("%v:\n%s", err, out)
 	}
 }

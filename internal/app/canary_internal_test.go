@@ -79,7 +79,11 @@ func TestCanariesNeverLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	srv := httptest.NewServer(a.Handler(cfg))
+	h, err := a.Handler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	log.Info("Serving", "settings", cfg.Redacted())
 
@@ -101,6 +105,16 @@ func TestCanariesNeverLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	secrets["totp secret"], secrets["recovery code"] = totp, recovery[0]
+	// The admin path is a secret; so is the link that verifies an address.
+	secrets["admin path"] = res.AdminPath
+	link, _, err := a.Identity.IssueEmailToken(ctx, res.Admin.ID, res.Workspace.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Identity.VerifyEmail(ctx, link); err != nil {
+		t.Fatal(err)
+	}
+	secrets["email link"] = link
 
 	var errorBodies strings.Builder
 	jar, _ := cookiejar.New(nil)
@@ -140,9 +154,12 @@ func TestCanariesNeverLeak(t *testing.T) {
 	send("POST", "/api/v1/auth/login", jsonType, fmt.Sprintf(
 		`{"email":"admin@canary.example","password":%q,"code":"999999"}`,
 		secrets["admin password"]))
-	send("POST", "/api/v1/auth/login", jsonType, fmt.Sprintf(
+	admin := "/" + res.AdminPath
+	send("POST", admin+"/api/v1/auth/login", jsonType, fmt.Sprintf(
 		`{"email":"admin@canary.example","password":%q,"code":%q}`,
 		secrets["admin password"], secrets["recovery code"]))
+	send("GET", admin+"/no-such-page", "", "")
+	send("POST", "/verify-email", form, "token="+secrets["email link"])
 	// Bad requests that carry secrets.
 	send("POST", "/api/v1/auth/login", jsonType, fmt.Sprintf(
 		`{"email":"admin@canary.example","password":%q,"extra":1}`, secrets["wrong password"]))

@@ -14,6 +14,8 @@ import (
 	"github.com/thunaivi/thunaivi/internal/config"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
+	"github.com/thunaivi/thunaivi/internal/origin"
+	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/workspace"
 )
 
@@ -24,7 +26,10 @@ type SetupResult struct {
 	InboxID     string `json:"inbox_id"`
 	WidgetToken string `json:"widget_token"`
 	ConsoleURL  string `json:"console_url"`
-	DemoURL     string `json:"demo_url"`
+	// AdminURL is the admin sign-in under the workspace's secret admin
+	// path, shown this once.
+	AdminURL string `json:"admin_url"`
+	DemoURL  string `json:"demo_url"`
 }
 
 // Setup creates the first workspace, its admin and a website-chat inbox.
@@ -56,14 +61,62 @@ func Setup(
 	if err != nil {
 		return SetupResult{}, err
 	}
-	base := cfg.PublicURL
-	if base == "" {
-		base = "http://" + config.DefaultAddr
-	}
+	base := publicBase(cfg)
 	return SetupResult{WorkspaceID: res.Workspace.ID, AdminID: res.Admin.ID,
 		InboxID: res.Inbox.ID, WidgetToken: res.Inbox.WidgetToken,
-		ConsoleURL: base + "/login", DemoURL: base + "/widget/demo?token=" + res.Inbox.WidgetToken,
+		ConsoleURL: base + "/login", AdminURL: base + "/" + res.AdminPath + "/login",
+		DemoURL: base + "/widget/demo?token=" + res.Inbox.WidgetToken,
 	}, nil
+}
+
+// publicBase is where the printed links point: the public URL, or the
+// default listen address.
+func publicBase(cfg *config.Config) string {
+	if cfg.PublicURL == "" {
+		return "http://" + config.DefaultAddr
+	}
+	return strings.TrimRight(cfg.PublicURL, "/")
+}
+
+// SetAdminPath gives a workspace a new secret admin path, as the operator
+// does when its admins lost it, and returns the admin sign-in's address.
+// The path is read from pathFile when given, and generated otherwise;
+// workspace may be empty when the store holds one workspace.
+func SetAdminPath(ctx context.Context, cfg *config.Config, wsID, pathFile string) (string,
+	error) {
+	var chosen string
+	if pathFile != "" {
+		b, err := os.ReadFile(pathFile)
+		if err != nil {
+			return "", fmt.Errorf("read the admin path file: %w", err)
+		}
+		chosen = strings.TrimSpace(string(b))
+	}
+	a, err := Open(ctx, cfg, NewLogger(cfg))
+	if err != nil {
+		return "", err
+	}
+	defer a.Close()
+	if wsID == "" {
+		ids, err := a.Workspaces.IDs(ctx)
+		if err != nil {
+			return "", err
+		}
+		if len(ids) != 1 {
+			return "", fmt.Errorf("%s holds %d workspaces: name one with --workspace ID",
+				Describe(cfg), len(ids))
+		}
+		wsID = ids[0]
+	}
+	ctx = origin.WithActor(ctx, origin.Actor{Type: origin.System, Email: "operator"})
+	path, err := a.Workspaces.SetAdminPath(ctx, wsID, chosen)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("no workspace has the id %q", wsID)
+	}
+	if err != nil {
+		return "", err
+	}
+	return publicBase(cfg) + "/" + path + "/login", nil
 }
 
 // ReadKBFile reads a knowledge-base file, JSON Lines or CSV by its extension.

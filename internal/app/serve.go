@@ -13,6 +13,7 @@ import (
 
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/config"
+	"github.com/thunaivi/thunaivi/internal/mail"
 	"github.com/thunaivi/thunaivi/internal/web"
 )
 
@@ -30,8 +31,12 @@ const (
 )
 
 // Handler builds the HTTP handler for the app.
-func (a *App) Handler(cfg *config.Config) *web.Server {
-	d := web.Deps{Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
+func (a *App) Handler(cfg *config.Config) (*web.Server, error) {
+	sender, err := mail.New(cfg.MailURL, cfg.Sender(), cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	d := web.Deps{Mail: sender, Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
 		Support: a.Support, Hub: a.Hub, Log: a.Log, Now: a.Now, PublicURL: cfg.PublicURL,
 		Ready:         a.DB.Ping,
 		SecureCookies: len(cfg.PublicURL) > 8 && cfg.PublicURL[:8] == "https://",
@@ -47,7 +52,7 @@ func (a *App) Handler(cfg *config.Config) *web.Server {
 	if cfg.RateLimits {
 		d.Limits = &web.Limits{PerIP: cfg.IPLimit, PerWidget: cfg.WidgetLimit}
 	}
-	return web.New(d)
+	return web.New(d), nil
 }
 
 // Serve runs the HTTP server until ctx ends, then shuts down in order: stop
@@ -92,7 +97,10 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	handler := a.Handler(cfg)
+	handler, err := a.Handler(cfg)
+	if err != nil {
+		return err
+	}
 	// ReadTimeout bounds slow request bodies; event streams lift it for
 	// themselves.
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,

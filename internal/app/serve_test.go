@@ -65,7 +65,7 @@ func TestServeSealsTheAuditLogOnShutdown(t *testing.T) {
 	if err := app.VerifyAudit(context.Background(), cfg, "", false, &report); err != nil {
 		t.Fatalf("%v: %s", err, report.String())
 	}
-	if !strings.Contains(report.String(), "the newest seals entry 3") ||
+	if !strings.Contains(report.String(), "the newest seals entry 4") ||
 		strings.Contains(report.String(), "after the newest checkpoint") {
 		t.Fatalf("report:\n%s", report.String())
 	}

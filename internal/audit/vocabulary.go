@@ -17,6 +17,10 @@ const (
 	UserUnlocked    Action = "user.unlocked"
 	SecondFactorOn  Action = "user.2fa_enabled"
 	SecondFactorOff Action = "user.2fa_disabled"
+	EmailCodeSent   Action = "user.email_verification_sent"
+	EmailChanged    Action = "user.email_changed"
+	PasswordChanged Action = "user.password_changed"
+	EmailVerified   Action = "user.email_verified"
 	Denied          Action = "authz.denied"
 	SessionRevoked  Action = "session.revoked"
 
@@ -35,9 +39,10 @@ const (
 
 	APIKeyUsed Action = "apikey.used"
 
-	SettingChanged Action = "setting.changed"
-	KBPublished    Action = "kb.published"
-	KBImported     Action = "kb.imported"
+	SettingChanged   Action = "setting.changed"
+	AdminPathRotated Action = "setting.admin_path_rotated"
+	KBPublished      Action = "kb.published"
+	KBImported       Action = "kb.imported"
 
 	ExportCreated Action = "export.created"
 	DataDeleted   Action = "data.deleted"
@@ -65,6 +70,12 @@ var Vocabulary = []struct {
 	{SecondFactorOn, "a member turned on two-factor authentication (TOTP)"},
 	{SecondFactorOff, "a member turned off two-factor authentication, after giving " +
 		"their password and a code again"},
+	{EmailCodeSent, "a verification link was mailed to a member's address"},
+	{EmailChanged, "a member changed their email address, after giving their password " +
+		"and code again; the new address is unverified until they open the link"},
+	{PasswordChanged, "a member changed their password, after giving their password and " +
+		"code again; their other sessions ended"},
+	{EmailVerified, "a member opened the link mailed to their address, proving it is theirs"},
 	{Denied, "a signed-in member asked for something their role does not allow"},
 	{SessionRevoked, "sessions were ended by someone else or by a rule, " +
 		"such as removal from the workspace"},
@@ -83,6 +94,8 @@ var Vocabulary = []struct {
 		"address, and a count per hour"},
 	{SettingChanged, "a workspace setting changed: AI thresholds, restricted " +
 		"categories; the diff holds old and new values"},
+	{AdminPathRotated, "the workspace's secret admin path was set or replaced; " +
+		"the path itself is never recorded"},
 	{KBPublished, "a knowledge-base entry was created or changed"},
 	{KBImported, "knowledge-base entries were imported from a file"},
 	{ExportCreated, "data left the product as a file, such as an audit export"},

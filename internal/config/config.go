@@ -84,6 +84,13 @@ type Config struct {
 	RevokeOnFailureBurst    bool
 	// BlockProbers answers an address that keeps probing with 404s a while.
 	BlockProbers bool
+	// MailURL is the SMTP server the product's mail goes through
+	// (THUNAIVI_SMTP_URL or THUNAIVI_SMTP_URL_FILE): smtps://user:pass@host:465,
+	// or smtp://user:pass@host:587 with STARTTLS. When empty, mail is written
+	// to the outbox folder in the data folder, for a trial.
+	MailURL string
+	// MailFrom is the sender of the product's mail.
+	MailFrom string
 
 	limitsSetting *string
 }
@@ -118,6 +125,9 @@ func (c *Config) Server(fs *flag.FlagSet) {
 		"address to listen on (env THUNAIVI_ADDR)")
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""),
 		"URL customers and agents reach the product at (env THUNAIVI_PUBLIC_URL)")
+	fs.StringVar(&c.MailFrom, "mail-from", env("MAIL_FROM", ""),
+		"sender of the product's mail, such as \"Thunaivi <support@example.com>\"; "+
+			"no-reply at the public URL's host when empty (env THUNAIVI_MAIL_FROM)")
 	limits := env("RATE_LIMITS", "on")
 	fs.Func("rate-limits", "on or off (env THUNAIVI_RATE_LIMITS)", func(s string) error {
 		limits = s
@@ -170,6 +180,13 @@ func (c *Config) Finish() error {
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 			return errors.New("config: THUNAIVI_DATABASE_URL must be a postgres:// URL")
 		}
+	}
+	if c.MailURL == "" {
+		v, err := secretEnv("SMTP_URL")
+		if err != nil {
+			return err
+		}
+		c.MailURL = v
 	}
 	if c.AuditKey == "" {
 		v, err := secretEnv("AUDIT_KEY")
@@ -233,6 +250,20 @@ func (c *Config) Finish() error {
 	return nil
 }
 
+// Sender is the From address of the product's mail: MailFrom, or no-reply
+// at the public URL's host.
+func (c *Config) Sender() string {
+	if c.MailFrom != "" {
+		return c.MailFrom
+	}
+	host := "localhost"
+	if u, err := url.Parse(c.PublicURL); err == nil && u.Hostname() != "" &&
+		net.ParseIP(u.Hostname()) == nil {
+		host = u.Hostname()
+	}
+	return "Thunaivi <no-reply@" + host + ">"
+}
+
 // Redacted lists the settings for logs and diagnostics, with the database
 // password removed.
 func (c *Config) Redacted() map[string]string {
@@ -247,6 +278,8 @@ func (c *Config) Redacted() map[string]string {
 		"log_format":            c.LogFormat,
 		"breached_password_api": c.BreachAPI,
 		"database_url":          RedactURL(c.DatabaseURL),
+		"smtp_url":              RedactURL(c.MailURL),
+		"mail_from":             c.MailFrom,
 
 		"audit_checkpoints":          c.AuditCheckpoints,
 		"audit_retention_days":       strconv.Itoa(c.AuditRetentionDays),

@@ -9,8 +9,8 @@ SELECT id, email, name, password_hash FROM users WHERE id = ?;
 
 -- name: InsertSession
 INSERT INTO sessions (token_hash, id, user_id, workspace_id, created_at, expires_at,
-    last_seen_at, ip, user_agent, auth_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+    last_seen_at, ip, user_agent, auth_at, admin_route)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: SteppedUp
 UPDATE sessions SET auth_at = ? WHERE token_hash = ?;
@@ -19,7 +19,7 @@ UPDATE sessions SET auth_at = ? WHERE token_hash = ?;
 SELECT s.id, s.user_id, s.workspace_id, s.created_at, s.expires_at, s.last_seen_at, s.ip,
     s.user_agent, u.email, u.name,
     EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = s.user_id AND t.enabled_at IS NOT NULL),
-    s.auth_at
+    s.auth_at, s.admin_route, u.email_verified_at IS NOT NULL
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.token_hash = ?;
 
@@ -30,7 +30,7 @@ UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?;
 SELECT s.id, s.user_id, s.workspace_id, s.created_at, s.expires_at, s.last_seen_at, s.ip,
     s.user_agent, u.email, u.name,
     EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = s.user_id AND t.enabled_at IS NOT NULL),
-    s.auth_at
+    s.auth_at, s.admin_route, u.email_verified_at IS NOT NULL
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.user_id = ? AND s.workspace_id = ? AND s.expires_at > ?
 ORDER BY s.last_seen_at DESC;
@@ -107,3 +107,26 @@ UPDATE users SET failed_logins = 0 WHERE id = ? AND failed_logins <> 0;
 
 -- name: UnlockUser
 UPDATE users SET failed_logins = 0, locked_at = NULL WHERE id = ? AND locked_at IS NOT NULL;
+
+-- name: InsertEmailToken
+INSERT INTO email_verifications (token_hash, user_id, email, expires_at) VALUES (?, ?, ?, ?);
+
+-- name: UseEmailToken
+-- A link works once, before it expires, and only for the address it was
+-- mailed to: not after the user changed it.
+DELETE FROM email_verifications
+WHERE token_hash = ? AND expires_at > ?
+    AND email = (SELECT email FROM users WHERE users.id = email_verifications.user_id)
+RETURNING user_id;
+
+-- name: DeleteEmailTokens
+DELETE FROM email_verifications WHERE user_id = ?;
+
+-- name: SetEmailVerified
+UPDATE users SET email_verified_at = ? WHERE id = ?;
+
+-- name: SetEmail
+UPDATE users SET email = ?, email_verified_at = NULL WHERE id = ?;
+
+-- name: EmailVerified
+SELECT email_verified_at IS NOT NULL FROM users WHERE id = ?;

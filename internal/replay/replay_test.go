@@ -51,7 +51,10 @@ func start(t testing.TB, db *store.DB, kbFile string) (url, widgetToken string) 
 	if _, err := a.KB.Import(ctx, res.Workspace.ID, "test", entries, nil); err != nil {
 		t.Fatal(err)
 	}
-	h := a.Handler(&config.Config{})
+	h, err := a.Handler(&config.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() { h.CloseStreams(); srv.Close() })
 	return srv.URL, res.Inbox.WidgetToken

@@ -67,7 +67,7 @@ func (s *Server) accountPages() {
 		r *http.Request, p *principal) {
 		secret, uri, err := s.Identity.BeginTOTP(r.Context(), p.UserID, p.Email)
 		if err != nil {
-			s.back(w, r, "/settings/account", err)
+			s.back(w, r, at(r, "/settings/account"), err)
 			return
 		}
 		s.renderAccount(w, r, p, map[string]any{"Secret": secret, "URI": uri})
@@ -79,7 +79,7 @@ func (s *Server) accountPages() {
 		codes, err := s.Identity.ConfirmTOTP(r.Context(), p.UserID, p.WorkspaceID,
 			r.PostFormValue("code"), c.Value)
 		if err != nil {
-			s.back(w, r, "/settings/account", err)
+			s.back(w, r, at(r, "/settings/account"), err)
 			return
 		}
 		p.TwoFactor = true
@@ -101,6 +101,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p *princi
 	data["Title"], data["Section"], data["Me"] = "Account", "account", me(p)
 	data["TwoFactor"], data["Sessions"] = p.TwoFactor, sessions
 	data["MustEnrol"] = p.Role == access.Admin && !p.TwoFactor
+	data["Email"], data["Verified"] = p.Email, p.EmailVerified
 	data["Next"] = r.URL.Query().Get("next")
 	s.render(w, r, "account.html", data)
 }

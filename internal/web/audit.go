@@ -273,7 +273,7 @@ func (s *Server) renderAudit(w http.ResponseWriter, r *http.Request, p *principa
 			nq[k] = v
 		}
 		nq.Set("before", strconv.FormatInt(page.Next, 10))
-		next = "/settings/audit?" + nq.Encode()
+		next = at(r, "/settings/audit?") + nq.Encode()
 	}
 	export := func(format string) string {
 		eq := url.Values{"format": {format}}
@@ -282,7 +282,7 @@ func (s *Server) renderAudit(w http.ResponseWriter, r *http.Request, p *principa
 				eq[k] = v
 			}
 		}
-		return "/settings/audit/export?" + eq.Encode()
+		return at(r, "/settings/audit/export?") + eq.Encode()
 	}
 	s.render(w, r, "audit.html", map[string]any{"Title": "Audit log", "Section": "audit",
 		"Me": me(p), "Entries": page.Entries, "Next": next, "Query": q,

@@ -48,6 +48,8 @@ func TestEveryActionIsRecorded(t *testing.T) {
 		e.addMember(ws, "second@first.example", access.Agent)
 		lockedID := e.addMember(ws, "locked@first.example", access.Agent)
 		e.addMember(ws, "third@first.example", access.Agent)
+		moverID := e.addMember(ws, "mover@first.example", access.Agent)
+		mover := e.login("mover@first.example")
 		var invitationURL string
 		var inboxID string
 
@@ -117,6 +119,31 @@ func TestEveryActionIsRecorded(t *testing.T) {
 					map[string]string{"password": Password, "code": e.code(secret)},
 					http.StatusNoContent)
 			}, want("third@first.example", audit.Success, "user")},
+			{audit.EmailCodeSent, ws, func(t *testing.T) {
+				e.post(mover, "POST", "/api/v1/account/email/verify", nil, http.StatusAccepted)
+			}, want("mover@first.example", audit.Success, moverID)},
+			{audit.EmailVerified, ws, func(t *testing.T) {
+				e.verifyEmail(mover, "mover@first.example")
+			}, want("", audit.Success, moverID)},
+			{audit.EmailChanged, ws, func(t *testing.T) {
+				e.post(mover, "POST", "/api/v1/account/email",
+					map[string]string{"email": "moved@first.example"}, http.StatusAccepted)
+			}, want("mover@first.example", audit.Success, moverID,
+				`"email":["mover@first.example","moved@first.example"]`)},
+			{audit.PasswordChanged, ws, func(t *testing.T) {
+				e.post(mover, "POST", "/api/v1/account/password",
+					map[string]string{"password": "a brand new passphrase for mover"},
+					http.StatusNoContent)
+			}, want("moved@first.example", audit.Success, moverID)},
+			{audit.AdminPathRotated, ws, func(t *testing.T) {
+				r := e.post(admin, "POST", "/api/v1/security/admin-path", nil, http.StatusOK)
+				var out struct {
+					Path string `json:"admin_path"`
+				}
+				r.JSON(t, &out)
+				e.WS.AdminPath = out.Path
+				e.adminPaths.Store(ws, out.Path)
+			}, want(e.AdminEmail, audit.Success, ws)},
 			{audit.LoggedOut, ws, func(t *testing.T) {
 				c := e.login(e.AdminEmail)
 				e.post(c, "POST", "/api/v1/auth/logout", nil, http.StatusNoContent)
@@ -410,18 +437,20 @@ func TestAuditReview(t *testing.T) {
 			sum.ServerWide[0].Action != audit.LoginFailed {
 			t.Fatalf("summary: %+v", sum)
 		}
-		page2 := e.post(admin, "GET", "/settings/security", nil, http.StatusOK)
+		page2 := e.post(admin, "GET", e.adminPath()+"/settings/security", nil, http.StatusOK)
 		if !strings.Contains(string(page2.Body), e.AdminEmail) {
 			t.Fatalf("the security page does not show the account: %s", page2.Body)
 		}
-		page2 = e.post(admin, "GET", "/settings/audit?action=authn.login.fail", nil,
+		page2 = e.post(admin, "GET", e.adminPath()+"/settings/audit?action=authn.login.fail", nil,
 			http.StatusOK)
 		if strings.Count(string(page2.Body), "authn.login.fail</code>") != 3 {
 			t.Fatalf("the audit page: %s", page2.Body)
 		}
 		// Its export links keep the filter.
-		if !strings.Contains(string(page2.Body),
-			`href="/settings/audit/export?action=authn.login.fail&amp;format=csv"`) {
+		if !strings.Contains(
+			string(page2.Body),
+			`href="`+e.adminPath()+`/settings/audit/export?action=authn.login.fail&amp;format=csv"`,
+		) {
 			t.Fatalf("the export link lost the filter: %s", page2.Body)
 		}
 	})
@@ -432,7 +461,7 @@ func TestAuditReview(t *testing.T) {
 func TestConsoleVerifyNamesATamperedEntry(t *testing.T) {
 	e := newEnv(t, storetest.OpenSQLite(t))
 	admin := e.login(e.AdminEmail)
-	r := e.post(admin, "POST", "/settings/audit/verify", "", http.StatusOK)
+	r := e.post(admin, "POST", e.adminPath()+"/settings/audit/verify", "", http.StatusOK)
 	if !strings.Contains(string(r.Body), "The chain verifies") {
 		t.Fatalf("an intact chain: %s", r.Body)
 	}
@@ -443,7 +472,7 @@ func TestConsoleVerifyNamesATamperedEntry(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r = e.post(admin, "POST", "/settings/audit/verify", "", http.StatusOK)
+	r = e.post(admin, "POST", e.adminPath()+"/settings/audit/verify", "", http.StatusOK)
 	if !strings.Contains(string(r.Body), "entry 2 is changed") {
 		t.Fatalf("a changed chain: %s", r.Body)
 	}

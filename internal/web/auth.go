@@ -165,7 +165,7 @@ func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, err error) 
 }
 
 // signIn checks the credentials and starts a session in the user's first
-// workspace. It returns the notice a member whose sessions a rule ended
+// workspace; under an admin path, an admin session, for its admins only. It returns the notice a member whose sessions a rule ended
 // lately is to be shown.
 func (s *Server) signIn(
 	w http.ResponseWriter,
@@ -188,6 +188,10 @@ func (s *Server) signIn(
 	if err != nil {
 		return identity.User{}, "", err
 	}
+	if err := s.adminSignIn(r, u, wsID); err != nil {
+		s.Metrics.Login("failure")
+		return identity.User{}, "", err
+	}
 	if err := s.Identity.CheckSecondFactor(r.Context(), u.ID, wsID, code); err != nil {
 		if errors.Is(err, identity.ErrBadSecondFactor) {
 			s.Metrics.Login("failure")
@@ -204,7 +208,11 @@ func (s *Server) signIn(
 			"completed: it came right after failed attempts from several addresses, and " +
 			"all your sessions were ended. Try again in a while, or ask an admin."}
 	}
-	token, err := s.Identity.StartSession(r.Context(), u.ID, wsID)
+	start := s.Identity.StartSession
+	if _, admin := rootOf(r); admin {
+		start = s.Identity.StartAdminSession
+	}
+	token, err := start(r.Context(), u.ID, wsID)
 	if err != nil {
 		return identity.User{}, "", err
 	}

@@ -233,38 +233,49 @@ func waitText(sel, want string) chromedp.Action[chromedp.Void] {
 }
 
 // TestBrowserAuditReview has an admin review the audit log in a real
-// browser: filter it to failed sign-ins, verify the chain, and open the
-// security page, with no errors in the page's console.
+// browser: sign in through the workspace's secret admin path with a code
+// from the authenticator, filter the log to failed sign-ins, verify the
+// chain, and open the security page, with no errors in the page's console.
 func TestBrowserAuditReview(t *testing.T) {
 	e := newEnv(t, storetest.OpenSQLite(t))
 	e.do(nil, "POST", "/api/v1/auth/login", nil,
 		map[string]string{"email": e.AdminEmail, "password": "not the password"})
 	b := startBrowser(t)
 	admin := b.window(t)
-	b.do(t, admin, "sign in as the admin, with a code from the authenticator",
-		chromedp.Navigate(e.URL+"/login"),
-		chromedp.SendKeys(chromedp.CSS("input[name=email]"), e.AdminEmail),
-		chromedp.SendKeys(chromedp.CSS("input[name=password]"), Password),
-		chromedp.SendKeys(chromedp.CSS("input[name=code]"), e.freshCode(e.AdminEmail)),
-		follow("form button[type=submit]"),
-		waitText("nav.top", "Audit"))
+	root := e.adminPath()
+	b.signInAdmin(t, e, admin)
 	b.do(t, admin, "filter to failed sign-ins",
-		follow(`nav.top a[href="/settings/audit"]`),
+		follow(`nav.top a[href="`+root+`/settings/audit"]`),
 		chromedp.SetValue(chromedp.CSS(`select[name=action]`), "authn.login.fail"),
 		follow("form.filters button[type=submit]"),
 		waitText("table.list", "wrong password"))
 	b.shot(t, admin, "console-audit")
 	b.do(t, admin, "verify the chain",
-		follow(`form[action="/settings/audit/verify"] button`),
+		follow(`form[action="`+root+`/settings/audit/verify"] button`),
 		waitText("[role=status]", "The chain verifies"))
 	b.do(t, admin, "open the security page",
-		follow(`a[href="/settings/security"]`),
+		follow(`a[href="`+root+`/settings/security"]`),
 		waitText("table.list", e.AdminEmail))
 	b.checkNoErrors(t)
 }
 
+// signInAdmin signs the first workspace's admin in at its secret admin
+// path, with their password and a code from the authenticator, and waits
+// for the admin console.
+func (b *browser) signInAdmin(t *testing.T, e *env, admin context.Context) {
+	t.Helper()
+	b.do(t, admin, "sign in as the admin at the admin path, with a code from the authenticator",
+		chromedp.Navigate(e.URL+e.adminPath()+"/login"),
+		chromedp.SendKeys(chromedp.CSS("input[name=email]"), e.AdminEmail),
+		chromedp.SendKeys(chromedp.CSS("input[name=password]"), Password),
+		chromedp.SendKeys(chromedp.CSS("input[name=code]"), e.freshCode(e.AdminEmail)),
+		follow("form button[type=submit]"),
+		waitText("h1", "Security"), waitText("nav.top", "Audit"))
+}
+
 // TestBrowserAdminRevokesAnAgent has an agent working in the console while
-// an admin ends their sessions: the agent's next action in the open inbox
+// an admin, signed in through the secret admin path, signs them out
+// everywhere from the team page: the agent's next action in the open inbox
 // sends them back to sign in.
 func TestBrowserAdminRevokesAnAgent(t *testing.T) {
 	e := newEnv(t, storetest.OpenSQLite(t))
@@ -274,6 +285,7 @@ func TestBrowserAdminRevokesAnAgent(t *testing.T) {
 	v.send("someone used my card for purchases I never made")
 	b := startBrowser(t)
 	agent := b.window(t)
+	admin := b.window(t)
 	b.do(t, agent, "sign in as the agent",
 		chromedp.Navigate(e.URL+"/login"),
 		chromedp.SendKeys(chromedp.CSS("input[name=email]"), agentEmail),
@@ -281,9 +293,13 @@ func TestBrowserAdminRevokesAnAgent(t *testing.T) {
 		follow("form button[type=submit]"),
 		waitText("table.list", "escalated"))
 
-	admin := e.login(e.AdminEmail)
-	e.post(admin, "DELETE", "/api/v1/members/"+agentID+"/sessions", nil,
-		http.StatusNoContent)
+	b.signInAdmin(t, e, admin)
+	end := `form[action="` + e.adminPath() + `/settings/team/` + agentID +
+		`/sessions/end"] button`
+	b.do(t, admin, "sign the agent out everywhere from the team page",
+		follow(`nav.top a[href="`+e.adminPath()+`/settings/team"]`),
+		follow(end), waitText("h1", "Team"))
+	b.shot(t, admin, "console-team")
 
 	b.do(t, agent, "open the conversation, and land on the sign-in page",
 		follow(`a[href="/conversations/`+v.ConversationID+`"]`),

@@ -70,6 +70,10 @@ func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int
 	if data["Base"] == nil {
 		data["Base"] = s.PublicURL
 	}
+	if data["Root"] == nil {
+		root, _ := rootOf(r)
+		data["Root"] = root.Path
+	}
 	if data["Error"] == nil {
 		if msg := s.takeFlash(w, r); msg != "" {
 			data["Error"] = msg
@@ -179,7 +183,11 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 	if told != "" {
 		notice = formError(told)
 	}
-	s.back(w, r, "/inbox", notice)
+	home := "/inbox"
+	if _, admin := rootOf(r); admin {
+		home = at(r, "/")
+	}
+	s.back(w, r, home, notice)
 }
 
 func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
@@ -198,7 +206,7 @@ func (s *Server) setupForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, store.ErrNotFound)
 		return
 	}
-	_, err := s.Workspaces.Setup(r.Context(), s.Identity, token, workspace.SetupRequest{
+	res, err := s.Workspaces.Setup(r.Context(), s.Identity, token, workspace.SetupRequest{
 		Workspace: r.PostFormValue("workspace"), AdminEmail: r.PostFormValue("email"),
 		AdminPassword: r.PostFormValue("password")})
 	if err != nil {
@@ -212,7 +220,8 @@ func (s *Server) setupForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("First workspace created through the setup link")
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	s.render(w, r, "admin_path.html", map[string]any{"Title": "Workspace created",
+		"Setup": true, "AdminURL": s.PublicURL + "/" + res.AdminPath + "/login"})
 }
 
 func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request, p *principal) {

@@ -54,6 +54,8 @@ func classify(err error) (int, string) {
 		return http.StatusUnauthorized, "bad_credentials"
 	case errors.Is(err, workspace.ErrNotOfficeAddress):
 		return http.StatusForbidden, "not_office_address"
+	case errors.Is(err, workspace.ErrUnverifiedAddress):
+		return http.StatusForbidden, "email_not_verified"
 	case errors.Is(err, support.ErrInvalid), errors.Is(err, kb.ErrInvalid),
 		errors.Is(err, workspace.ErrInvalid), errors.Is(err, identity.ErrWeakPassword),
 		errors.Is(err, identity.ErrInvalidName), errors.Is(err, errForm),

@@ -7,11 +7,15 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime/quotedprintable"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/mail"
 	"net/url"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,6 +50,10 @@ type env struct {
 	// totp holds the authenticator secret of every account the harness
 	// turned two-factor authentication on for, by email: every admin's.
 	totp sync.Map
+	// outbox is the folder the server's mail is written to.
+	outbox string
+	// adminPaths holds each workspace's secret admin path, by its id.
+	adminPaths sync.Map
 }
 
 // Password is the password of every account the harness creates.
@@ -89,9 +97,13 @@ func startEnv(t testing.TB, db *store.DB, adjust func(*config.Config), kbFile st
 	e.App = a
 	e.Server = httptest.NewUnstartedServer(nil)
 	e.URL = "http://" + e.Server.Listener.Addr().String()
-	cfg := &config.Config{PublicURL: e.URL, LogLevel: "info"}
+	cfg := &config.Config{PublicURL: e.URL, LogLevel: "info", DataDir: t.TempDir()}
 	adjust(cfg)
-	h := a.Handler(cfg)
+	e.outbox = filepath.Join(cfg.DataDir, "outbox")
+	h, err := a.Handler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.Server.Config.Handler = h
 	e.Server.Config.RegisterOnShutdown(h.CloseStreams)
 	e.Server.Start()
@@ -103,16 +115,28 @@ func startEnv(t testing.TB, db *store.DB, adjust func(*config.Config), kbFile st
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.adminPaths.Store(e.WS.Workspace.ID, e.WS.AdminPath)
 	e.enrol(e.WS.Admin.ID, e.WS.Workspace.ID, e.AdminEmail)
 	e.importKB(e.WS.Workspace.ID)
 	return e
 }
 
-// enrol turns two-factor authentication on for a user, as their
-// authenticator app would, and keeps the secret for login.
+// adminPath is the first workspace's admin path, as "/" and the segment.
+func (e *env) adminPath() string { return "/" + e.WS.AdminPath }
+
+// enrol turns two-factor authentication on for an admin, as their
+// authenticator app would, and keeps the secret for login; and verifies
+// their address, as opening the mailed link does.
 func (e *env) enrol(userID, wsID, email string) {
 	e.t.Helper()
 	ctx := context.Background()
+	token, _, err := e.App.Identity.IssueEmailToken(ctx, userID, wsID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.App.Identity.VerifyEmail(ctx, token); err != nil {
+		e.t.Fatal(err)
+	}
 	secret, _, err := e.App.Identity.BeginTOTP(ctx, userID, email)
 	if err != nil {
 		e.t.Fatal(err)
@@ -144,6 +168,7 @@ func (e *env) newWorkspace(name, adminEmail string) workspace.SetupResult {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.adminPaths.Store(res.Workspace.ID, res.AdminPath)
 	e.enrol(res.Admin.ID, res.Workspace.ID, adminEmail)
 	e.importKB(res.Workspace.ID)
 	return res
@@ -180,19 +205,41 @@ func (e *env) addMember(wsID, email string, role access.Role, inboxIDs ...string
 	return userID
 }
 
-// login returns a client with a session cookie for the account.
+// login returns a client with a session cookie for the account: an admin
+// signs in at their workspace's admin sign-in, anyone else at the normal one.
 func (e *env) login(email string) *http.Client {
 	e.t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}
-	res := e.do(c, "POST", "/api/v1/auth/login", nil,
+	res := e.do(c, "POST", e.signInPath(email)+"/api/v1/auth/login", nil,
 		map[string]string{"email": email, "password": Password, "code": e.freshCode(email)})
 	if res.Status != http.StatusOK {
 		e.t.Fatalf("login %s: %d %s", email, res.Status, res.Body)
 	}
 	return c
+}
+
+// signInPath is "" for a member, and the admin path of an admin's workspace.
+func (e *env) signInPath(email string) string {
+	e.t.Helper()
+	ctx := context.Background()
+	var userID string
+	err := e.App.DB.QueryRowContext(ctx, e.App.DB.Rebind("SELECT id FROM users WHERE email = ?"), email).
+		Scan(&userID)
+	if err != nil {
+		return ""
+	}
+	wsID, err := e.App.Workspaces.FirstWorkspace(ctx, userID)
+	if err != nil {
+		return ""
+	}
+	if role, _ := e.App.Workspaces.Role(ctx, wsID, userID); role != access.Admin {
+		return ""
+	}
+	path, _ := e.adminPaths.Load(wsID)
+	return "/" + path.(string)
 }
 
 // freshCode is the authenticator code of an account with two-factor
@@ -322,7 +369,12 @@ func (v *visitor) send(text string) brain.Action {
 // would reach.
 func (e *env) session(userID, wsID string) *http.Client {
 	e.t.Helper()
-	token, err := e.App.Identity.StartSession(context.Background(), userID, wsID)
+	ctx := context.Background()
+	start := e.App.Identity.StartSession
+	if role, _ := e.App.Workspaces.Role(ctx, wsID, userID); role == access.Admin {
+		start = e.App.Identity.StartAdminSession
+	}
+	token, err := start(ctx, userID, wsID)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -448,4 +500,53 @@ func bounded(c *http.Client) *http.Client {
 	b := *c
 	b.Timeout = 5 * time.Second
 	return &b
+}
+
+// mailedLink returns the newest link to path in a mail the server wrote to
+// its outbox for the address.
+func (e *env) mailedLink(to, path string) *url.URL {
+	e.t.Helper()
+	files, _ := filepath.Glob(filepath.Join(e.outbox, "*.eml"))
+	slices.Sort(files) // named by the time they were written
+	for i := len(files) - 1; i >= 0; i-- {
+		f, err := os.Open(files[i])
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		msg, err := mail.ReadMessage(f)
+		if err != nil {
+			f.Close()
+			e.t.Fatal(err)
+		}
+		var text io.Reader = msg.Body
+		if msg.Header.Get("Content-Transfer-Encoding") == "quoted-printable" {
+			text = quotedprintable.NewReader(msg.Body)
+		}
+		body, _ := io.ReadAll(text)
+		f.Close()
+		if !strings.Contains(msg.Header.Get("To"), to) {
+			continue
+		}
+		for _, word := range strings.Fields(string(body)) {
+			if u, err := url.Parse(word); err == nil && u.Path == path {
+				return u
+			}
+		}
+	}
+	e.t.Fatalf("no mail to %s holds a link to %s", to, path)
+	return nil
+}
+
+// verifyEmail asks for a verification link as the signed-in member c, and
+// opens it from the mail, as the member does.
+func (e *env) verifyEmail(c *http.Client, email string) {
+	e.t.Helper()
+	e.post(c, "POST", "/api/v1/account/email/verify", nil, http.StatusAccepted)
+	link := e.mailedLink(email, "/verify-email")
+	form := url.Values{"token": {link.Query().Get("token")}}
+	r := e.do(nil, "POST", "/verify-email", map[string]string{
+		"Content-Type": "application/x-www-form-urlencoded"}, form.Encode())
+	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "is verified") {
+		e.t.Fatalf("verify %s: %d %s", email, r.Status, r.Body)
+	}
 }

@@ -140,7 +140,7 @@ func (s *Server) noContent(act teamAction) memberHandler {
 // teamForm serves an action as a form of the team page, returning to it.
 func (s *Server) teamForm(act teamAction) memberHandler {
 	return func(w http.ResponseWriter, r *http.Request, p *principal) {
-		s.back(w, r, "/settings/team", act(r, p))
+		s.back(w, r, at(r, "/settings/team"), act(r, p))
 	}
 }
 
@@ -218,8 +218,12 @@ func (s *Server) renderTeam(w http.ResponseWriter, r *http.Request, p *principal
 		s.fail(w, r, err)
 		return
 	}
+	// Members are managed in the admin console, by an admin signed in there.
+	root, underRoot := rootOf(r)
+	manage := access.Allowed(p.Role, access.MembersManage) && underRoot && p.AdminRoute &&
+		root.Workspace == p.WorkspaceID
 	var invitations []workspace.Invitation
-	if access.Allowed(p.Role, access.MembersManage) {
+	if manage {
 		if invitations, err = s.Workspaces.Invitations(r.Context(), p.WorkspaceID); err != nil {
 			s.fail(w, r, err)
 			return
@@ -229,7 +233,7 @@ func (s *Server) renderTeam(w http.ResponseWriter, r *http.Request, p *principal
 		"Invitations": invitations,
 		"Section":     "team", "Me": me(p), "Members": members, "Inboxes": inboxes,
 		"Roles":     []access.Role{access.Agent, access.Manager, access.Admin},
-		"CanManage": access.Allowed(p.Role, access.MembersManage), "Link": link,
+		"CanManage": manage, "Link": link,
 		"Has": func(ids []string, id string) bool { return slices.Contains(ids, id) }})
 }
 
@@ -242,7 +246,7 @@ func (s *Server) formInvite(w http.ResponseWriter, r *http.Request, p *principal
 	link, err := s.invite(r, p, inviteRequest{Email: r.PostForm.Get("email"),
 		Role: access.Role(r.PostForm.Get("role")), InboxIDs: r.PostForm["inbox"]})
 	if err != nil {
-		s.back(w, r, "/settings/team", err)
+		s.back(w, r, at(r, "/settings/team"), err)
 		return
 	}
 	s.renderTeam(w, r, p, http.StatusCreated, link)
@@ -260,7 +264,7 @@ func (s *Server) formMember(w http.ResponseWriter, r *http.Request, p *principal
 	err := s.Workspaces.SetRole(ctx, s.Identity, p.WorkspaceID, user,
 		access.Role(r.PostForm.Get("role")))
 	if err != nil {
-		s.back(w, r, "/settings/team", err)
+		s.back(w, r, at(r, "/settings/team"), err)
 		return
 	}
 	inboxes, err := s.Workspaces.Inboxes(ctx, p.WorkspaceID)
@@ -271,11 +275,11 @@ func (s *Server) formMember(w http.ResponseWriter, r *http.Request, p *principal
 	for _, in := range inboxes {
 		on := slices.Contains(r.PostForm["inbox"], in.ID)
 		if err := s.Workspaces.SetInboxMember(ctx, p.WorkspaceID, in.ID, user, on); err != nil {
-			s.back(w, r, "/settings/team", err)
+			s.back(w, r, at(r, "/settings/team"), err)
 			return
 		}
 	}
-	s.back(w, r, "/settings/team", nil)
+	s.back(w, r, at(r, "/settings/team"), nil)
 }
 
 func (s *Server) invitePage(w http.ResponseWriter, r *http.Request) {

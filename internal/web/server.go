@@ -22,6 +22,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
+	"github.com/thunaivi/thunaivi/internal/mail"
 	"github.com/thunaivi/thunaivi/internal/metrics"
 	"github.com/thunaivi/thunaivi/internal/origin"
 	"github.com/thunaivi/thunaivi/internal/support"
@@ -59,6 +60,8 @@ type Deps struct {
 	IdleAdmin, IdleMember time.Duration
 	// Rules are the suspicious-activity rules that are on.
 	Rules Rules
+	// Mail sends the product's mail: links that verify addresses.
+	Mail mail.Sender
 }
 
 // Limits are requests per minute on the public widget endpoints.
@@ -70,8 +73,10 @@ type Limits struct {
 // Server routes requests.
 type Server struct {
 	Deps
-	log      *slog.Logger
-	mux      *http.ServeMux
+	log *slog.Logger
+	mux *http.ServeMux
+	// admin serves what lives under a workspace's secret admin path.
+	admin    *http.ServeMux
 	ipLimit  *limiter
 	tokLimit *limiter
 	login    *limiter
@@ -89,6 +94,7 @@ type Server struct {
 // has no access policy: that is a programming error caught at start.
 func New(d Deps) *Server {
 	s := &Server{Deps: d, log: logger(d.Log), mux: http.NewServeMux(),
+		admin:  http.NewServeMux(),
 		probes: newQuietLog(d.Now, probeQuiet), refusals: newQuietLog(d.Now, deniedQuiet),
 		probers: newProberLog(d.Now),
 		closing: make(chan struct{})}
@@ -124,7 +130,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	defer func() {
 		if p := recover(); p != nil {
-			s.log.Error("Handler panicked", "request_id", id, "path", r.URL.Path,
+			s.log.Error("Handler panicked", "request_id", id, "path", loggedPath(r.URL.Path),
 				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			if !rec.wrote {
 				writeError(rec, r, http.StatusInternalServerError, "internal",
@@ -132,7 +138,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		s.Metrics.HTTP(rec.status)
-		s.log.Debug("Request", "request_id", id, "method", r.Method, "path", r.URL.Path,
+		s.log.Debug("Request", "request_id", id, "method", r.Method,
+			"path", loggedPath(r.URL.Path),
 			"status", rec.status, "duration_ms", s.Now().Sub(start).Milliseconds())
 	}()
 	// No id, name or page of ours holds a NUL or a byte that is not UTF-8;
@@ -149,6 +156,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if probing(r.URL.Path) {
 		s.probe(r, "a scanner's path")
 		writeError(rec, r, http.StatusNotFound, "not_found", "Not found.")
+		return
+	}
+	if s.serveAdmin(rec, r) {
 		return
 	}
 	s.mux.ServeHTTP(rec, r)
@@ -206,6 +216,11 @@ type Route struct {
 	// Page is set for console pages, which send a visitor who is not signed
 	// in to the sign-in page rather than answer 401.
 	Page bool
+	// Admin is set for the admin console and the admin sign-in, served only
+	// under the workspace's secret admin path; their patterns start with
+	// /{admin}. Every other console page is served there too, and is listed
+	// once, without it.
+	Admin bool
 }
 
 // Routes lists every route the server answers, for the authorization tests.
@@ -215,58 +230,71 @@ func (s *Server) register(pattern string, perm access.Permission, h memberHandle
 	if perm == "" || perm == access.Public {
 		panic("web: route " + pattern + " has no access policy")
 	}
-	s.table = append(s.table, Route{Pattern: pattern, Perm: perm, Page: page})
+	console := page && adminOnly(perm)
+	listed := pattern
+	if console {
+		listed = underAdminPath(pattern)
+	}
+	s.table = append(s.table, Route{Pattern: listed, Perm: perm, Page: page, Admin: console})
 	csrf := s.crossOriginProtection()
-	s.mux.Handle(
-		pattern,
-		csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p, err := s.principal(r)
-			var revoked errSessionRevoked
-			if errors.As(err, &revoked) {
-				writeError(w, r, http.StatusUnauthorized, "session_revoked", revoked.Error())
+	handler := csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.principal(r)
+		var revoked errSessionRevoked
+		if errors.As(err, &revoked) {
+			writeError(w, r, http.StatusUnauthorized, "session_revoked", revoked.Error())
+			return
+		}
+		if err != nil {
+			s.Metrics.Denied("unauthenticated")
+			if page {
+				http.Redirect(w, r, at(r, "/login"), http.StatusSeeOther)
 				return
 			}
-			if err != nil {
-				s.Metrics.Denied("unauthenticated")
-				if page {
-					http.Redirect(w, r, "/login", http.StatusSeeOther)
-					return
-				}
-				writeError(w, r, http.StatusUnauthorized, "unauthenticated", "Sign in first.")
+			writeError(w, r, http.StatusUnauthorized, "unauthenticated", "Sign in first.")
+			return
+		}
+		r = r.WithContext(origin.WithActor(r.Context(), origin.Actor{Type: origin.User,
+			ID: p.UserID, Email: p.Email}))
+		if !access.Allowed(p.Role, perm) {
+			s.denied(r, p, perm)
+			writeError(w, r, http.StatusForbidden, "forbidden",
+				"Your role does not allow this.")
+			return
+		}
+		// An admin off the office domains reaches nothing an admin may.
+		if p.Role == access.Admin && !p.Security.OnOfficeDomain(p.Email) &&
+			perm != access.OwnAccount {
+			s.denied(r, p, perm)
+			writeError(w, r, http.StatusForbidden, "office_domain_required",
+				"Admins need an address on the workspace's office domains.")
+			return
+		}
+		// An admin, or anyone where the workspace says so, without a
+		// second factor may only set one up.
+		if (p.Role == access.Admin || p.Security.Require2FA) && !p.TwoFactor &&
+			perm != access.OwnAccount {
+			if page {
+				http.Redirect(w, r, at(r, "/settings/account"), http.StatusSeeOther)
 				return
 			}
-			r = r.WithContext(origin.WithActor(r.Context(), origin.Actor{Type: origin.User,
-				ID: p.UserID, Email: p.Email}))
-			if !access.Allowed(p.Role, perm) {
-				s.denied(r, p, perm)
-				writeError(w, r, http.StatusForbidden, "forbidden",
-					"Your role does not allow this.")
-				return
-			}
-			// An admin off the office domains reaches nothing an admin may.
-			if p.Role == access.Admin && !p.Security.OnOfficeDomain(p.Email) &&
-				perm != access.OwnAccount {
-				s.denied(r, p, perm)
-				writeError(w, r, http.StatusForbidden, "office_domain_required",
-					"Admins need an address on the workspace's office domains.")
-				return
-			}
-			// An admin, or anyone where the workspace says so, without a
-			// second factor may only set one up.
-			if (p.Role == access.Admin || p.Security.Require2FA) && !p.TwoFactor &&
-				perm != access.OwnAccount {
-				if page {
-					http.Redirect(w, r, "/settings/account", http.StatusSeeOther)
-					return
-				}
-				writeError(w, r, http.StatusForbidden, "second_factor_setup_required",
-					"Admins must turn on two-factor authentication first: "+
-						"POST /api/v1/account/2fa/setup.")
-				return
-			}
-			h(w, r, p)
-		})),
-	)
+			writeError(w, r, http.StatusForbidden, "second_factor_setup_required",
+				"Admins must turn on two-factor authentication first: "+
+					"POST /api/v1/account/2fa/setup.")
+			return
+		}
+		if adminOnly(perm) && !s.adminGate(w, r, p, page) {
+			return
+		}
+		h(w, r, p)
+	}))
+	// The admin console's pages live only under the admin path; every other
+	// page is there too, so that an admin stays in it.
+	if page {
+		s.admin.Handle(pattern, handler)
+	}
+	if !console {
+		s.mux.Handle(pattern, handler)
+	}
 }
 
 // crossOriginProtection refuses cross-site requests that change state, such
@@ -321,4 +349,7 @@ func (s *Server) routes() {
 	s.accountPages()
 	s.stepUpRoutes()
 	s.securityRoutes()
+	s.adminPathRoutes()
+	s.adminRoutes()
+	s.credentialRoutes()
 }

@@ -17,14 +17,9 @@ func (s *Server) sessionRoutes() {
 				r.PathValue("id"))
 		}))
 	s.api("DELETE /api/v1/members/{user}/sessions", access.MembersManage,
-		s.noContent(func(r *http.Request, p *principal) error {
-			user := r.PathValue("user")
-			if _, err := s.Workspaces.Role(r.Context(), p.WorkspaceID, user); err != nil {
-				return err
-			}
-			return s.Identity.EndMemberSessions(r.Context(), user, p.WorkspaceID,
-				"ended by an admin")
-		}))
+		s.noContent(s.endMemberSessions))
+	s.page("POST /settings/team/{user}/sessions/end", access.MembersManage,
+		s.teamForm(s.endMemberSessions))
 	s.api("POST /api/v1/sessions/end-all", access.MembersManage, s.apiEndAll)
 	s.api("POST /api/v1/members/{user}/unlock", access.MembersManage,
 		s.noContent(func(r *http.Request, p *principal) error {
@@ -34,6 +29,16 @@ func (s *Server) sessionRoutes() {
 			}
 			return s.Identity.Unlock(r.Context(), user, p.WorkspaceID)
 		}))
+}
+
+// endMemberSessions ends every session of a member of the admin's
+// workspace.
+func (s *Server) endMemberSessions(r *http.Request, p *principal) error {
+	user := r.PathValue("user")
+	if _, err := s.Workspaces.Role(r.Context(), p.WorkspaceID, user); err != nil {
+		return err
+	}
+	return s.Identity.EndMemberSessions(r.Context(), user, p.WorkspaceID, "ended by an admin")
 }
 
 func (s *Server) apiSessions(w http.ResponseWriter, r *http.Request, p *principal) {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -28,12 +27,14 @@ func (s *Server) fresh(h memberHandler) memberHandler {
 				"Confirm your password and code again first: POST /api/v1/auth/step-up.")
 			return
 		}
-		back := "/settings/team"
+		// Back to the page the form is on: /settings/team for
+		// /settings/team/{user}, and so on.
+		page, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/settings/"), "/")
+		back := at(r, "/settings/"+page)
 		if r.Method == http.MethodGet {
-			back = r.URL.RequestURI()
+			back = at(r, r.URL.RequestURI())
 		}
-		http.Redirect(w, r, "/settings/account?"+url.Values{"next": {back}}.Encode(),
-			http.StatusSeeOther)
+		http.Redirect(w, r, stepUpURL(r, back), http.StatusSeeOther)
 	}
 }
 
@@ -56,13 +57,13 @@ func (s *Server) stepUpRoutes() {
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 		c, _ := r.Cookie(s.cookieName())
 		next := r.PostFormValue("next")
-		if !strings.HasPrefix(next, "/settings/") || strings.HasPrefix(next, "//") {
-			next = "/settings/account" // only back into the console, never elsewhere
+		if !strings.HasPrefix(next, at(r, "/settings/")) || strings.HasPrefix(next, "//") {
+			next = at(r, "/settings/account") // only back into the console
 		}
 		err := s.Identity.StepUp(r.Context(), c.Value, p.UserID, p.WorkspaceID, p.Email,
 			r.PostFormValue("password"), r.PostFormValue("code"))
 		if err != nil {
-			s.back(w, r, "/settings/account?"+url.Values{"next": {next}}.Encode(), err)
+			s.back(w, r, stepUpURL(r, next), err)
 			return
 		}
 		http.Redirect(w, r, next, http.StatusSeeOther)

@@ -120,6 +120,7 @@ func TestTOTPSecretsAreEncryptedAtRest(t *testing.T) {
 func TestAnAdminWithoutASecondFactorReachesOnlyEnrolment(t *testing.T) {
 	e := newEnv(t, storetest.OpenSQLite(t))
 	userID := e.addMember(e.WS.Workspace.ID, "lead@first.example", access.Manager)
+	e.verifyEmail(e.login("lead@first.example"), "lead@first.example")
 	e.post(e.login(e.AdminEmail), "PATCH", "/api/v1/members/"+userID,
 		map[string]string{"role": "admin"}, http.StatusNoContent)
 	lead := e.login("lead@first.example")
@@ -157,9 +158,10 @@ func TestSensitiveActionsAskAgain(t *testing.T) {
 		http.StatusForbidden, "step_up_required")
 	wantError(t, e.do(admin, "GET", "/api/v1/audit/export?format=csv", nil, nil),
 		http.StatusForbidden, "step_up_required")
-	if r := e.do(admin, "GET", "/settings/audit/export?format=csv", nil, nil); r.Status !=
-		http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"),
-		"/settings/account?next=%2Fsettings%2Faudit%2Fexport") {
+	if r := e.do(admin, "GET", e.adminPath()+"/settings/audit/export?format=csv", nil, nil); r.Status !=
+		http.StatusSeeOther ||
+		!strings.HasPrefix(r.Header.Get("Location"), e.adminPath()+
+			"/settings/account?next="+url.QueryEscape(e.adminPath())+"%2Fsettings%2Faudit%2Fexport") {
 		t.Fatalf("the console export: %d to %q", r.Status, r.Header.Get("Location"))
 	}
 

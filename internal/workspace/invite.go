@@ -223,6 +223,9 @@ func (s *Service) SetRole(ctx context.Context, ids *identity.Service, wsID, user
 	if err := s.checkAdminAddress(ctx, wsID, u.Email, role); err != nil {
 		return err
 	}
+	if err := s.checkVerified(ctx, ids, wsID, u, role); err != nil {
+		return err
+	}
 	return s.changeMember(ctx, wsID, userID, func(tx *store.Tx, current access.Role) error {
 		if current == role {
 			return nil // nothing changes, so nothing is recorded

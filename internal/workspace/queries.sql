@@ -125,3 +125,9 @@ SELECT office_domains, require_2fa FROM workspaces WHERE id = ?;
 
 -- name: SetSecuritySettings
 UPDATE workspaces SET office_domains = ?, require_2fa = ? WHERE id = ?;
+
+-- name: SetAdminPath
+UPDATE workspaces SET admin_path_hash = ? WHERE id = ?;
+
+-- name: WorkspaceByAdminPath
+SELECT id FROM workspaces WHERE admin_path_hash = ?;

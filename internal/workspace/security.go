@@ -36,6 +36,10 @@ var freeMail = []string{"gmail.com", "googlemail.com", "yahoo.com", "ymail.com",
 // workspace's office domains would hold the admin role.
 var ErrNotOfficeAddress = errors.New("forbidden")
 
+// ErrUnverifiedAddress is returned when a member whose address is not
+// verified would be made an admin.
+var ErrUnverifiedAddress = errors.New("forbidden")
+
 // Security returns a workspace's security settings.
 func (s *Service) Security(ctx context.Context, wsID string) (SecuritySettings, error) {
 	var domains string
@@ -132,4 +136,26 @@ func (s *Service) checkAdminAddress(ctx context.Context, wsID, email string,
 	}
 	return fmt.Errorf("workspace: %w: only addresses on the workspace's office domains "+
 		"(%s) may be admins", ErrNotOfficeAddress, strings.Join(sec.OfficeDomains, ", "))
+}
+
+// checkVerified refuses the admin role to a member who has not verified
+// their address, and records the refusal in its own transaction. An invited
+// admin joins unverified and acts as an admin only once they verify.
+func (s *Service) checkVerified(ctx context.Context, ids *identity.Service, wsID string,
+	u identity.User, role access.Role) error {
+	if role != access.Admin {
+		return nil
+	}
+	ok, err := ids.EmailVerified(ctx, u.ID)
+	if err != nil || ok {
+		return err
+	}
+	err = s.audit.Write(ctx, audit.Event{Workspace: wsID, Action: audit.RoleChanged,
+		TargetType: "user", TargetID: u.ID, Outcome: audit.Refused,
+		Reason: "the address is not verified"})
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("workspace: %w: only a member who verified their address may be an "+
+		"admin; ask them to verify it from their account page", ErrUnverifiedAddress)
 }

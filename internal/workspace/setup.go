@@ -32,6 +32,9 @@ type SetupResult struct {
 	Workspace Workspace
 	Admin     identity.User
 	Inbox     Inbox
+	// AdminPath is the secret first path segment of the admin console and
+	// the admin sign-in, shown this once.
+	AdminPath string
 }
 
 // Setup creates the first workspace, its admin and a website-chat inbox the
@@ -122,6 +125,9 @@ func (s *Service) createWithAdmin(ctx context.Context, tx *store.Tx, ids *identi
 		return res, err
 	}
 	if err := s.AddMember(ctx, tx, res.Workspace.ID, res.Admin.ID, access.Admin); err != nil {
+		return res, err
+	}
+	if res.AdminPath, err = s.setAdminPath(ctx, tx, res.Workspace.ID, ""); err != nil {
 		return res, err
 	}
 	if res.Inbox, err = s.CreateInbox(ctx, tx, res.Workspace.ID, "Website chat"); err != nil {

@@ -128,6 +128,16 @@ func TestInvitationsCanBeRevokedAndDieWithTheirAuthorsRights(t *testing.T) {
 		_, _, err = ws.Accept(ctx, ids, orphan, "", "a fine long password")
 		wantErr(t, err, workspace.ErrInvitationInvalid,
 			"accepting the invitation of an author who may no longer invite")
+		err = ws.SetRole(ctx, ids, w, second.ID, access.Admin)
+		wantErr(t, err, workspace.ErrUnverifiedAddress,
+			"making a member whose address is not verified an admin")
+		link, _, err := ids.IssueEmailToken(ctx, second.ID, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ids.VerifyEmail(ctx, link); err != nil {
+			t.Fatal(err)
+		}
 		if err := ws.SetRole(ctx, ids, w, second.ID, access.Admin); err != nil {
 			t.Fatal(err)
 		}

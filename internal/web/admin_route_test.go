@@ -1,0 +1,193 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/cookiejar"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/store"
+	"github.com/thunaivi/thunaivi/internal/store/storetest"
+	"github.com/thunaivi/thunaivi/internal/workspace"
+)
+
+var requestIDField = regexp.MustCompile(`"request_id":"[0-9a-f]+"`)
+
+// shape is what a response shows a client apart from its request id and
+// date: status, headers and body.
+func shape(r response) string {
+	var b strings.Builder
+	b.WriteString(http.StatusText(r.Status))
+	for _, k := range []string{"Content-Type", "Content-Length", "Cache-Control",
+		"X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Location",
+		"Set-Cookie", "Content-Security-Policy"} {
+		b.WriteString("\n" + k + ": " + r.Header.Get(k))
+	}
+	b.WriteString("\n" + requestIDField.ReplaceAllString(string(r.Body), `"request_id":""`))
+	return b.String()
+}
+
+// TestTheAdminConsoleIsOnlyUnderItsPath checks that the admin console and
+// sign-in answer nowhere but under the workspace's admin path: scanners'
+// admin paths, a wrong admin path of the right shape, and the console's pages
+// without the path all answer exactly as an unknown path does, and the
+// scanners' paths are recorded as probes.
+func TestTheAdminConsoleIsOnlyUnderItsPath(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		admin := e.login(e.AdminEmail)
+		unknown := shape(e.do(nil, "GET", "/no-such-page", nil, nil))
+		if !strings.HasPrefix(unknown, "Not Found") {
+			t.Fatalf("an unknown path: %s", unknown)
+		}
+		wrong := workspace.NewAdminPath()
+		paths := []string{"/admin", "/admin/login", "/wp-admin/", "/wp-login.php",
+			"/xmlrpc.php", "/administrator", "/phpmyadmin", "/.env",
+			"/" + wrong + "/login", "/" + wrong + "/settings/security", "/" + wrong + "/",
+			"/" + strings.ToUpper(e.WS.AdminPath) + "/login",
+			"/settings/security", "/settings/audit", "/{admin}/login"}
+		for _, path := range paths {
+			for _, c := range []*http.Client{nil, admin} {
+				if got := shape(e.do(c, "GET", path, nil, nil)); got != unknown {
+					t.Errorf("GET %s answers\n%s\nbut an unknown path answers\n%s", path, got,
+						unknown)
+				}
+			}
+		}
+		if got := shape(e.do(nil, "POST", "/"+wrong+"/api/v1/auth/login", nil,
+			map[string]string{"email": e.AdminEmail, "password": Password})); got !=
+			shape(e.do(nil, "POST", "/no-such-page", nil, map[string]string{})) {
+			t.Errorf("a sign-in at a wrong admin path answers %s", got)
+		}
+		probes, err := e.App.Audit.List(context.Background(), audit.Filter{
+			Action: string(audit.ProbeBlocked), Limit: 10})
+		if err != nil || len(probes) == 0 || probes[len(probes)-1].TargetID != "/admin" {
+			t.Errorf("the first probe recorded is %+v, %v; want /admin", probes, err)
+		}
+
+		// The right path serves the admin sign-in.
+		r := e.do(nil, "GET", e.adminPath()+"/login", nil, nil)
+		if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "Admin sign-in") ||
+			!strings.Contains(string(r.Body), `action="`+e.adminPath()+`/login"`) {
+			t.Fatalf("the admin sign-in: %d %s", r.Status, r.Body)
+		}
+	})
+}
+
+// TestAdminPowersNeedTheAdminSignIn signs an admin in at the normal route:
+// they work conversations, but nothing only admins may do. Only the admin
+// sign-in gives that, and only to admins of the path's workspace, and only
+// while their address is verified.
+func TestAdminPowersNeedTheAdminSignIn(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	ws := e.WS.Workspace.ID
+	e.addMember(ws, "agent@first.example", access.Agent)
+	e.newWorkspace("Other", "admin@other.example")
+
+	everyday := e.client()
+	e.post(everyday, "POST", "/api/v1/auth/login", map[string]string{"email": e.AdminEmail,
+		"password": Password, "code": e.freshCode(e.AdminEmail)}, http.StatusOK)
+	e.post(everyday, "GET", "/api/v1/conversations", nil, http.StatusOK)
+	for _, path := range []string{"/api/v1/audit", "/api/v1/security/settings"} {
+		wantError(t, e.do(everyday, "GET", path, nil, nil), http.StatusForbidden,
+			"admin_sign_in_required")
+	}
+	if r := e.do(everyday, "GET", e.adminPath()+"/settings/security", nil, nil); r.Status !=
+		http.StatusSeeOther || r.Header.Get("Location") != e.adminPath()+"/login" {
+		t.Errorf("the console with an everyday session: %d to %q", r.Status,
+			r.Header.Get("Location"))
+	}
+	if strings.Contains(string(e.do(everyday, "GET", "/settings/team", nil, nil).Body),
+		"/settings/team/invite") {
+		t.Error("the team page outside the admin console offers to invite")
+	}
+
+	// Right passwords of people who are not admins here are refused at the
+	// admin sign-in as a wrong password is.
+	wrongPassword := shape(e.do(nil, "POST", e.adminPath()+"/api/v1/auth/login", nil,
+		map[string]string{"email": e.AdminEmail, "password": "not the password"}))
+	for _, email := range []string{"agent@first.example", "admin@other.example"} {
+		got := shape(e.do(nil, "POST", e.adminPath()+"/api/v1/auth/login", nil,
+			map[string]string{"email": email, "password": Password,
+				"code": e.freshCode(email)}))
+		if got != wrongPassword {
+			t.Errorf("%s at the admin sign-in:\n%s\nwant as a wrong password:\n%s", email,
+				got, wrongPassword)
+		}
+	}
+
+	console := e.login(e.AdminEmail)
+	e.post(console, "GET", "/api/v1/audit", nil, http.StatusOK)
+	page := e.post(console, "GET", e.adminPath()+"/settings/team", nil, http.StatusOK)
+	if !strings.Contains(string(page.Body), `action="`+e.adminPath()+`/settings/team/invite"`) {
+		t.Error("the team page in the admin console does not offer to invite")
+	}
+
+	// A new address is unverified until its link is opened: no admin powers
+	// until then. An admin's address stays on the office domains.
+	err := e.App.Workspaces.SetSecurity(context.Background(), ws, e.AdminEmail,
+		workspace.SecuritySettings{OfficeDomains: []string{"first.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.post(console, "POST", "/api/v1/account/email",
+		map[string]string{"email": "boss@gmail.com"}, http.StatusUnprocessableEntity)
+	e.post(console, "POST", "/api/v1/account/email",
+		map[string]string{"email": "boss@first.example"}, http.StatusAccepted)
+	wantError(t, e.do(console, "GET", "/api/v1/audit", nil, nil), http.StatusForbidden,
+		"email_verification_required")
+	e.verifyEmail(console, "boss@first.example")
+	e.post(console, "GET", "/api/v1/audit", nil, http.StatusOK)
+	// The address change ended the other sessions.
+	wantError(t, e.do(everyday, "GET", "/api/v1/conversations", nil, nil),
+		http.StatusUnauthorized, "unauthenticated")
+}
+
+// TestTheAdminPathCanBeReplaced replaces the admin path: the new one is shown
+// once, the old one answers as an unknown path at once, and nothing stored
+// holds the path itself.
+func TestTheAdminPathCanBeReplaced(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		admin := e.login(e.AdminEmail)
+		old := e.adminPath()
+		r := e.post(admin, "POST", "/api/v1/security/admin-path", nil, http.StatusOK)
+		var out struct {
+			Path string `json:"admin_path"`
+			URL  string `json:"admin_url"`
+		}
+		r.JSON(t, &out)
+		if len(out.Path) < workspace.MinAdminPathLen || out.URL != e.URL+"/"+out.Path+"/login" {
+			t.Fatalf("new admin path %+v", out)
+		}
+		unknown := shape(e.do(nil, "GET", "/no-such-page", nil, nil))
+		if got := shape(e.do(nil, "GET", old+"/login", nil, nil)); got != unknown {
+			t.Errorf("the old admin path answers %s", got)
+		}
+		e.post(nil, "GET", "/"+out.Path+"/login", nil, http.StatusOK)
+		e.post(admin, "GET", "/"+out.Path+"/settings/security", nil, http.StatusOK)
+
+		var hash string
+		if err := e.App.DB.QueryRowContext(context.Background(), e.App.DB.Rebind(
+			"SELECT admin_path_hash FROM workspaces WHERE id = ?"), e.WS.Workspace.ID).
+			Scan(&hash); err != nil || strings.Contains(hash, out.Path) || len(hash) != 64 {
+			t.Errorf("stored %q, %v", hash, err)
+		}
+		entry := e.newest(e.WS.Workspace.ID, audit.AdminPathRotated)
+		if strings.Contains(entry.Diff+entry.Reason, out.Path) {
+			t.Error("the audit entry holds the admin path")
+		}
+	})
+}
+
+// client is a client with a cookie jar that does not follow redirects.
+func (e *env) client() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+}
