@@ -30,6 +30,8 @@ const (
 	InvitationRevoked  Action = "member.invitation_revoked"
 	MemberJoined       Action = "member.joined"
 	MemberRemoved      Action = "member.removed"
+	MemberDisabled     Action = "member.disabled"
+	MemberEnabled      Action = "member.enabled"
 	InboxAccessChanged Action = "member.inbox_access_changed"
 	TeamCreated        Action = "team.created"
 	TeamMemberAdded    Action = "team.member_added"
@@ -85,6 +87,9 @@ var Vocabulary = []struct {
 	{InvitationRevoked, "a pending invitation was revoked"},
 	{MemberJoined, "an invitation was accepted and its holder joined"},
 	{MemberRemoved, "a member was removed from the workspace"},
+	{MemberDisabled, "an admin disabled a member: their sessions ended and they cannot " +
+		"sign in until enabled"},
+	{MemberEnabled, "an admin enabled a disabled member again"},
 	{InboxAccessChanged, "a member was given or lost access to an inbox"},
 	{TeamCreated, "a team was created"},
 	{TeamMemberAdded, "a member joined a team"},

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/audit"
@@ -190,4 +191,43 @@ func (e *env) client() *http.Client {
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}
+}
+
+// TestADisabledMemberIsSignedOutAndRefused disables an agent: their session
+// ends at once, and their right password is refused exactly as a wrong one
+// is, until an admin enables them again. The last admin cannot be disabled.
+func TestADisabledMemberIsSignedOutAndRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		agentID := e.addMember(e.WS.Workspace.ID, "agent@first.example", access.Agent)
+		agent := e.login("agent@first.example")
+		admin := e.login(e.AdminEmail)
+		e.post(admin, "POST", "/api/v1/members/"+agentID+"/disable", nil, http.StatusNoContent)
+		wantError(t, e.do(agent, "GET", "/api/v1/me", nil, nil), http.StatusUnauthorized,
+			"unauthenticated")
+
+		signIn := func(password string) string {
+			e.advance(time.Minute) // past the per-address limit of attempts
+			return shape(e.do(nil, "POST", "/api/v1/auth/login", nil,
+				map[string]string{"email": "agent@first.example", "password": password}))
+		}
+		wrong := shape(e.do(nil, "POST", "/api/v1/auth/login", nil,
+			map[string]string{"email": "nobody@first.example", "password": Password}))
+		if got := signIn(Password); got != wrong {
+			t.Errorf("a disabled member's right password answers\n%s\nan unknown account "+
+				"answers\n%s", got, wrong)
+		}
+		if entry := e.newest(e.WS.Workspace.ID, audit.LoginFailed); entry.TargetID != agentID {
+			t.Errorf("the refusal was recorded as %+v", entry)
+		}
+		r := e.post(admin, "GET", "/api/v1/members", nil, http.StatusOK)
+		if !strings.Contains(string(r.Body), `"disabled":true`) {
+			t.Errorf("the member list does not show the disabled member: %s", r.Body)
+		}
+
+		e.post(admin, "POST", "/api/v1/members/"+agentID+"/enable", nil, http.StatusNoContent)
+		e.login("agent@first.example")
+		wantError(t, e.do(admin, "POST", "/api/v1/members/"+e.WS.Admin.ID+"/disable", nil,
+			nil), http.StatusUnprocessableEntity, "invalid")
+	})
 }

@@ -187,6 +187,14 @@ func TestEveryActionIsRecorded(t *testing.T) {
 			// The role change ended the agent's session, signed in above.
 			{audit.SessionRevoked, ws, func(t *testing.T) {},
 				want(e.AdminEmail, audit.Success, agentID, `"sessions":[1,0]`)},
+			{audit.MemberDisabled, ws, func(t *testing.T) {
+				e.post(admin, "POST", "/api/v1/members/"+moverID+"/disable", nil,
+					http.StatusNoContent)
+			}, want(e.AdminEmail, audit.Success, moverID, `"disabled":[false,true]`)},
+			{audit.MemberEnabled, ws, func(t *testing.T) {
+				e.post(admin, "POST", "/api/v1/members/"+moverID+"/enable", nil,
+					http.StatusNoContent)
+			}, want(e.AdminEmail, audit.Success, moverID, `"disabled":[true,false]`)},
 			{audit.InboxAccessChanged, ws, func(t *testing.T) {
 				e.post(admin, "PUT", "/api/v1/inboxes/"+e.WS.Inbox.ID+"/members/"+agentID, nil,
 					http.StatusNoContent)

@@ -185,6 +185,12 @@ func (s *Server) signIn(
 		return identity.User{}, "", err
 	}
 	wsID, err := s.Workspaces.FirstWorkspace(r.Context(), u.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		// Disabled, or a member of no workspace: refused as a wrong password.
+		s.Metrics.Login("failure")
+		return identity.User{}, "", s.Identity.Refused(r.Context(), email,
+			"disabled, or a member of no workspace")
+	}
 	if err != nil {
 		return identity.User{}, "", err
 	}

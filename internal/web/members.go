@@ -20,6 +20,14 @@ func (s *Server) memberRoutes() {
 	s.api("DELETE /api/v1/invitations/{id}", access.MembersManage, s.noContent(s.revoke))
 	s.api("PATCH /api/v1/members/{user}", access.MembersManage, s.fresh(s.apiSetRole))
 	s.api("DELETE /api/v1/members/{user}", access.MembersManage, s.noContent(s.removeMember))
+	s.api("POST /api/v1/members/{user}/disable", access.MembersManage,
+		s.noContent(s.memberDisabled(true)))
+	s.api("POST /api/v1/members/{user}/enable", access.MembersManage,
+		s.noContent(s.memberDisabled(false)))
+	s.page("POST /settings/team/{user}/disable", access.MembersManage,
+		s.teamForm(s.memberDisabled(true)))
+	s.page("POST /settings/team/{user}/enable", access.MembersManage,
+		s.teamForm(s.memberDisabled(false)))
 	s.api("PUT /api/v1/inboxes/{inbox}/members/{user}", access.TeamsManage,
 		s.noContent(s.inboxMember(true)))
 	s.api("DELETE /api/v1/inboxes/{inbox}/members/{user}", access.TeamsManage,
@@ -175,6 +183,17 @@ func (s *Server) apiSetRole(w http.ResponseWriter, r *http.Request, p *principal
 }
 
 // removeMember takes a member out of the workspace and ends their sessions.
+// memberDisabled disables the member in the path, or enables them again.
+func (s *Server) memberDisabled(disabled bool) teamAction {
+	return func(r *http.Request, p *principal) error {
+		user := r.PathValue("user")
+		if user == p.UserID && disabled {
+			return formError("you cannot disable yourself")
+		}
+		return s.Workspaces.SetDisabled(r.Context(), s.Identity, p.WorkspaceID, user, disabled)
+	}
+}
+
 func (s *Server) removeMember(r *http.Request, p *principal) error {
 	user := r.PathValue("user")
 	if err := s.Workspaces.RemoveMember(r.Context(), s.Identity, p.WorkspaceID,

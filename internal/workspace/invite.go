@@ -280,6 +280,36 @@ func (s *Service) RemoveMember(ctx context.Context, ids *identity.Service, wsID,
 	})
 }
 
+// SetDisabled disables a member, ending their sessions at once, or enables
+// them again. A disabled member cannot sign in and holds no role; the
+// workspace keeps at least one admin who is not disabled.
+func (s *Service) SetDisabled(ctx context.Context, ids *identity.Service, wsID,
+	userID string, disabled bool) error {
+	return s.changeMember(ctx, wsID, userID, func(tx *store.Tx, current access.Role) error {
+		var at any
+		action := audit.MemberEnabled
+		if disabled {
+			at, action = s.now().UnixMilli(), audit.MemberDisabled
+			if current == access.Admin {
+				if err := s.keepAnAdmin(ctx, tx, wsID); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.q.SetMemberDisabled, at, wsID, userID); err != nil {
+			return err
+		}
+		if disabled {
+			if err := ids.EndSessionsIn(ctx, tx, userID, wsID, "member disabled"); err != nil {
+				return err
+			}
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID, Action: action,
+			TargetType: "user", TargetID: userID,
+			Diff: audit.Diff{"disabled": {!disabled, disabled}}})
+	})
+}
+
 // changeMember runs fn on a member in a transaction that holds the
 // workspace, so that two changes at once cannot both remove its last admin.
 func (s *Service) changeMember(ctx context.Context, wsID, userID string,

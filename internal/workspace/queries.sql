@@ -13,11 +13,15 @@ INSERT INTO members (workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?
 -- name: MemberRole
 SELECT role FROM members WHERE workspace_id = ? AND user_id = ?;
 
+-- name: ActiveRole
+SELECT role FROM members WHERE workspace_id = ? AND user_id = ? AND disabled_at IS NULL;
+
 -- name: FirstMembership
-SELECT workspace_id FROM members WHERE user_id = ? ORDER BY created_at LIMIT 1;
+SELECT workspace_id FROM members WHERE user_id = ? AND disabled_at IS NULL
+ORDER BY created_at LIMIT 1;
 
 -- name: ListMembers
-SELECT m.user_id, u.email, u.name, m.role
+SELECT m.user_id, u.email, u.name, m.role, m.disabled_at IS NOT NULL
 FROM members m JOIN users u ON u.id = m.user_id
 WHERE m.workspace_id = ? ORDER BY u.email;
 
@@ -106,7 +110,7 @@ SELECT id FROM workspaces ORDER BY created_at;
 UPDATE workspaces SET name = name WHERE id = ?;
 
 -- name: CountAdmins
-SELECT COUNT(*) FROM members WHERE workspace_id = ? AND role = 'admin';
+SELECT COUNT(*) FROM members WHERE workspace_id = ? AND role = 'admin' AND disabled_at IS NULL;
 
 -- name: DeleteMember
 DELETE FROM members WHERE workspace_id = ? AND user_id = ?;
@@ -131,3 +135,6 @@ UPDATE workspaces SET admin_path_hash = ? WHERE id = ?;
 
 -- name: WorkspaceByAdminPath
 SELECT id FROM workspaces WHERE admin_path_hash = ?;
+
+-- name: SetMemberDisabled
+UPDATE members SET disabled_at = ? WHERE workspace_id = ? AND user_id = ?;

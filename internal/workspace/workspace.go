@@ -29,6 +29,8 @@ type queries struct {
 	CountWorkspaces      string
 	InsertMember         string
 	MemberRole           string
+	ActiveRole           string
+	SetMemberDisabled    string
 	FirstMembership      string
 	ListMembers          string
 	InsertInbox          string
@@ -93,6 +95,9 @@ type Member struct {
 	Email  string      `json:"email"`
 	Name   string      `json:"name"`
 	Role   access.Role `json:"role"`
+	// Disabled is set while an admin has disabled the member: they cannot
+	// sign in, and hold no role.
+	Disabled bool `json:"disabled"`
 }
 
 // Team groups members for assignment.
@@ -195,7 +200,7 @@ func (s *Service) AddMember(
 // effect at once.
 func (s *Service) Role(ctx context.Context, wsID, userID string) (access.Role, error) {
 	var role string
-	err := s.db.QueryRowContext(ctx, s.q.MemberRole, wsID, userID).Scan(&role)
+	err := s.db.QueryRowContext(ctx, s.q.ActiveRole, wsID, userID).Scan(&role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", store.ErrNotFound
 	}
@@ -223,7 +228,7 @@ func (s *Service) Members(ctx context.Context, wsID string) ([]Member, error) {
 	var out []Member
 	for rows.Next() {
 		var m Member
-		if err := rows.Scan(&m.UserID, &m.Email, &m.Name, &m.Role); err != nil {
+		if err := rows.Scan(&m.UserID, &m.Email, &m.Name, &m.Role, &m.Disabled); err != nil {
 			return nil, err
 		}
 		out = append(out, m)
