@@ -63,6 +63,7 @@ type queries struct {
 	SetEmailVerified        string
 	SetEmail                string
 	EmailVerified           string
+	RotateToken             string
 }
 
 // SessionTTL is how long a session lasts after sign-in, however busy.
@@ -586,6 +587,21 @@ func (s *Service) StepUp(ctx context.Context, token, userID, wsID, email, passwo
 		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID, Action: audit.SteppedUp,
 			TargetType: "user", TargetID: userID})
 	})
+}
+
+// RotateToken gives the session token opens a new token, as after its
+// holder authenticated again, and returns it: the old token stops working,
+// so one seen before the re-authentication is worth nothing after it.
+func (s *Service) RotateToken(ctx context.Context, token string) (string, error) {
+	next := RandomToken(32)
+	res, err := s.db.ExecContext(ctx, s.q.RotateToken, HashToken(next), HashToken(token))
+	if err != nil {
+		return "", fmt.Errorf("identity: rotate session token: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return "", store.ErrNotFound
+	}
+	return next, nil
 }
 
 // EndSessionByID ends one of a user's sessions in a workspace, by its public

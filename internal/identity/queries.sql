@@ -130,3 +130,6 @@ UPDATE users SET email = ?, email_verified_at = NULL WHERE id = ?;
 
 -- name: EmailVerified
 SELECT email_verified_at IS NOT NULL FROM users WHERE id = ?;
+
+-- name: RotateToken
+UPDATE sessions SET token_hash = ? WHERE token_hash = ?;

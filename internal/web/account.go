@@ -48,6 +48,9 @@ func (s *Server) apiConfirmTOTP(w http.ResponseWriter, r *http.Request, p *princ
 	c, _ := r.Cookie(s.cookieName())
 	codes, err := s.Identity.ConfirmTOTP(r.Context(), p.UserID, p.WorkspaceID, req.Code,
 		c.Value)
+	if err == nil {
+		err = s.renewSession(w, r)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -78,6 +81,9 @@ func (s *Server) accountPages() {
 		c, _ := r.Cookie(s.cookieName())
 		codes, err := s.Identity.ConfirmTOTP(r.Context(), p.UserID, p.WorkspaceID,
 			r.PostFormValue("code"), c.Value)
+		if err == nil {
+			err = s.renewSession(w, r)
+		}
 		if err != nil {
 			s.back(w, r, at(r, "/settings/account"), err)
 			return

@@ -222,13 +222,33 @@ func (s *Server) signIn(
 	if err != nil {
 		return identity.User{}, "", err
 	}
-	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: token, Path: "/",
-		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode,
-		MaxAge: int(identity.SessionTTL.Seconds())})
+	s.setSessionCookie(w, token)
 	s.Metrics.Login("success")
 	s.log.Info("Signed in", "user_id", u.ID, "workspace_id", wsID,
 		"request_id", requestID(r.Context()))
 	return u, s.revocationNotice(r, wsID, u.ID), nil
+}
+
+func (s *Server) setSessionCookie(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: token, Path: "/",
+		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode,
+		MaxAge: int(identity.SessionTTL.Seconds())})
+}
+
+// renewSession gives the request's session a new token, after its holder
+// authenticated again or gained a second factor, and sends it as the
+// cookie.
+func (s *Server) renewSession(w http.ResponseWriter, r *http.Request) error {
+	c, err := r.Cookie(s.cookieName())
+	if err != nil {
+		return err
+	}
+	token, err := s.Identity.RotateToken(r.Context(), c.Value)
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(w, token)
+	return nil
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"testing"
 	"time"
 
@@ -149,4 +151,39 @@ func TestAnEndedSessionClosesItsStreams(t *testing.T) {
 	case <-time.After(8 * time.Second):
 		t.Fatal("the stream is still open 8 seconds after its session ended")
 	}
+}
+
+// TestReauthenticationRenewsTheSessionToken gives the password and code
+// again and turns on a second factor: each time the session gets a new
+// token, and the one seen before stops working.
+func TestReauthenticationRenewsTheSessionToken(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	e.addMember(e.WS.Workspace.ID, "agent@first.example", access.Agent)
+	c := e.login("agent@first.example")
+	u, _ := url.Parse(e.URL)
+	token := func() string { return c.Jar.Cookies(u)[0].Value }
+	holder := func(value string) *http.Client {
+		jar, _ := cookiejar.New(nil)
+		jar.SetCookies(u, []*http.Cookie{{Name: "thv_session", Value: value, Path: "/"}})
+		return &http.Client{Jar: jar}
+	}
+
+	before := token()
+	secret, _ := e.enableTOTP(c)
+	if token() == before {
+		t.Fatal("turning on a second factor kept the session's token")
+	}
+	wantError(t, e.do(holder(before), "GET", "/api/v1/me", nil, nil), http.StatusUnauthorized,
+		"unauthenticated")
+
+	before = token()
+	e.advance(30 * time.Second)
+	e.post(c, "POST", "/api/v1/auth/step-up", map[string]string{"password": Password,
+		"code": e.code(secret)}, http.StatusNoContent)
+	if token() == before {
+		t.Fatal("a step-up kept the session's token")
+	}
+	wantError(t, e.do(holder(before), "GET", "/api/v1/me", nil, nil), http.StatusUnauthorized,
+		"unauthenticated")
+	e.post(c, "GET", "/api/v1/me", nil, http.StatusOK)
 }

@@ -39,19 +39,28 @@ func (s *Server) fresh(h memberHandler) memberHandler {
 }
 
 func (s *Server) stepUpRoutes() {
-	s.api("POST /api/v1/auth/step-up", access.OwnAccount, s.noContent(
-		func(r *http.Request, p *principal) error {
+	s.api("POST /api/v1/auth/step-up", access.OwnAccount,
+		func(w http.ResponseWriter, r *http.Request, p *principal) {
 			var req struct {
 				Password string `json:"password"`
 				Code     string `json:"code"`
 			}
-			if err := decode(nil, r, &req, 4<<10); err != nil {
-				return err
+			if err := decode(w, r, &req, 4<<10); err != nil {
+				s.fail(w, r, err)
+				return
 			}
 			c, _ := r.Cookie(s.cookieName())
-			return s.Identity.StepUp(r.Context(), c.Value, p.UserID, p.WorkspaceID, p.Email,
+			err := s.Identity.StepUp(r.Context(), c.Value, p.UserID, p.WorkspaceID, p.Email,
 				req.Password, req.Code)
-		}))
+			if err == nil {
+				err = s.renewSession(w, r)
+			}
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+		})
 	s.page("POST /settings/account/step-up", access.OwnAccount, func(w http.ResponseWriter,
 		r *http.Request, p *principal) {
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
@@ -62,6 +71,9 @@ func (s *Server) stepUpRoutes() {
 		}
 		err := s.Identity.StepUp(r.Context(), c.Value, p.UserID, p.WorkspaceID, p.Email,
 			r.PostFormValue("password"), r.PostFormValue("code"))
+		if err == nil {
+			err = s.renewSession(w, r)
+		}
 		if err != nil {
 			s.back(w, r, stepUpURL(r, next), err)
 			return
