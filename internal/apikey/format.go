@@ -33,7 +33,7 @@ const (
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-var candidate = regexp.MustCompile(`(^|[^0-9A-Za-z_])(` + Pattern + `)($|[^0-9A-Za-z])`)
+var candidate = regexp.MustCompile(Pattern)
 
 // Generate returns a new random key.
 func Generate() string {
@@ -89,7 +89,9 @@ func Find(text string) []string {
 		return nil
 	}
 	var out []string
-	for _, m := range findAll(text) {
+	// The checksum, not the characters around it, tells a key: one pasted
+	// with no space before or after is still found.
+	for _, m := range candidate.FindAllString(text, -1) {
 		if Valid(m) && !slices.Contains(out, m) {
 			out = append(out, m)
 		}
@@ -104,22 +106,6 @@ func Redact(text string) string {
 		text = strings.ReplaceAll(text, k, Prefix+"[redacted]")
 	}
 	return text
-}
-
-// findAll returns the candidates in text: the pattern, not inside a longer
-// run of key characters.
-func findAll(text string) []string {
-	var out []string
-	for len(text) > 0 {
-		loc := candidate.FindStringSubmatchIndex(text)
-		if loc == nil {
-			break
-		}
-		out = append(out, text[loc[4]:loc[5]])
-		// The character after a key may start the next one's boundary.
-		text = text[loc[5]:]
-	}
-	return out
 }
 
 // Hash is what the database keeps of a key: an HMAC-SHA256 under a pepper

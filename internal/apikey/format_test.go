@@ -58,10 +58,7 @@ func TestFindAndRedact(t *testing.T) {
 		t.Fatalf("Find = %q, want [%s %s]", got, a, b)
 	}
 	red := Redact(text)
-	// A key glued to other letters is not one a scanner or a person would
-	// take for a key; it stays, as Find does not return it.
-	if strings.Contains(red, a) || strings.Count(red, b) != 1 ||
-		!strings.Contains(red, "x"+b+"y") {
+	if strings.Contains(red, a) || strings.Contains(red, b) {
 		t.Fatalf("Redact left a key: %q", red)
 	}
 	if !strings.Contains(red, fake) {
