@@ -39,17 +39,22 @@ const (
 	SecurityManage Permission = "security:manage"
 	// OwnAccount is looking after one's own account: sessions, second factor.
 	OwnAccount Permission = "account:self"
+	// MessagesWrite is writing replies and notes in a conversation.
+	MessagesWrite Permission = "messages:write"
+	// APIKeysManage is creating, rolling and revoking the workspace's API keys.
+	APIKeysManage Permission = "apikeys:manage"
 )
 
 // matrix is deny by default: a permission missing from a role's set is refused.
 // docs/PERMISSIONS.md describes the same table for people.
 var matrix = map[Role]map[Permission]bool{
-	Agent: set(ConversationsRead, ConversationsWrite, KBRead, MembersRead, OwnAccount),
-	Manager: set(ConversationsRead, ConversationsWrite, ConversationsAll, KBRead, KBWrite,
-		BrainSettings, TeamsManage, MembersRead, OwnAccount),
-	Admin: set(ConversationsRead, ConversationsWrite, ConversationsAll, KBRead, KBWrite,
-		BrainSettings, TeamsManage, MembersRead, MembersManage, InboxesManage, AuditRead,
-		OwnAccount, SecurityManage),
+	Agent: set(ConversationsRead, ConversationsWrite, MessagesWrite, KBRead, MembersRead,
+		OwnAccount),
+	Manager: set(ConversationsRead, ConversationsWrite, MessagesWrite, ConversationsAll, KBRead,
+		KBWrite, BrainSettings, TeamsManage, MembersRead, OwnAccount),
+	Admin: set(ConversationsRead, ConversationsWrite, MessagesWrite, ConversationsAll, KBRead,
+		KBWrite, BrainSettings, TeamsManage, MembersRead, MembersManage, InboxesManage,
+		AuditRead, OwnAccount, SecurityManage, APIKeysManage),
 }
 
 func set(ps ...Permission) map[Permission]bool {

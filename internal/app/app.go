@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/thunaivi/thunaivi/internal/apikey"
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/brain"
 	"github.com/thunaivi/thunaivi/internal/config"
@@ -32,6 +33,7 @@ type App struct {
 	Workspaces *workspace.Service
 	KB         *kb.Service
 	Support    *support.Service
+	Keys       *apikey.Service
 	Hub        *support.Hub
 	Log        *slog.Logger
 	Now        func() time.Time
@@ -147,6 +149,9 @@ func New(db *store.DB, log *slog.Logger, now func() time.Time, auditSecret []byt
 		return nil, err
 	}
 	a.Support.Observe = a.observe
+	if a.Keys, err = apikey.New(db, now, a.Audit, a.AuditKeys.Pepper); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 

@@ -23,6 +23,9 @@ type Keys struct {
 	// as second-factor secrets; it is derived from the same secret, so one
 	// secret outside the database protects both.
 	AtRest []byte
+	// Pepper keys the hashes of API keys the database keeps, so that the
+	// database alone cannot confirm a guessed key.
+	Pepper []byte
 }
 
 // DeriveKeys derives the audit keys from secret, which must hold at least 32
@@ -37,6 +40,7 @@ func DeriveKeys(secret []byte) Keys {
 		Chain:  derive("thunaivi audit chain v1"),
 		Sign:   ed25519.NewKeyFromSeed(derive("thunaivi audit checkpoint v1")),
 		AtRest: derive("thunaivi secrets at rest v1"),
+		Pepper: derive("thunaivi api key pepper v1"),
 	}
 }
 

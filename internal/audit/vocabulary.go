@@ -39,7 +39,11 @@ const (
 	ChannelConnected    Action = "channel.connected"
 	ChannelDisconnected Action = "channel.disconnected"
 
-	APIKeyUsed Action = "apikey.used"
+	APIKeyCreated Action = "apikey.created"
+	APIKeyRolled  Action = "apikey.rolled"
+	APIKeyRevoked Action = "apikey.revoked"
+	APIKeyLeaked  Action = "apikey.leak_reported"
+	APIKeyUsed    Action = "apikey.used"
 
 	SettingChanged   Action = "setting.changed"
 	AdminPathRotated Action = "setting.admin_path_rotated"
@@ -95,6 +99,13 @@ var Vocabulary = []struct {
 	{TeamMemberAdded, "a member joined a team"},
 	{ChannelConnected, "an inbox (a channel customers write to) was connected"},
 	{ChannelDisconnected, "an inbox was disconnected; its widget token stops working"},
+	{APIKeyCreated, "an admin created an API key; the diff holds its name, scopes and " +
+		"expiry, never the key"},
+	{APIKeyRolled, "an admin rolled an API key: a new key replaces it, and the old one " +
+		"works until the overlap ends"},
+	{APIKeyRevoked, "an API key was revoked, with the reason: by an admin, or found leaked"},
+	{APIKeyLeaked, "a live API key was found leaked (reported, pasted in a conversation, " +
+		"sent in a URL) and revoked at once"},
 	{APIKeyUsed, "an API key was used: its first use, its first use from a new " +
 		"address, and a count per hour"},
 	{SettingChanged, "a workspace setting changed: AI thresholds, restricted " +

@@ -16,8 +16,8 @@ func (s *Server) apiRoutes() {
 	s.api("GET /api/v1/conversations", access.ConversationsRead, s.apiListConversations)
 	s.api("GET /api/v1/conversations/{id}", access.ConversationsRead, s.apiConversation)
 	s.api("PATCH /api/v1/conversations/{id}", access.ConversationsWrite, s.apiUpdateConversation)
-	s.api("POST /api/v1/conversations/{id}/replies", access.ConversationsWrite, s.apiReply)
-	s.api("POST /api/v1/conversations/{id}/notes", access.ConversationsWrite, s.apiNote)
+	s.api("POST /api/v1/conversations/{id}/replies", access.MessagesWrite, s.apiReply)
+	s.api("POST /api/v1/conversations/{id}/notes", access.MessagesWrite, s.apiNote)
 	s.api("POST /api/v1/conversations/{id}/drafts/{message}/approve", access.ConversationsWrite,
 		s.apiApproveDraft)
 	s.api("POST /api/v1/conversations/{id}/drafts/{message}/reject", access.ConversationsWrite,
@@ -152,7 +152,8 @@ func (s *Server) apiMessage(
 		s.fail(w, r, err)
 		return
 	}
-	m, err := send(r.Context(), p.Viewer, r.PathValue("id"), req.Text)
+	text := s.withoutKeys(r, req.Text, "pasted in a conversation")
+	m, err := send(r.Context(), p.Viewer, r.PathValue("id"), text)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -49,6 +49,7 @@ func TestEveryActionIsRecorded(t *testing.T) {
 		lockedID := e.addMember(ws, "locked@first.example", access.Agent)
 		e.addMember(ws, "third@first.example", access.Agent)
 		moverID := e.addMember(ws, "mover@first.example", access.Agent)
+		var keyID, keySecret, rolledID string
 		mover := e.login("mover@first.example")
 		var invitationURL string
 		var inboxID string
@@ -242,6 +243,26 @@ func TestEveryActionIsRecorded(t *testing.T) {
 			{audit.ProbeBlocked, "", func(t *testing.T) {
 				e.post(nil, "GET", "/wp-login.php", nil, http.StatusNotFound)
 			}, want("", audit.Refused, "/wp-login.php")},
+			{audit.APIKeyCreated, ws, func(t *testing.T) {
+				keyID, keySecret = e.newKey(admin, "conversations:read")
+			}, want(e.AdminEmail, audit.Success, "apikey", `"scopes":[null,["conversations:read"]]`)},
+			{audit.APIKeyRolled, ws, func(t *testing.T) {
+				r := e.post(admin, "POST", "/api/v1/keys/"+keyID+"/roll",
+					map[string]float64{"overlap_hours": 1}, http.StatusCreated)
+				var out struct {
+					Key struct{ ID string } `json:"key"`
+				}
+				r.JSON(t, &out)
+				rolledID = out.Key.ID
+			}, want(e.AdminEmail, audit.Success, "apikey", `"rolled_to":[null,"`)},
+			{audit.APIKeyRevoked, ws, func(t *testing.T) {
+				e.post(admin, "DELETE", "/api/v1/keys/"+rolledID, nil, http.StatusNoContent)
+			}, want(e.AdminEmail, audit.Success, "apikey")},
+			{audit.APIKeyLeaked, ws, func(t *testing.T) {
+				e.post(nil, "POST", "/api/v1/keys/report-leak",
+					map[string]string{"text": "found in a gist: " + keySecret},
+					http.StatusAccepted)
+			}, want("", audit.Success, "apikey")},
 			{audit.APIKeyUsed, ws, func(t *testing.T) {
 				ctx := origin.WithRequest(context.Background(), origin.Request{IP: "192.0.2.4"})
 				if err := audit.NewUsage(e.App.Audit).Used(ctx, ws, "key_test"); err != nil {

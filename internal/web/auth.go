@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/apikey"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/support"
@@ -33,6 +34,9 @@ type principal struct {
 	Role     access.Role
 	Viewer   support.Viewer
 	Security workspace.SecuritySettings
+	// Key is the API key a server's request came with, instead of a
+	// member's session.
+	Key *apikey.Key
 }
 
 func (s *Server) principal(r *http.Request) (*principal, error) {

@@ -106,8 +106,8 @@ func (s *Server) consoleRoutes() {
 	})
 	s.page("GET /inbox", access.ConversationsRead, s.inboxPage)
 	s.page("GET /conversations/{id}", access.ConversationsRead, s.conversationPage)
-	s.page("POST /conversations/{id}/reply", access.ConversationsWrite, s.formMessage(true))
-	s.page("POST /conversations/{id}/note", access.ConversationsWrite, s.formMessage(false))
+	s.page("POST /conversations/{id}/reply", access.MessagesWrite, s.formMessage(true))
+	s.page("POST /conversations/{id}/note", access.MessagesWrite, s.formMessage(false))
 	s.page("POST /conversations/{id}/update", access.ConversationsWrite, s.formUpdate)
 	s.page("POST /conversations/{id}/drafts/{message}/approve", access.ConversationsWrite,
 		s.formDraft(true))
@@ -343,7 +343,8 @@ func (s *Server) formMessage(reply bool) memberHandler {
 		if reply {
 			send = s.Support.Reply
 		}
-		_, err := send(r.Context(), p.Viewer, id, r.PostFormValue("text"))
+		text := s.withoutKeys(r, r.PostFormValue("text"), "pasted in a conversation")
+		_, err := send(r.Context(), p.Viewer, id, text)
 		if errors.Is(err, store.ErrNotFound) {
 			s.fail(w, r, err)
 			return

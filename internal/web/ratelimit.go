@@ -31,18 +31,23 @@ func (l *limiter) allow(key string) bool {
 	if l == nil {
 		return true
 	}
+	return l.allowAt(key, l.perMinute)
+}
+
+// allowAt is allow for a key with a rate of its own, such as an API key's.
+func (l *limiter) allowAt(key string, perMinute float64) bool {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sweep(now)
 	b, ok := l.buckets[key]
 	if !ok {
-		b = &bucket{tokens: l.perMinute, last: now}
+		b = &bucket{tokens: perMinute, last: now}
 		l.buckets[key] = b
 	}
-	b.tokens += now.Sub(b.last).Minutes() * l.perMinute
-	if b.tokens > l.perMinute {
-		b.tokens = l.perMinute
+	b.tokens += now.Sub(b.last).Minutes() * perMinute
+	if b.tokens > perMinute {
+		b.tokens = perMinute
 	}
 	b.last = now
 	if b.tokens < 1 {

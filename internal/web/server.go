@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/apikey"
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
@@ -62,6 +63,8 @@ type Deps struct {
 	Rules Rules
 	// Mail sends the product's mail: links that verify addresses.
 	Mail mail.Sender
+	// Keys are the workspaces' API keys, which servers call the API with.
+	Keys *apikey.Service
 }
 
 // Limits are requests per minute on the public widget endpoints.
@@ -80,6 +83,8 @@ type Server struct {
 	ipLimit  *limiter
 	tokLimit *limiter
 	login    *limiter
+	keyLimit *limiter
+	leaks    *limiter
 	accounts *backoff
 	streams  streamCounter
 	probes   *quietLog
@@ -103,6 +108,8 @@ func New(d Deps) *Server {
 		s.tokLimit = newLimiter(d.Limits.PerWidget, d.Now)
 	}
 	s.login = newLimiter(loginAttemptsPerMinute, d.Now)
+	s.keyLimit = newLimiter(0, d.Now)
+	s.leaks = newLimiter(leakReportLimit, d.Now)
 	s.accounts = newBackoff(d.Now)
 	s.routes()
 	return s
@@ -156,6 +163,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if probing(r.URL.Path) {
 		s.probe(r, "a scanner's path")
 		writeError(rec, r, http.StatusNotFound, "not_found", "Not found.")
+		return
+	}
+	if s.Keys != nil && s.keyInURL(r) {
+		writeError(rec, r, http.StatusBadRequest, "api_key_in_url",
+			"API keys are never accepted in a URL, where logs and browser histories keep "+
+				"them. Any key it held is now revoked: make a new one, and send it as "+
+				"Authorization: Bearer.")
 		return
 	}
 	if s.serveAdmin(rec, r) {
@@ -237,7 +251,7 @@ func (s *Server) register(pattern string, perm access.Permission, h memberHandle
 	}
 	s.table = append(s.table, Route{Pattern: listed, Perm: perm, Page: page, Admin: console})
 	csrf := s.crossOriginProtection()
-	handler := csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	session := csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.principal(r)
 		var revoked errSessionRevoked
 		if errors.As(err, &revoked) {
@@ -287,6 +301,13 @@ func (s *Server) register(pattern string, perm access.Permission, h memberHandle
 		}
 		h(w, r, p)
 	}))
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if key, ok := bearerKey(r); ok && !page && s.Keys != nil {
+			s.serveKey(w, r, key, perm, h)
+			return
+		}
+		session.ServeHTTP(w, r)
+	})
 	// The admin console's pages live only under the admin path; every other
 	// page is there too, so that an admin stays in it.
 	if page {
@@ -352,4 +373,7 @@ func (s *Server) routes() {
 	s.adminPathRoutes()
 	s.adminRoutes()
 	s.credentialRoutes()
+	if s.Keys != nil {
+		s.apiKeyRoutes()
+	}
 }

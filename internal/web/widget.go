@@ -124,7 +124,8 @@ func (s *Server) widgetSend(w http.ResponseWriter, r *http.Request, c support.Co
 		s.fail(w, r, err)
 		return
 	}
-	rec, err := s.Support.Receive(r.Context(), c, req.Text)
+	text := s.withoutKeys(r, req.Text, "pasted in a conversation by a customer")
+	rec, err := s.Support.Receive(r.Context(), c, text)
 	if err != nil {
 		s.fail(w, r, err)
 		return
