@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -210,4 +211,64 @@ func (s *Server) withoutKeys(r *http.Request, text, where string) string {
 			"request_id", requestID(r.Context()))
 	}
 	return apikey.Redact(text)
+}
+
+// apiKeyPages are the admin console's API keys page: the keys, a form to
+// create one, and a roll and a revoke button on each.
+func (s *Server) apiKeyPages() {
+	s.page("GET /settings/api-keys", access.APIKeysManage,
+		func(w http.ResponseWriter, r *http.Request, p *principal) {
+			s.renderKeys(w, r, p, nil)
+		})
+	s.page("POST /settings/api-keys", access.APIKeysManage, s.fresh(
+		func(w http.ResponseWriter, r *http.Request, p *principal) {
+			r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+			spec := apikey.Spec{Name: r.PostFormValue("name"), Scopes: r.PostForm["scope"],
+				AllowedIPs: splitList(r.PostFormValue("allowed_ips"))}
+			spec.ExpiresInDays, _ = strconv.Atoi(r.PostFormValue("expires_in_days"))
+			spec.RateLimit, _ = strconv.Atoi(r.PostFormValue("rate_limit"))
+			k, secret, err := s.Keys.Create(r.Context(), p.WorkspaceID, p.UserID, spec)
+			if err != nil {
+				s.back(w, r, at(r, "/settings/api-keys"), err)
+				return
+			}
+			s.renderKeys(w, r, p, map[string]any{"New": k, "Secret": secret})
+		}))
+	s.page("POST /settings/api-keys/{id}/roll", access.APIKeysManage, s.fresh(
+		func(w http.ResponseWriter, r *http.Request, p *principal) {
+			r.Body = http.MaxBytesReader(w, r.Body, 1<<10)
+			hours, _ := strconv.ParseFloat(r.PostFormValue("overlap_hours"), 64)
+			k, secret, err := s.Keys.Roll(r.Context(), p.WorkspaceID, r.PathValue("id"),
+				p.UserID, time.Duration(hours*float64(time.Hour)))
+			if err != nil {
+				s.back(w, r, at(r, "/settings/api-keys"), err)
+				return
+			}
+			s.renderKeys(w, r, p, map[string]any{"New": k, "Secret": secret})
+		}))
+	s.page("POST /settings/api-keys/{id}/revoke", access.APIKeysManage,
+		func(w http.ResponseWriter, r *http.Request, p *principal) {
+			s.back(w, r, at(r, "/settings/api-keys"), s.Keys.Revoke(r.Context(),
+				p.WorkspaceID, r.PathValue("id"), ""))
+		})
+}
+
+func (s *Server) renderKeys(w http.ResponseWriter, r *http.Request, p *principal,
+	data map[string]any) {
+	keys, err := s.Keys.List(r.Context(), p.WorkspaceID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["Title"], data["Section"], data["Me"] = "API keys", "keys", me(p)
+	data["Keys"], data["Scopes"] = keys, apikey.Scopes
+	s.render(w, r, "api_keys.html", data)
+}
+
+// splitList splits a comma- or space-separated list.
+func splitList(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' })
 }

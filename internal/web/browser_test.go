@@ -235,7 +235,8 @@ func waitText(sel, want string) chromedp.Action[chromedp.Void] {
 // TestBrowserAuditReview has an admin review the audit log in a real
 // browser: sign in through the workspace's secret admin path with a code
 // from the authenticator, filter the log to failed sign-ins, verify the
-// chain, and open the security page, with no errors in the page's console.
+// chain, open the security page, and create an API key, with no errors in
+// the page's console.
 func TestBrowserAuditReview(t *testing.T) {
 	e := newEnv(t, storetest.OpenSQLite(t))
 	e.do(nil, "POST", "/api/v1/auth/login", nil,
@@ -256,6 +257,13 @@ func TestBrowserAuditReview(t *testing.T) {
 	b.do(t, admin, "open the security page",
 		follow(`a[href="`+root+`/settings/security"]`),
 		waitText("table.list", e.AdminEmail))
+	b.do(t, admin, "create an API key, shown once",
+		follow(`nav.top a[href="`+root+`/settings/api-keys"]`),
+		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "CRM sync"),
+		chromedp.Click(chromedp.CSS(`input[value="conversations:read"]`)),
+		follow(`form.entry button[type=submit]`),
+		waitText("[role=status]", "not shown again"), waitText("table.list", "CRM sync"))
+	b.shot(t, admin, "console-api-keys")
 	b.checkNoErrors(t)
 }
 

@@ -375,5 +375,6 @@ func (s *Server) routes() {
 	s.credentialRoutes()
 	if s.Keys != nil {
 		s.apiKeyRoutes()
+		s.apiKeyPages()
 	}
 }
