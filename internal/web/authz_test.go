@@ -3,7 +3,6 @@ package web_test
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"regexp"
@@ -186,10 +185,8 @@ func statusOf(t *testing.T, e *env, c *http.Client, method, path string, page bo
 	}
 	defer res.Body.Close()
 	if res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden {
-		var body struct {
-			Error string `json:"error"`
-		}
-		json.NewDecoder(res.Body).Decode(&body)
+		raw, _ := io.ReadAll(res.Body)
+		body, _ := decodeError(raw)
 		if body.Error != "unauthenticated" && body.Error != "forbidden" {
 			return http.StatusUnprocessableEntity
 		}

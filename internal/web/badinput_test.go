@@ -16,11 +16,29 @@ import (
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
 )
 
-// errorBody is the product's error response.
+// errorBody is the product's error response, {"error": {"code", "message",
+// "request_id"}}, flattened for the tests.
 type errorBody struct {
-	Error     string `json:"error"`
-	Message   string `json:"message"`
-	RequestID string `json:"request_id"`
+	Error     string
+	Message   string
+	RequestID string
+}
+
+// decodeError reads an error response; it refuses fields the format does
+// not have.
+func decodeError(body []byte) (errorBody, error) {
+	var b struct {
+		Error struct {
+			Code      string `json:"code"`
+			Message   string `json:"message"`
+			RequestID string `json:"request_id"`
+		} `json:"error"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&b)
+	return errorBody{Error: b.Error.Code, Message: b.Error.Message,
+		RequestID: b.Error.RequestID}, err
 }
 
 // wantError checks that res is a JSON error with the status and code (any
@@ -37,9 +55,8 @@ func wantError(t testing.TB, res response, status int, code string) errorBody {
 		t.Errorf("content type %q, want JSON; body %s", ct, res.Body)
 		return b
 	}
-	dec := json.NewDecoder(bytes.NewReader(res.Body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
+	b, err := decodeError(res.Body)
+	if err != nil {
 		t.Errorf("error body %s: %v", res.Body, err)
 		return b
 	}

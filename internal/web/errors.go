@@ -18,11 +18,15 @@ import (
 	"github.com/thunaivi/thunaivi/internal/workspace"
 )
 
-// errorBody is every error response: a stable code for programs, a message
-// for people, and the request id to quote to support. It never carries the
-// underlying cause.
+// errorBody is every error response, {"error": {...}}: a stable code for
+// programs, a message for people, and the request id to quote to support. It
+// never carries the underlying cause.
 type errorBody struct {
-	Error     string `json:"error"`
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code      string `json:"code"`
 	Message   string `json:"message"`
 	RequestID string `json:"request_id"`
 }
@@ -34,7 +38,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
-	writeJSON(w, status, errorBody{Error: code, Message: msg, RequestID: requestID(r.Context())})
+	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: msg,
+		RequestID: requestID(r.Context())}})
 }
 
 // fail maps a domain error to a response. Input errors carry a message meant

@@ -92,8 +92,8 @@ func FuzzWidgetSend(f *testing.F) {
 			t.Fatalf("status %d for %q, valid %t: %s", rec.Code, body, valid, rec.Body)
 		}
 		if !ok {
-			var eb errorBody
-			if json.Unmarshal(rec.Body.Bytes(), &eb); eb.Error == "" || eb.Message == "" ||
+			eb, _ := decodeError(rec.Body.Bytes())
+			if eb.Error == "" || eb.Message == "" ||
 				eb.RequestID != rec.Header().Get("X-Request-Id") {
 				t.Fatalf("error answer %s", rec.Body)
 			}

@@ -59,7 +59,8 @@
       body: body ? JSON.stringify(body) : undefined }).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (data) {
         if (!res.ok) {
-          var err = new Error(data.message || "The message could not be sent. Try again.");
+          var err = new Error((data.error && data.error.message) ||
+            "The message could not be sent. Try again.");
           err.status = res.status;
           throw err;
         }
