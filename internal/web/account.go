@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 
 	"github.com/thunaivi/thunaivi/internal/access"
@@ -73,7 +74,10 @@ func (s *Server) accountPages() {
 			s.back(w, r, at(r, "/settings/account"), err)
 			return
 		}
-		s.renderAccount(w, r, p, map[string]any{"Secret": secret, "URI": uri})
+		// The otpauth: link is ours, built from the secret; the template
+		// would otherwise blank a scheme it does not know.
+		s.renderAccount(w, r, p, map[string]any{"Secret": secret,
+			"URI": template.URL(uri)})
 	})
 	s.page("POST /settings/account/2fa/confirm", access.OwnAccount, func(w http.ResponseWriter,
 		r *http.Request, p *principal) {

@@ -221,7 +221,9 @@ func (s *Server) setupForm(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("First workspace created through the setup link")
 	s.render(w, r, "admin_path.html", map[string]any{"Title": "Workspace created",
-		"Setup": true, "AdminURL": s.PublicURL + "/" + res.AdminPath + "/login"})
+		"Setup": true, "AdminURL": s.PublicURL + "/" + res.AdminPath + "/login",
+		"WorkspaceID": res.Workspace.ID, "WidgetToken": res.Inbox.WidgetToken,
+		"DemoURL": s.PublicURL + "/widget/demo?token=" + url.QueryEscape(res.Inbox.WidgetToken)})
 }
 
 func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -410,7 +412,7 @@ func (s *Server) kbPage(w http.ResponseWriter, r *http.Request, p *principal) {
 		return
 	}
 	s.render(w, r, "kb.html", map[string]any{"Title": "Knowledge base", "Section": "kb",
-		"Me": me(p), "Entries": list})
+		"Me": me(p), "Entries": list, "WorkspaceID": p.WorkspaceID})
 }
 
 func (s *Server) kbEntryPage(w http.ResponseWriter, r *http.Request, p *principal) {

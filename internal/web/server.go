@@ -271,15 +271,14 @@ func (s *Server) register(pattern string, perm access.Permission, h memberHandle
 			ID: p.UserID, Email: p.Email}))
 		if !access.Allowed(p.Role, perm) {
 			s.denied(r, p, perm)
-			writeError(w, r, http.StatusForbidden, "forbidden",
-				"Your role does not allow this.")
+			s.refuse(w, r, p, page, "forbidden", "Your role does not allow this.")
 			return
 		}
 		// An admin off the office domains reaches nothing an admin may.
 		if p.Role == access.Admin && !p.Security.OnOfficeDomain(p.Email) &&
 			perm != access.OwnAccount {
 			s.denied(r, p, perm)
-			writeError(w, r, http.StatusForbidden, "office_domain_required",
+			s.refuse(w, r, p, page, "office_domain_required",
 				"Admins need an address on the workspace's office domains.")
 			return
 		}
@@ -316,6 +315,18 @@ func (s *Server) register(pattern string, perm access.Permission, h memberHandle
 	if !console {
 		s.mux.Handle(pattern, handler)
 	}
+}
+
+// refuse answers a signed-in member's request their access does not allow:
+// a JSON error, or in the console a page that says so.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, p *principal, page bool,
+	code, msg string) {
+	if !page {
+		writeError(w, r, http.StatusForbidden, code, msg)
+		return
+	}
+	s.renderStatus(w, r, http.StatusForbidden, "refused.html", map[string]any{
+		"Title": "Not allowed", "Me": me(p), "Error": msg})
 }
 
 // crossOriginProtection refuses cross-site requests that change state, such

@@ -93,7 +93,11 @@ func (s *Service) SetupTokenValid(ctx context.Context, token string) bool {
 	var n int
 	err := s.db.QueryRowContext(ctx, s.q.ValidSetupToken, identity.HashToken(token),
 		s.now().UnixMilli()).Scan(&n)
-	return err == nil && n == 1
+	if err != nil || n != 1 {
+		return false
+	}
+	empty, err := s.Empty(ctx)
+	return err == nil && empty
 }
 
 // CreateWithAdmin creates a further workspace with its admin and a
