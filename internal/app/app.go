@@ -16,6 +16,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/brain"
 	"github.com/thunaivi/thunaivi/internal/config"
+	"github.com/thunaivi/thunaivi/internal/idempotency"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
 	"github.com/thunaivi/thunaivi/internal/metrics"
@@ -34,10 +35,13 @@ type App struct {
 	KB         *kb.Service
 	Support    *support.Service
 	Keys       *apikey.Service
-	Hub        *support.Hub
-	Log        *slog.Logger
-	Now        func() time.Time
-	Metrics    *metrics.Registry
+	// Idempotency keeps the answers to API requests sent with an
+	// Idempotency-Key.
+	Idempotency *idempotency.Service
+	Hub         *support.Hub
+	Log         *slog.Logger
+	Now         func() time.Time
+	Metrics     *metrics.Registry
 
 	// sealTo, when set, is the checkpoint file Close signs the audit chain's
 	// head into, so that a command that wrote entries leaves them sealed.
@@ -150,6 +154,9 @@ func New(db *store.DB, log *slog.Logger, now func() time.Time, auditSecret []byt
 	}
 	a.Support.Observe = a.observe
 	if a.Keys, err = apikey.New(db, now, a.Audit, a.AuditKeys.Pepper); err != nil {
+		return nil, err
+	}
+	if a.Idempotency, err = idempotency.New(db, now); err != nil {
 		return nil, err
 	}
 	return a, nil

@@ -159,6 +159,7 @@ func TestCanariesNeverLeak(t *testing.T) {
 		`{"email":"admin@canary.example","password":%q,"code":%q}`,
 		secrets["admin password"], secrets["recovery code"]))
 	send("GET", admin+"/no-such-page", "", "")
+	send("GET", admin+"/login.php", "", "")
 	send("POST", "/verify-email", form, "token="+secrets["email link"])
 	// Bad requests that carry secrets.
 	send("POST", "/api/v1/auth/login", jsonType, fmt.Sprintf(

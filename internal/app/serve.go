@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"time"
@@ -36,10 +37,10 @@ func (a *App) Handler(cfg *config.Config) (*web.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := web.Deps{Mail: sender, Keys: a.Keys, Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
+	d := web.Deps{Mail: sender, Keys: a.Keys, Idempotency: a.Idempotency, Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
 		Support: a.Support, Hub: a.Hub, Log: a.Log, Now: a.Now, PublicURL: cfg.PublicURL,
 		Ready:         a.DB.Ping,
-		SecureCookies: len(cfg.PublicURL) > 8 && cfg.PublicURL[:8] == "https://",
+		SecureCookies: overHTTPS(cfg.PublicURL),
 		Metrics:       a.Metrics, Audit: a.Audit,
 		IdleAdmin: cfg.IdleAdmin, IdleMember: cfg.IdleMember,
 		Rules: web.Rules{NetworkAndBrowser: cfg.RevokeOnStolenSession,
@@ -53,6 +54,12 @@ func (a *App) Handler(cfg *config.Config) (*web.Server, error) {
 		d.Limits = &web.Limits{PerIP: cfg.IPLimit, PerWidget: cfg.WidgetLimit}
 	}
 	return web.New(d), nil
+}
+
+// overHTTPS reports whether browsers reach the product over HTTPS.
+func overHTTPS(publicURL string) bool {
+	u, err := url.Parse(publicURL)
+	return err == nil && u.Scheme == "https"
 }
 
 // Serve runs the HTTP server until ctx ends, then shuts down in order: stop
@@ -74,6 +81,13 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	if missing, err := missingGuards(ctx, a.DB); err != nil || len(missing) > 0 {
 		log.Error("The audit log's append-only guards are not all in place: someone with "+
 			"the database's ownership removed them", "missing", missing, "error", err)
+	}
+	if u, err := url.Parse(cfg.PublicURL); err == nil && !overHTTPS(cfg.PublicURL) {
+		if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
+			log.Warn("The public URL is plain HTTP beyond this machine: session cookies "+
+				"cannot be marked Secure, and passwords cross the network in the clear. "+
+				"Serve it over HTTPS.", "public_url", cfg.PublicURL)
+		}
 	}
 	if !cfg.RateLimits {
 		log.Warn("Rate limits are off (THUNAIVI_RATE_LIMITS=off): use this only for a load test")
@@ -193,6 +207,9 @@ func (a *App) pruneAudit(ctx context.Context, cfg *config.Config, sink audit.Sin
 		}
 		if err != nil && ctx.Err() == nil {
 			a.Log.Error("Pruning the audit log failed", "error", err)
+		}
+		if _, err := a.Idempotency.Prune(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("Pruning kept idempotent answers failed", "error", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -211,3 +211,16 @@ func TestWeakHashesAreUpgradedAtSignIn(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRepetitivePasswordsAreRefused(t *testing.T) {
+	for _, pw := range []string{"xxxxxxxxxxxxxxxxxxxxxxx", "abababababababababab",
+		"aaaabbbbccccddddaaaa"} {
+		if err := identity.CheckPassword(pw); !errors.Is(err, identity.ErrWeakPassword) ||
+			!strings.Contains(err.Error(), "repeats") {
+			t.Errorf("%q: %v", pw, err)
+		}
+	}
+	if err := identity.CheckPassword("five different letters, fine"); err != nil {
+		t.Errorf("a varied password: %v", err)
+	}
+}

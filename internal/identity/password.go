@@ -81,6 +81,10 @@ func CheckPassword(pw string, avoid ...string) error {
 	if n > MaxPasswordLen {
 		return fmt.Errorf("%w: use at most %d characters", ErrWeakPassword, MaxPasswordLen)
 	}
+	if DistinctRunes(pw) < minDistinctRunes {
+		return fmt.Errorf("%w: it repeats a few characters, which guessers try early",
+			ErrWeakPassword)
+	}
 	if _, common := commonPasswords()[strings.ToLower(pw)]; common {
 		return fmt.Errorf("%w: it is on a list of common and breached passwords that "+
 			"attackers try first", ErrWeakPassword)
@@ -96,6 +100,21 @@ func CheckPassword(pw string, avoid ...string) error {
 		}
 	}
 	return nil
+}
+
+// minDistinctRunes is the fewest different characters a password may hold:
+// "xxxxxxxxxxxxxxxx" and "abababababababab" are long but repetitive, as
+// NIST SP 800-63B asks verifiers to refuse.
+const minDistinctRunes = 5
+
+// DistinctRunes counts the different characters of s, a first measure of a
+// secret a person chose.
+func DistinctRunes(s string) int {
+	seen := map[rune]bool{}
+	for _, r := range s {
+		seen[r] = true
+	}
+	return len(seen)
 }
 
 // letters keeps a text's letters and digits, lower-cased, so that

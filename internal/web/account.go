@@ -20,8 +20,10 @@ func (s *Server) accountRoutes() {
 			if err := decode(nil, r, &req, 4<<10); err != nil {
 				return err
 			}
-			return s.Identity.DisableTOTP(r.Context(), p.UserID, p.WorkspaceID, p.Email,
-				req.Password, req.Code)
+			return s.checkAgain(r, p, func() error {
+				return s.Identity.DisableTOTP(r.Context(), p.UserID, p.WorkspaceID, p.Email,
+					req.Password, req.Code)
+			})
 		}))
 }
 

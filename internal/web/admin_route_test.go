@@ -4,13 +4,16 @@ import (
 	"context"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/config"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
 	"github.com/thunaivi/thunaivi/internal/workspace"
@@ -230,4 +233,81 @@ func TestADisabledMemberIsSignedOutAndRefused(t *testing.T) {
 		wantError(t, e.do(admin, "POST", "/api/v1/members/"+e.WS.Admin.ID+"/disable", nil,
 			nil), http.StatusUnprocessableEntity, "invalid")
 	})
+}
+
+// TestADisabledAdminsInvitationsDie disables an admin who had invited
+// someone as an admin: the invitation stops working.
+func TestADisabledAdminsInvitationsDie(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	ws := e.WS.Workspace.ID
+	secondID := e.addMember(ws, "second@first.example", access.Admin)
+	second := e.login("second@first.example")
+	r := e.post(second, "POST", "/api/v1/invitations", map[string]any{
+		"email": "sneaky@first.example", "role": "admin"}, http.StatusCreated)
+	var out struct {
+		URL string `json:"invitation_url"`
+	}
+	r.JSON(t, &out)
+	e.post(e.login(e.AdminEmail), "POST", "/api/v1/members/"+secondID+"/disable", nil,
+		http.StatusNoContent)
+	u, _ := url.Parse(out.URL)
+	form := url.Values{"token": {u.Query().Get("token")}, "name": {"S"},
+		"password": {"a long password nobody guesses"}}
+	res := e.do(e.client(), "POST", "/invite", map[string]string{
+		"Content-Type": "application/x-www-form-urlencoded"}, form.Encode())
+	if res.Status == http.StatusSeeOther || !strings.Contains(string(res.Body),
+		"no longer valid") {
+		t.Fatalf("a disabled admin's invitation was accepted: %d %s", res.Status, res.Body)
+	}
+}
+
+// TestStepUpGuessesAreThrottled guesses the password at step-up with a
+// session: the address's limit and the account's wait stop it as they stop
+// guesses at sign-in.
+func TestStepUpGuessesAreThrottled(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	e.addMember(e.WS.Workspace.ID, "agent@first.example", access.Agent)
+	c := e.login("agent@first.example")
+	var last response
+	for range 8 {
+		last = e.do(c, "POST", "/api/v1/auth/step-up", nil,
+			map[string]string{"password": "not the password at all"})
+	}
+	// Past the free failures the account waits, as at sign-in, even for the
+	// right password.
+	b := wantError(t, last, http.StatusTooManyRequests, "rate_limited")
+	if !strings.Contains(b.Message, "for this account") {
+		t.Errorf("the eighth guess: %s", last.Body)
+	}
+	wantError(t, e.do(c, "POST", "/api/v1/auth/step-up", nil,
+		map[string]string{"password": Password}), http.StatusTooManyRequests, "rate_limited")
+	for range 5 {
+		last = e.do(c, "POST", "/api/v1/auth/step-up", nil,
+			map[string]string{"password": Password})
+	}
+	if b := wantError(t, last, http.StatusTooManyRequests, "rate_limited"); !strings.Contains(
+		b.Message, "Wait a minute") {
+		t.Errorf("past the address's attempts a minute: %s", last.Body)
+	}
+}
+
+// TestProbesFromOtherSitesEndNoSession has another site make a signed-in
+// member's browser ask for scanners' paths: the probes are recorded, but
+// the member's session lives and the address is not blocked.
+func TestProbesFromOtherSitesEndNoSession(t *testing.T) {
+	e := newEnvWith(t, storetest.OpenSQLite(t), func(c *config.Config) {
+		c.RevokeOnProbe, c.BlockProbers = true, true
+	})
+	admin := e.login(e.AdminEmail)
+	for i := range 25 {
+		e.do(nil, "GET", "/.env?"+strconv.Itoa(i), map[string]string{
+			"Sec-Fetch-Site": "cross-site", "Referer": "https://evil.example/"}, nil)
+	}
+	e.post(admin, "GET", "/api/v1/me", nil, http.StatusOK)
+	e.post(nil, "GET", "/healthz", nil, http.StatusOK)
+	// The same probes from a scanner do both.
+	for i := range 25 {
+		e.do(nil, "GET", "/.env?"+strconv.Itoa(i), nil, nil)
+	}
+	wantError(t, e.do(admin, "GET", "/api/v1/me", nil, nil), http.StatusNotFound, "not_found")
 }

@@ -130,6 +130,29 @@ func (s *Server) throttled(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+// errThrottled refuses an attempt at a password beyond the address's
+// attempts a minute.
+var errThrottled = errors.New("web: too many attempts")
+
+// checkAgain runs a check of a signed-in member's password and code (a
+// step-up, turning the second factor off) as a sign-in is run: within the
+// address's attempts a minute, after the account's wait, and counting a
+// failure towards it. A stolen session is no faster a way to guess.
+func (s *Server) checkAgain(r *http.Request, p *principal, check func() error) error {
+	if !s.login.allow(clientIP(r)) {
+		s.Metrics.Denied("rate_limited")
+		return errThrottled
+	}
+	if wait := s.accounts.wait(p.Email); wait > 0 {
+		return accountWait{wait}
+	}
+	err := check()
+	if errors.Is(err, identity.ErrBadCredentials) || errors.Is(err, identity.ErrBadSecondFactor) {
+		s.accounts.failed(p.Email, clientIP(r))
+	}
+	return err
+}
+
 // accountWait is the refusal of a sign-in at an account that failed too
 // often lately, however the address is spelled and whether or not it exists.
 type accountWait struct{ wait time.Duration }
@@ -190,8 +213,10 @@ func (s *Server) signIn(
 	}
 	wsID, err := s.Workspaces.FirstWorkspace(r.Context(), u.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		// Disabled, or a member of no workspace: refused as a wrong password.
+		// Disabled, or a member of no workspace: refused as a wrong password,
+		// and counted as one, so that the wait does not tell them apart.
 		s.Metrics.Login("failure")
+		s.accounts.failed(email, clientIP(r))
 		return identity.User{}, "", s.Identity.Refused(r.Context(), email,
 			"disabled, or a member of no workspace")
 	}
@@ -200,6 +225,7 @@ func (s *Server) signIn(
 	}
 	if err := s.adminSignIn(r, u, wsID); err != nil {
 		s.Metrics.Login("failure")
+		s.accounts.failed(email, clientIP(r))
 		return identity.User{}, "", err
 	}
 	if err := s.Identity.CheckSecondFactor(r.Context(), u.ID, wsID, code); err != nil {

@@ -102,6 +102,7 @@ func (s *Server) consoleRoutes() {
 			writeError(w, r, http.StatusNotFound, "not_found", "Not found.")
 			return
 		}
+		w.Header().Set("Cache-Control", "no-cache") // kept, and checked on each use
 		files.ServeHTTP(w, r)
 	})
 	s.page("GET /inbox", access.ConversationsRead, s.inboxPage)
@@ -210,7 +211,7 @@ func (s *Server) setupForm(w http.ResponseWriter, r *http.Request) {
 		Workspace: r.PostFormValue("workspace"), AdminEmail: r.PostFormValue("email"),
 		AdminPassword: r.PostFormValue("password")})
 	if err != nil {
-		msg := publicMessage(err)
+		msg := s.userMessage(r, err)
 		if errors.Is(err, workspace.ErrSetupDone) {
 			msg = "This setup link is no longer valid."
 		}

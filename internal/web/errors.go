@@ -73,6 +73,8 @@ func classify(err error) (int, string) {
 		return http.StatusRequestEntityTooLarge, "too_large"
 	case errors.Is(err, errBadJSON):
 		return http.StatusBadRequest, "bad_request"
+	case errors.Is(err, errThrottled), errors.As(err, new(accountWait)):
+		return http.StatusTooManyRequests, "rate_limited"
 	}
 	return http.StatusInternalServerError, "internal"
 }
@@ -84,6 +86,11 @@ func (s *Server) userMessage(r *http.Request, err error) string {
 	switch status, _ := classify(err); status {
 	case http.StatusNotFound:
 		return "Not found."
+	case http.StatusTooManyRequests:
+		if errors.Is(err, errThrottled) {
+			return "Too many attempts. Wait a minute and try again."
+		}
+		return err.Error()
 	case http.StatusRequestEntityTooLarge:
 		if errors.Is(err, support.ErrTooLong) {
 			return publicMessage(err)

@@ -314,10 +314,22 @@ func (s *Server) inviteForm(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	token := r.PostFormValue("token")
+	// A password given here is a sign-in to an existing account: it waits
+	// and counts as one does.
+	invited, _ := s.Workspaces.Invitation(r.Context(), token)
+	if wait := s.accounts.wait(invited.Email); invited.Email != "" && wait > 0 {
+		s.renderStatus(w, r, http.StatusTooManyRequests, "invite.html", map[string]any{
+			"Title": "Join", "Token": token, "Valid": true, "Email": invited.Email,
+			"Error": accountWait{wait}.Error()})
+		return
+	}
 	u, inv, err := s.Workspaces.Accept(r.Context(), s.Identity, token, r.PostFormValue("name"),
 		r.PostFormValue("password"))
+	if errors.Is(err, identity.ErrBadCredentials) {
+		s.accounts.failed(invited.Email, clientIP(r))
+	}
 	if err != nil {
-		msg := publicMessage(err)
+		msg := s.userMessage(r, err)
 		switch {
 		case errors.Is(err, workspace.ErrInvitationInvalid):
 			msg = "This invitation is no longer valid. Ask your admin for a new one."

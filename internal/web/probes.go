@@ -3,6 +3,7 @@ package web
 import (
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -79,21 +80,48 @@ func (l *quietLog) first(key string) bool {
 // while in the audit log.
 func (s *Server) probe(r *http.Request, what string) {
 	s.Metrics.Probe()
-	if s.Rules.BlockProbers && s.probers.probed(clientIP(r)) {
+	// Another site can make a visitor's browser ask for any path: such a
+	// request is recorded, but ends no session and blocks no address, or any
+	// page could sign out an office behind one address.
+	fromPage := sentByOtherSite(r)
+	if fromPage {
+		what += ", sent by a browser from another site"
+	}
+	if s.Rules.BlockProbers && !fromPage && s.probers.probed(clientIP(r)) {
 		s.log.Warn("Blocked a probing address", "ip", clientIP(r), "for", blockFor.String(),
 			"request_id", requestID(r.Context()))
 	}
 	if s.Audit == nil || !s.probes.first(clientIP(r)) {
 		return
 	}
-	s.revokeProbers(r)
+	if !fromPage {
+		s.revokeProbers(r)
+	}
 	anon := origin.Actor{Type: origin.Anonymous}
 	err := s.Audit.Write(r.Context(), audit.Event{Action: audit.ProbeBlocked, Actor: &anon,
-		TargetType: "path", TargetID: r.URL.Path, Outcome: audit.Refused,
+		TargetType: "path", TargetID: loggedPath(r.URL.Path), Outcome: audit.Refused,
 		Reason: what + " (" + r.Method + ")"})
 	if err != nil {
 		s.log.Error("Recording a probe failed", "error", err, "request_id", requestID(r.Context()))
 	}
+}
+
+// sentByOtherSite reports whether a browser sent the request on another
+// site's behalf: its fetch metadata says so, or its Origin or Referer names
+// another host.
+func sentByOtherSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		return true
+	}
+	for _, h := range []string{"Origin", "Referer"} {
+		if v := r.Header.Get(h); v != "" {
+			if u, err := url.Parse(v); err != nil || u.Host != r.Host {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // denied counts and records a member asking for what their role does not

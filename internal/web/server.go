@@ -21,6 +21,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/apikey"
 	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/idempotency"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
 	"github.com/thunaivi/thunaivi/internal/mail"
@@ -65,6 +66,8 @@ type Deps struct {
 	Mail mail.Sender
 	// Keys are the workspaces' API keys, which servers call the API with.
 	Keys *apikey.Service
+	// Idempotency keeps the answers to POSTs sent with an Idempotency-Key.
+	Idempotency *idempotency.Service
 }
 
 // Limits are requests per minute on the public widget endpoints.
@@ -128,11 +131,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
-	// Nothing the API or the widget's endpoints answer may sit in a cache:
-	// it is one member's or one visitor's data.
-	if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/widget/v1/conv") {
-		h.Set("Cache-Control", "no-store")
-	}
+	// Nothing may sit in a cache but the product's own scripts and styles,
+	// which set their own: every other answer is one member's or one
+	// visitor's, a sign-in or a redirect.
+	h.Set("Cache-Control", "no-store")
 	start := s.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	defer func() {
@@ -245,6 +247,9 @@ func (s *Server) register(pattern string, perm access.Permission, h memberHandle
 		panic("web: route " + pattern + " has no access policy")
 	}
 	console := page && adminOnly(perm)
+	if !page && strings.HasPrefix(pattern, "POST ") {
+		h = s.idempotent(h)
+	}
 	listed := pattern
 	if console {
 		listed = underAdminPath(pattern)

@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -38,6 +40,20 @@ func (s *Server) fresh(h memberHandler) memberHandler {
 	}
 }
 
+// backInConsole returns next when it is a plain path among the console's
+// settings, and the account page otherwise: a step-up sends its member back
+// where they were, never anywhere else. Browsers read "/\host" as
+// "//host", and a redirect cleans "..", so both are refused.
+func backInConsole(r *http.Request, next string) string {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil ||
+		strings.ContainsAny(next, "\\\x00") || strings.HasPrefix(next, "//") ||
+		path.Clean(u.Path) != u.Path || !strings.HasPrefix(u.Path, at(r, "/settings/")) {
+		return at(r, "/settings/account")
+	}
+	return next
+}
+
 func (s *Server) stepUpRoutes() {
 	s.api("POST /api/v1/auth/step-up", access.OwnAccount,
 		func(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -50,8 +66,10 @@ func (s *Server) stepUpRoutes() {
 				return
 			}
 			c, _ := r.Cookie(s.cookieName())
-			err := s.Identity.StepUp(r.Context(), c.Value, p.UserID, p.WorkspaceID, p.Email,
-				req.Password, req.Code)
+			err := s.checkAgain(r, p, func() error {
+				return s.Identity.StepUp(r.Context(), c.Value, p.UserID, p.WorkspaceID,
+					p.Email, req.Password, req.Code)
+			})
 			if err == nil {
 				err = s.renewSession(w, r)
 			}
@@ -65,12 +83,11 @@ func (s *Server) stepUpRoutes() {
 		r *http.Request, p *principal) {
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 		c, _ := r.Cookie(s.cookieName())
-		next := r.PostFormValue("next")
-		if !strings.HasPrefix(next, at(r, "/settings/")) || strings.HasPrefix(next, "//") {
-			next = at(r, "/settings/account") // only back into the console
-		}
-		err := s.Identity.StepUp(r.Context(), c.Value, p.UserID, p.WorkspaceID, p.Email,
-			r.PostFormValue("password"), r.PostFormValue("code"))
+		next := backInConsole(r, r.PostFormValue("next"))
+		err := s.checkAgain(r, p, func() error {
+			return s.Identity.StepUp(r.Context(), c.Value, p.UserID, p.WorkspaceID, p.Email,
+				r.PostFormValue("password"), r.PostFormValue("code"))
+		})
 		if err == nil {
 			err = s.renewSession(w, r)
 		}

@@ -72,7 +72,7 @@ func (s *Service) setAdminPath(ctx context.Context, tx *store.Tx, wsID,
 		path = NewAdminPath()
 	}
 	path = strings.ToLower(path)
-	if !AdminPathShape(path) || distinct(path) < minDistinct {
+	if !AdminPathShape(path) || identity.DistinctRunes(path) < minDistinct {
 		return "", fmt.Errorf("workspace: %w: an admin path is %d to %d letters, digits, "+
 			"'-' or '_', chosen at random", ErrInvalid, MinAdminPathLen, MaxAdminPathLen)
 	}
@@ -90,14 +90,6 @@ func (s *Service) setAdminPath(ctx context.Context, tx *store.Tx, wsID,
 // minDistinct is the fewest different characters a chosen path may have:
 // a path such as aaaa… or abcabc… is not random.
 const minDistinct = 12
-
-func distinct(s string) int {
-	seen := map[rune]bool{}
-	for _, c := range s {
-		seen[c] = true
-	}
-	return len(seen)
-}
 
 // WorkspaceByAdminPath returns the id of the workspace whose admin path is
 // segment, or store.ErrNotFound.

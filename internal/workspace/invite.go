@@ -156,7 +156,7 @@ func (s *Service) Accept(ctx context.Context, ids *identity.Service, token, name
 		}
 		// An invitation is only as good as its author's right to invite.
 		var role string
-		err = tx.QueryRowContext(ctx, s.q.MemberRole, inv.WorkspaceID, inv.InvitedBy).
+		err = tx.QueryRowContext(ctx, s.q.ActiveRole, inv.WorkspaceID, inv.InvitedBy).
 			Scan(&role)
 		if err != nil || !access.Allowed(access.Role(role), access.MembersManage) {
 			return ErrInvitationInvalid
@@ -171,7 +171,9 @@ func (s *Service) Accept(ctx context.Context, ids *identity.Service, token, name
 		u, err = ids.CheckPassword(ctx, tx, inv.Email, password)
 		switch {
 		case err == nil:
-			if _, err := s.Role(ctx, inv.WorkspaceID, u.ID); err == nil {
+			var role string
+			if tx.QueryRowContext(ctx, s.q.MemberRole, inv.WorkspaceID, u.ID).
+				Scan(&role) == nil {
 				return fmt.Errorf("workspace: %w: you are a member of this workspace already",
 					ErrInvalid)
 			}
@@ -301,6 +303,10 @@ func (s *Service) SetDisabled(ctx context.Context, ids *identity.Service, wsID,
 		}
 		if disabled {
 			if err := ids.EndSessionsIn(ctx, tx, userID, wsID, "member disabled"); err != nil {
+				return err
+			}
+			// Their invitations die with their right to invite.
+			if _, err := tx.ExecContext(ctx, s.q.DeleteInvitationsBy, wsID, userID); err != nil {
 				return err
 			}
 		}
