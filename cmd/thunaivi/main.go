@@ -45,6 +45,10 @@ func init() {
 			"and print the admin sign-in's address",
 			"admin-path [--workspace ID] [--from-file FILE] [--data DIR] [--database-url URL]",
 			runAdminPath},
+		"secrets": {"secrets rotate-master: seal every secret kept in the database under a " +
+			"new master key, while servers run, and retire the old one",
+			"secrets rotate-master [--data DIR] [--database-url URL] [--master-key-file FILE]",
+			runSecrets},
 		"kb": {"manage the knowledge base: kb import --workspace ID FILE (JSON Lines or CSV)",
 			"kb import --workspace ID FILE", runKB},
 		"eval": {"measure routing quality on a knowledge base and cases, on a throwaway store",
@@ -235,6 +239,23 @@ func runAdminPath(ctx context.Context, args []string) error {
 	fmt.Println("The admin sign-in is now at (shown this once; the old path no longer works):")
 	fmt.Println("  " + url)
 	return nil
+}
+
+func runSecrets(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "rotate-master" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			args = []string{"rotate-master", "-h"}
+		} else {
+			return errors.New("usage: thunaivi secrets rotate-master")
+		}
+	}
+	var cfg config.Config
+	fs := flags("secrets rotate-master")
+	cfg.Storage(fs)
+	if err := parse(fs, &cfg, args[1:]); err != nil {
+		return err
+	}
+	return app.RotateMaster(ctx, &cfg, os.Stdout)
 }
 
 func runAudit(ctx context.Context, args []string) error {

@@ -20,6 +20,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
 	"github.com/thunaivi/thunaivi/internal/metrics"
+	"github.com/thunaivi/thunaivi/internal/secrets"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/support"
 	"github.com/thunaivi/thunaivi/internal/workspace"
@@ -35,6 +36,8 @@ type App struct {
 	KB         *kb.Service
 	Support    *support.Service
 	Keys       *apikey.Service
+	// Secrets seals secrets kept in the database, under the master keyring.
+	Secrets *secrets.Keyring
 	// Idempotency keeps the answers to API requests sent with an
 	// Idempotency-Key.
 	Idempotency *idempotency.Service
@@ -74,6 +77,10 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		return nil, err
 	}
 	a.sealTo = CheckpointFile(cfg)
+	if err := a.loadKeyring(ctx, cfg); err != nil {
+		a.Close()
+		return nil, err
+	}
 	if cfg.BreachAPI != "" {
 		a.Identity.Breaches = &identity.BreachCheck{Base: cfg.BreachAPI}
 		a.Identity.BreachErrors = func(err error) {
@@ -82,6 +89,38 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		}
 	}
 	return a, nil
+}
+
+// loadKeyring reads the master keyring: THUNAIVI_MASTER_KEY_FILE, or the
+// file in the data folder, made on first start. A store that holds sealed
+// values and no keyring is refused: a new key would not open them.
+func (a *App) loadKeyring(ctx context.Context, cfg *config.Config) error {
+	path := MasterKeyFile(cfg)
+	var sealed int
+	err := a.DB.QueryRowContext(ctx, a.DB.Rebind(
+		"SELECT COUNT(*) FROM user_totp WHERE secret_enc LIKE 's1:%'")).Scan(&sealed)
+	if err != nil {
+		return fmt.Errorf("count sealed secrets: %w", err)
+	}
+	kr, err := secrets.Load(path, a.AuditKeys.AtRest, sealed == 0)
+	if errors.Is(err, secrets.ErrMissing) {
+		return fmt.Errorf("the master keyring %s is missing, and the store holds secrets "+
+			"sealed with it: restore it from your backup", path)
+	}
+	if err != nil {
+		return err
+	}
+	a.Secrets = kr
+	a.Identity.Secrets = kr
+	return nil
+}
+
+// MasterKeyFile is where the master keyring is.
+func MasterKeyFile(cfg *config.Config) string {
+	if cfg.MasterKeyFile != "" {
+		return cfg.MasterKeyFile
+	}
+	return filepath.Join(cfg.DataDir, secrets.FileName)
 }
 
 // auditSecret is the secret the audit log is keyed with: THUNAIVI_AUDIT_KEY
@@ -141,7 +180,10 @@ func New(db *store.DB, log *slog.Logger, now func() time.Time, auditSecret []byt
 	if a.Identity, err = identity.New(db, now, a.Audit); err != nil {
 		return nil, err
 	}
-	a.Identity.SecretKey = a.AuditKeys.AtRest
+	// Values sealed before the keyring open with the key derived from the
+	// audit secret; Open puts the keyring file in place of this one.
+	a.Secrets = secrets.NewEphemeral(a.AuditKeys.AtRest)
+	a.Identity.Secrets = a.Secrets
 	if a.Workspaces, err = workspace.New(db, now, a.Audit); err != nil {
 		return nil, err
 	}

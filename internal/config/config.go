@@ -91,6 +91,10 @@ type Config struct {
 	MailURL string
 	// MailFrom is the sender of the product's mail.
 	MailFrom string
+	// MasterKeyFile is the master keyring that seals secrets kept in the
+	// database (THUNAIVI_MASTER_KEY_FILE); master.keys in the data folder
+	// when empty.
+	MasterKeyFile string
 
 	limitsSetting *string
 }
@@ -107,6 +111,9 @@ func (c *Config) Storage(fs *flag.FlagSet) {
 		"debug, info, warn or error (env THUNAIVI_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", DefaultLogFormat),
 		"text or json (env THUNAIVI_LOG_FORMAT)")
+	fs.StringVar(&c.MasterKeyFile, "master-key-file", env("MASTER_KEY_FILE", ""),
+		"the master keyring sealing secrets kept in the database; master.keys in the data "+
+			"folder when empty (env THUNAIVI_MASTER_KEY_FILE)")
 	fs.StringVar(&c.BreachAPI, "breached-password-api", env("BREACHED_PASSWORD_API", ""),
 		"a Pwned Passwords range service to check new passwords against, such as "+
 			"https://api.pwnedpasswords.com (env THUNAIVI_BREACHED_PASSWORD_API)")
@@ -277,6 +284,7 @@ func (c *Config) Redacted() map[string]string {
 		"log_level":             c.LogLevel,
 		"log_format":            c.LogFormat,
 		"breached_password_api": c.BreachAPI,
+		"master_key_file":       c.MasterKeyFile,
 		"database_url":          RedactURL(c.DatabaseURL),
 		"smtp_url":              RedactURL(c.MailURL),
 		"mail_from":             c.MailFrom,

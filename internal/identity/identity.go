@@ -153,9 +153,9 @@ type Service struct {
 	now       func() time.Time
 	audit     *audit.Log
 	dummyHash string
-	// SecretKey is the 32-byte key second-factor secrets are encrypted with
-	// at rest; it is kept outside the database.
-	SecretKey []byte
+	// Secrets seals second-factor secrets at rest, under a key kept outside
+	// the database.
+	Secrets Sealer
 	// Breaches, when set, checks new passwords against a breach corpus
 	// online. When it cannot answer, the password is judged by the shipped
 	// list alone, and the lookup's failure is returned through BreachErrors.

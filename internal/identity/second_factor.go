@@ -2,12 +2,9 @@ package identity
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"database/sql"
 	"encoding/base32"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -38,38 +35,24 @@ const TOTPIssuer = "Thunaivi"
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 
-// seal encrypts a secret with the at-rest key (AES-256-GCM, random nonce).
+// Sealer keeps secrets at rest: internal/secrets' keyring.
+type Sealer interface {
+	Seal(plain []byte) (string, error)
+	Open(sealed string) ([]byte, error)
+}
+
 func (s *Service) seal(plain []byte) (string, error) {
-	aead, err := s.aead()
-	if err != nil {
-		return "", err
+	if s.Secrets == nil {
+		return "", errors.New("identity: no key to keep secrets at rest with")
 	}
-	nonce := make([]byte, aead.NonceSize())
-	rand.Read(nonce)
-	return base64.StdEncoding.EncodeToString(aead.Seal(nonce, nonce, plain, nil)), nil
+	return s.Secrets.Seal(plain)
 }
 
 func (s *Service) open(sealed string) ([]byte, error) {
-	aead, err := s.aead()
-	if err != nil {
-		return nil, err
-	}
-	b, err := base64.StdEncoding.DecodeString(sealed)
-	if err != nil || len(b) < aead.NonceSize() {
-		return nil, errors.New("identity: a sealed secret is damaged")
-	}
-	return aead.Open(nil, b[:aead.NonceSize()], b[aead.NonceSize():], nil)
-}
-
-func (s *Service) aead() (cipher.AEAD, error) {
-	if len(s.SecretKey) != 32 {
+	if s.Secrets == nil {
 		return nil, errors.New("identity: no key to keep secrets at rest with")
 	}
-	block, err := aes.NewCipher(s.SecretKey)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
+	return s.Secrets.Open(sealed)
 }
 
 // totp loads a user's TOTP secret, whether it is on, and the newest step
