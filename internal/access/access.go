@@ -43,6 +43,12 @@ const (
 	MessagesWrite Permission = "messages:write"
 	// APIKeysManage is creating, rolling and revoking the workspace's API keys.
 	APIKeysManage Permission = "apikeys:manage"
+	// InboundOpen and InboundMessage are opening a conversation and adding
+	// a customer's message from an integrator's own channel. No role holds
+	// them, so that no member writes as a customer: only an API key with the
+	// matching scope does.
+	InboundOpen    Permission = "inbound:open"
+	InboundMessage Permission = "inbound:message"
 )
 
 // matrix is deny by default: a permission missing from a role's set is refused.

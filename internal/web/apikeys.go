@@ -17,8 +17,11 @@ import (
 )
 
 // keyScopes is the scope an API key needs for a route's permission. A
-// permission missing here is for members only: keys never reach it.
+// permission missing here is for members only: keys never reach it. Opening
+// conversations and writing as the customer need the write scopes too.
 var keyScopes = map[access.Permission]apikey.Scope{
+	access.InboundOpen:        apikey.ConversationsWrite,
+	access.InboundMessage:     apikey.MessagesWrite,
 	access.ConversationsRead:  apikey.ConversationsRead,
 	access.ConversationsWrite: apikey.ConversationsWrite,
 	access.MessagesWrite:      apikey.MessagesWrite,

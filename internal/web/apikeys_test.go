@@ -183,6 +183,7 @@ func TestAPIKeyScopesAndAddressesOnEveryRoute(t *testing.T) {
 	scopeOf := map[access.Permission]string{
 		access.ConversationsRead: "conversations:read", access.ConversationsWrite: "conversations:write",
 		access.MessagesWrite: "messages:write", access.KBRead: "kb:read", access.KBWrite: "kb:write",
+		access.InboundOpen: "conversations:write", access.InboundMessage: "messages:write",
 	}
 	srv := e.Server.Config.Handler.(*web.Server)
 	for _, r := range srv.Routes() {
@@ -277,4 +278,40 @@ func TestOnlyAdminsManageKeys(t *testing.T) {
 	e.advance(11 * time.Minute)
 	wantError(t, e.do(admin, "POST", "/api/v1/keys", nil, map[string]any{"name": "x"}),
 		http.StatusForbidden, "step_up_required")
+}
+
+// TestIntegratorsBringInConversations opens a conversation with a key as an
+// integrator's own channel does, and adds the customer's next message: each
+// is routed as a widget message is. No member may write as a customer.
+func TestIntegratorsBringInConversations(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	admin := e.login(e.AdminEmail)
+	_, key := e.newKey(admin, "conversations:write", "messages:write", "conversations:read")
+	r := e.withKey(key, "POST", "/api/v1/conversations", map[string]any{
+		"inbox_id": e.WS.Inbox.ID, "contact": map[string]string{"name": "Ann",
+			"email": "ann@customer.example"}, "text": "how long does shipping take?"})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("open: %d %s", r.Status, r.Body)
+	}
+	var out struct {
+		ConversationID string `json:"conversation_id"`
+		Receipt        struct {
+			Decision struct {
+				Action string `json:"action"`
+			} `json:"decision"`
+		} `json:"receipt"`
+	}
+	r.JSON(t, &out)
+	if out.Receipt.Decision.Action != "answer" {
+		t.Fatalf("the AI did not answer: %s", r.Body)
+	}
+	path := "/api/v1/conversations/" + out.ConversationID + "/messages"
+	r = e.withKey(key, "POST", path, map[string]string{"text": "I want to speak to a person"})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("the next message: %d %s", r.Status, r.Body)
+	}
+	wantError(t, e.do(admin, "POST", path, nil, map[string]string{"text": "fake"}),
+		http.StatusForbidden, "forbidden")
+	wantError(t, e.withKey(key, "POST", "/api/v1/conversations", map[string]any{
+		"inbox_id": "ib_other", "text": "x"}), http.StatusNotFound, "not_found")
 }

@@ -71,6 +71,8 @@ var policy = map[string]access.Permission{
 
 	"GET /api/v1/me":                                           access.ConversationsRead,
 	"GET /api/v1/conversations":                                access.ConversationsRead,
+	"POST /api/v1/conversations":                               access.InboundOpen,
+	"POST /api/v1/conversations/{id}/messages":                 access.InboundMessage,
 	"GET /api/v1/conversations/{id}":                           access.ConversationsRead,
 	"PATCH /api/v1/conversations/{id}":                         access.ConversationsWrite,
 	"POST /api/v1/conversations/{id}/replies":                  access.MessagesWrite,

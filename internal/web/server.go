@@ -389,6 +389,7 @@ func (s *Server) routes() {
 	s.adminPathRoutes()
 	s.adminRoutes()
 	s.credentialRoutes()
+	s.inboundRoutes()
 	if s.Keys != nil {
 		s.apiKeyRoutes()
 		s.apiKeyPages()

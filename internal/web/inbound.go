@@ -1,0 +1,80 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/store"
+	"github.com/thunaivi/thunaivi/internal/support"
+)
+
+// inboundRoutes let an integrator bring in customers' messages from a
+// channel of their own: open a conversation in an inbox, and add what the
+// customer writes next. Each message is routed as a widget message is: the
+// AI answers, drafts or hands off. Only API keys may: a member never writes
+// as a customer.
+func (s *Server) inboundRoutes() {
+	s.api("POST /api/v1/conversations", access.InboundOpen, s.apiOpenConversation)
+	s.api("POST /api/v1/conversations/{id}/messages", access.InboundMessage,
+		s.apiCustomerMessage)
+}
+
+type openRequest struct {
+	InboxID string                 `json:"inbox_id"`
+	Contact support.ContactDetails `json:"contact"`
+	Text    string                 `json:"text"`
+}
+
+func (s *Server) apiOpenConversation(w http.ResponseWriter, r *http.Request, p *principal) {
+	var req openRequest
+	if err := decode(w, r, &req, maxJSONBody); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	in, err := s.Workspaces.Inbox(r.Context(), p.WorkspaceID, req.InboxID)
+	if err != nil || !in.Connected || !p.Viewer.SeesInbox(in.ID) {
+		s.fail(w, r, store.ErrNotFound)
+		return
+	}
+	if _, err := support.CheckText(req.Text); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v, err := s.Support.Start(r.Context(), p.WorkspaceID, in.ID, req.Contact)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, err := s.Support.Get(r.Context(), p.Viewer, v.ConversationID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rec, err := s.Support.Receive(r.Context(), c,
+		s.withoutKeys(r, req.Text, "pasted in a conversation"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"conversation_id": c.ID, "receipt": rec})
+}
+
+func (s *Server) apiCustomerMessage(w http.ResponseWriter, r *http.Request, p *principal) {
+	var req textRequest
+	if err := decode(w, r, &req, maxJSONBody); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, err := s.Support.Get(r.Context(), p.Viewer, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rec, err := s.Support.Receive(r.Context(), c,
+		s.withoutKeys(r, req.Text, "pasted in a conversation"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"receipt": rec})
+}
