@@ -45,6 +45,7 @@ var policy = map[string]access.Permission{
 	"GET /widget/v1/conversations/{id}/events":    access.Public,
 	"GET /verify-email":                           access.Public,
 	"POST /api/v1/keys/report-leak":               access.Public,
+	"GET /api/v1/openapi.json":                    access.Public,
 	"GET /api/v1/keys":                            access.APIKeysManage,
 	"GET /{admin}/settings/api-keys":              access.APIKeysManage,
 	"POST /{admin}/settings/api-keys":             access.APIKeysManage,

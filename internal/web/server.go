@@ -390,6 +390,7 @@ func (s *Server) routes() {
 	s.adminRoutes()
 	s.credentialRoutes()
 	s.inboundRoutes()
+	s.openAPIRoute()
 	if s.Keys != nil {
 		s.apiKeyRoutes()
 		s.apiKeyPages()

@@ -1,0 +1,240 @@
+package web
+
+import (
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/thunaivi/thunaivi/internal/access"
+)
+
+// apiOp describes one API route for the OpenAPI document. The route's
+// method, path, permission and the scope a key needs come from the router,
+// so the document cannot drift from what the server does; a test checks
+// that every API route has an entry here and every entry a route.
+type apiOp struct {
+	id      string
+	summary string
+	// body lists the request's JSON properties and their types; nil for none.
+	body map[string]string
+	// status is the success status; 200 unless set.
+	status int
+}
+
+var apiOps = map[string]apiOp{
+	"GET /api/v1/me":            {"getMe", "The signed-in member or the key's workspace", nil, 0},
+	"GET /api/v1/conversations": {"listConversations", "Conversations, newest first, by cursor", nil, 0},
+	"POST /api/v1/conversations": {"openConversation", "Open a conversation for a customer of " +
+		"your own channel; their first message is routed at once",
+		map[string]string{"inbox_id": "string", "contact": "object", "text": "string"}, 201},
+	"GET /api/v1/conversations/{id}": {"getConversation", "A conversation's thread, notes, " +
+		"drafts and AI decisions", nil, 0},
+	"PATCH /api/v1/conversations/{id}": {"updateConversation", "Change status, priority, " +
+		"labels, assignee or team", map[string]string{"status": "string", "priority": "string",
+		"labels": "array", "assignee_id": "string", "team_id": "string"}, 0},
+	"POST /api/v1/conversations/{id}/messages": {"addCustomerMessage", "Add the customer's " +
+		"next message; it is routed as a widget message is", map[string]string{"text": "string"},
+		201},
+	"POST /api/v1/conversations/{id}/replies": {"reply", "Reply to the customer",
+		map[string]string{"text": "string"}, 201},
+	"POST /api/v1/conversations/{id}/notes": {"addNote", "Add a note for agents",
+		map[string]string{"text": "string"}, 201},
+	"POST /api/v1/conversations/{id}/drafts/{message}/approve": {"approveDraft",
+		"Send an AI draft, optionally edited", map[string]string{"text": "string"}, 0},
+	"POST /api/v1/conversations/{id}/drafts/{message}/reject": {"rejectDraft",
+		"Discard an AI draft", nil, 0},
+	"GET /api/v1/events":     {"events", "Live updates as Server-Sent Events", nil, 0},
+	"GET /api/v1/kb/entries": {"listEntries", "Knowledge-base entries", nil, 0},
+	"POST /api/v1/kb/entries": {"createEntry", "Create a knowledge-base entry",
+		map[string]string{"title": "string", "answer": "string", "questions": "array",
+			"reason": "string"}, 201},
+	"GET /api/v1/kb/entries/{id}": {"getEntry", "An entry with its versions", nil, 0},
+	"PUT /api/v1/kb/entries/{id}": {"updateEntry", "Change an entry, as a new version",
+		map[string]string{"title": "string", "answer": "string", "questions": "array",
+			"reason": "string"}, 0},
+	"GET /api/v1/kb/categories": {"listCategories", "Restricted categories", nil, 0},
+	"PUT /api/v1/kb/categories/{name}": {"saveCategory", "Change a restricted category",
+		map[string]string{"description": "string", "phrases": "array", "examples": "array"}, 0},
+	"GET /api/v1/kb/thresholds": {"getThresholds", "Confidence thresholds", nil, 0},
+	"PUT /api/v1/kb/thresholds": {"setThresholds", "Change the confidence thresholds",
+		map[string]string{"answer": "number", "draft": "number"}, 0},
+	"POST /api/v1/kb/route": {"tryRoute", "What the AI would decide for a message",
+		map[string]string{"text": "string"}, 0},
+	"GET /api/v1/members": {"listMembers", "Members and the inboxes they work", nil, 0},
+	"PATCH /api/v1/members/{user}": {"setRole", "Change a member's role",
+		map[string]string{"role": "string"}, 204},
+	"DELETE /api/v1/members/{user}":       {"removeMember", "Remove a member", nil, 204},
+	"POST /api/v1/members/{user}/disable": {"disableMember", "Disable a member", nil, 204},
+	"POST /api/v1/members/{user}/enable":  {"enableMember", "Enable a member again", nil, 204},
+	"POST /api/v1/members/{user}/unlock": {"unlockMember", "Unlock a locked account", nil,
+		204},
+	"DELETE /api/v1/members/{user}/sessions": {"endMemberSessions", "End a member's sessions",
+		nil, 204},
+	"GET /api/v1/inboxes": {"listInboxes", "Inboxes", nil, 0},
+	"POST /api/v1/inboxes": {"connectInbox", "Connect a website-chat inbox",
+		map[string]string{"name": "string"}, 201},
+	"DELETE /api/v1/inboxes/{inbox}": {"disconnectInbox", "Disconnect an inbox", nil, 204},
+	"PUT /api/v1/inboxes/{inbox}/members/{user}": {"addInboxMember", "Let a member work an " +
+		"inbox", nil, 204},
+	"DELETE /api/v1/inboxes/{inbox}/members/{user}": {"removeInboxMember", "Take a member " +
+		"off an inbox", nil, 204},
+	"POST /api/v1/invitations": {"invite", "Invite a colleague; returns a one-time link",
+		map[string]string{"email": "string", "role": "string", "inbox_ids": "array"}, 201},
+	"GET /api/v1/invitations":         {"listInvitations", "Pending invitations", nil, 0},
+	"DELETE /api/v1/invitations/{id}": {"revokeInvitation", "Revoke an invitation", nil, 204},
+	"GET /api/v1/teams":               {"listTeams", "Teams", nil, 0},
+	"POST /api/v1/teams": {"createTeam", "Create a team", map[string]string{"name": "string"},
+		201},
+	"PUT /api/v1/teams/{team}/members/{user}": {"addTeamMember", "Put a member in a team", nil,
+		204},
+	"GET /api/v1/audit": {"listAudit", "Audit entries, filtered and paged", nil, 0},
+	"GET /api/v1/audit/export": {"exportAudit", "Export the audit log as CSV or JSON Lines",
+		nil, 0},
+	"POST /api/v1/audit/verify": {"verifyAudit", "Verify the audit chain", nil, 0},
+	"GET /api/v1/security/summary": {"securitySummary", "Failed sign-ins and anomalies", nil,
+		0},
+	"GET /api/v1/security/settings": {"getSecuritySettings", "Security settings", nil, 0},
+	"PUT /api/v1/security/settings": {"setSecuritySettings", "Change security settings",
+		map[string]string{"office_domains": "array", "require_2fa": "boolean"}, 0},
+	"POST /api/v1/security/admin-path": {"rotateAdminPath", "Replace the secret admin path",
+		nil, 0},
+	"GET /api/v1/sessions":         {"listSessions", "One's own sessions", nil, 0},
+	"DELETE /api/v1/sessions/{id}": {"endSession", "End one of one's sessions", nil, 204},
+	"POST /api/v1/sessions/end-all": {"endAllSessions", "End every session but one's own",
+		nil, 0},
+	"POST /api/v1/auth/login": {"signIn", "Sign in; sets the session cookie",
+		map[string]string{"email": "string", "password": "string", "code": "string"}, 0},
+	"POST /api/v1/auth/logout": {"signOut", "Sign out", nil, 204},
+	"POST /api/v1/auth/step-up": {"stepUp", "Give the password and code again",
+		map[string]string{"password": "string", "code": "string"}, 204},
+	"POST /api/v1/account/2fa/setup": {"beginTOTP", "Begin two-factor set-up", nil, 0},
+	"POST /api/v1/account/2fa/confirm": {"confirmTOTP", "Turn two-factor authentication on",
+		map[string]string{"code": "string"}, 0},
+	"POST /api/v1/account/2fa/disable": {"disableTOTP", "Turn two-factor authentication off",
+		map[string]string{"password": "string", "code": "string"}, 204},
+	"POST /api/v1/account/email/verify": {"mailVerification", "Mail oneself a verification " +
+		"link", nil, 202},
+	"POST /api/v1/account/email": {"changeEmail", "Change one's address",
+		map[string]string{"email": "string"}, 202},
+	"POST /api/v1/account/password": {"changePassword", "Change one's password",
+		map[string]string{"password": "string"}, 204},
+	"GET /api/v1/keys": {"listKeys", "API keys", nil, 0},
+	"POST /api/v1/keys": {"createKey", "Create an API key, shown once",
+		map[string]string{"name": "string", "scopes": "array", "allowed_ips": "array",
+			"rate_limit": "integer", "expires_in_days": "integer"}, 201},
+	"POST /api/v1/keys/{id}/roll": {"rollKey", "Roll a key; the old one lives for the overlap",
+		map[string]string{"overlap_hours": "number"}, 201},
+	"DELETE /api/v1/keys/{id}": {"revokeKey", "Revoke a key at once", nil, 204},
+	"POST /api/v1/keys/report-leak": {"reportLeak", "Report text holding leaked keys",
+		map[string]string{"text": "string"}, 202},
+	"GET /api/v1/openapi.json": {"openapi", "This document", nil, 0},
+}
+
+// openAPIRoute serves the document; the router is complete by the time it
+// is first asked for.
+func (s *Server) openAPIRoute() {
+	var once sync.Once
+	var doc map[string]any
+	s.public("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { doc = s.openAPI() })
+		writeJSON(w, http.StatusOK, doc)
+	})
+}
+
+// apiRoute reports whether a route belongs in the OpenAPI document.
+func apiRoute(r Route) bool {
+	_, path, _ := strings.Cut(r.Pattern, " ")
+	return strings.HasPrefix(path, "/api/v1/") && !r.Admin
+}
+
+var pathParams = regexp.MustCompile(`\{([a-z]+)\}`)
+
+// openAPI builds the OpenAPI 3.1 document of the API from the router's own
+// table.
+func (s *Server) openAPI() map[string]any {
+	paths := map[string]map[string]any{}
+	routes := s.Routes()
+	sort.Slice(routes, func(i, j int) bool { return routes[i].Pattern < routes[j].Pattern })
+	for _, r := range routes {
+		op, ok := apiOps[r.Pattern]
+		if !apiRoute(r) || !ok {
+			continue
+		}
+		method, path, _ := strings.Cut(r.Pattern, " ")
+		status := op.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		o := map[string]any{"operationId": op.id, "summary": op.summary,
+			"x-permission": string(r.Perm),
+			"responses": map[string]any{
+				strconv.Itoa(status): map[string]any{"description": http.StatusText(status)},
+				"default": map[string]any{"description": "An error",
+					"content": jsonContent(map[string]any{"$ref": "#/components/schemas/Error"})},
+			}}
+		var params []any
+		for _, m := range pathParams.FindAllStringSubmatch(path, -1) {
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true,
+				"schema": map[string]any{"type": "string"}})
+		}
+		if method == http.MethodPost {
+			params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header",
+				"schema": map[string]any{"type": "string", "maxLength": 255}})
+		}
+		if params != nil {
+			o["parameters"] = params
+		}
+		if op.body != nil {
+			props := map[string]any{}
+			for name, typ := range op.body {
+				props[name] = map[string]any{"type": typ}
+			}
+			o["requestBody"] = map[string]any{"required": true, "content": jsonContent(
+				map[string]any{"type": "object", "properties": props})}
+		}
+		switch scope, forKeys := keyScopes[r.Perm]; {
+		case r.Perm == access.Public:
+			o["security"] = []any{}
+		case forKeys:
+			o["security"] = []any{map[string]any{"apiKey": []string{string(scope)}},
+				map[string]any{"session": []string{}}}
+		default:
+			o["security"] = []any{map[string]any{"session": []string{}}}
+		}
+		if paths[path] == nil {
+			paths[path] = map[string]any{}
+		}
+		paths[path][strings.ToLower(method)] = o
+	}
+	return map[string]any{
+		"openapi": "3.1.0",
+		"info": map[string]any{"title": "Thunaivi API", "version": "1",
+			"description": "Errors are {\"error\": {\"code\", \"message\", \"request_id\"}}. " +
+				"A POST with an Idempotency-Key is served once; a retry gets the first answer " +
+				"for 24 hours."},
+		"servers": []any{map[string]any{"url": s.PublicURL}},
+		"paths":   paths,
+		"components": map[string]any{
+			"securitySchemes": map[string]any{
+				"apiKey": map[string]any{"type": "http", "scheme": "bearer",
+					"description": "A workspace API key, thv_sk_…, from servers only"},
+				"session": map[string]any{"type": "apiKey", "in": "cookie",
+					"name": s.cookieName()},
+			},
+			"schemas": map[string]any{"Error": map[string]any{"type": "object",
+				"required": []string{"error"},
+				"properties": map[string]any{"error": map[string]any{"type": "object",
+					"required": []string{"code", "message", "request_id"},
+					"properties": map[string]any{"code": map[string]any{"type": "string"},
+						"message":    map[string]any{"type": "string"},
+						"request_id": map[string]any{"type": "string"}}}}}},
+		},
+	}
+}
+
+func jsonContent(schema any) map[string]any {
+	return map[string]any{"application/json": map[string]any{"schema": schema}}
+}
