@@ -58,7 +58,7 @@ const (
 	RotationDue      = 60 * 24 * time.Hour
 	expiringWithin   = 14 * 24 * time.Hour
 	DefaultRateLimit = 600
-	MaxRateLimit     = 60000
+	MaxRateLimit     = 1_000_000
 	touchEvery       = time.Minute
 )
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
@@ -40,6 +41,9 @@ type DB struct {
 	// every call was the largest cost of a message on SQLite.
 	writeStmts sync.Map // query -> *sql.Stmt
 	readStmts  sync.Map // query -> *sql.Stmt
+	// built counts the queries built at run time (filters) that were
+	// prepared and kept, up to maxBuilt.
+	built atomic.Int64
 }
 
 // Options say which database to open.
@@ -93,7 +97,9 @@ func openSQLite(ctx context.Context, dir string) (*DB, error) {
 	path := filepath.Join(dir, sqliteFile)
 	dsn := "file:" + path + "?_txlock=immediate" +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
-		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)"
+		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)" +
+		// Reads map the file rather than copy it in with a system call each.
+		"&_pragma=mmap_size(268435456)"
 	write, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
@@ -180,9 +186,34 @@ func (db *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Resul
 	return db.write.ExecContext(ctx, q, args...)
 }
 
+// maxBuilt bounds the queries built at run time that are kept prepared: the
+// shapes of list filters are few, so parsing each once is enough.
+const maxBuilt = 512
+
+// readStmt returns the read pool's prepared statement for q, preparing and
+// keeping one for a query built at run time while there is room.
+func (db *DB) readStmt(ctx context.Context, q string) *sql.Stmt {
+	if st := cached(&db.readStmts, q); st != nil {
+		return st
+	}
+	if db.built.Load() >= maxBuilt {
+		return nil
+	}
+	st, err := db.read.PrepareContext(ctx, q)
+	if err != nil {
+		return nil // the query itself reports the error
+	}
+	if prev, loaded := db.readStmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt)
+	}
+	db.built.Add(1)
+	return st
+}
+
 // QueryContext runs a query on the read pool.
 func (db *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if st := cached(&db.readStmts, q); st != nil {
+	if st := db.readStmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
 	return db.read.QueryContext(ctx, q, args...)
@@ -190,7 +221,7 @@ func (db *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Row
 
 // QueryRowContext runs a query for one row on the read pool.
 func (db *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	if st := cached(&db.readStmts, q); st != nil {
+	if st := db.readStmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return db.read.QueryRowContext(ctx, q, args...)

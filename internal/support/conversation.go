@@ -272,12 +272,37 @@ func (s *Service) List(ctx context.Context, v Viewer, f Filter) ([]Conversation,
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for i := range out {
-		if out[i].Labels, err = s.labels(ctx, v.WorkspaceID, out[i].ID); err != nil {
-			return nil, err
-		}
+	return out, s.pageLabels(ctx, v.WorkspaceID, out)
+}
+
+// pageLabels fills in the labels of a page of conversations with one query.
+func (s *Service) pageLabels(ctx context.Context, wsID string, page []Conversation) error {
+	if len(page) == 0 {
+		return nil
 	}
-	return out, nil
+	at := make(map[string]int, len(page))
+	args := []any{wsID}
+	ph := make([]string, len(page))
+	for i, c := range page {
+		at[c.ID] = i
+		args = append(args, c.ID)
+		ph[i] = s.db.Placeholder(len(args))
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT conversation_id, label FROM "+
+		"conversation_labels WHERE workspace_id = "+s.db.Placeholder(1)+
+		" AND conversation_id IN ("+strings.Join(ph, ", ")+") ORDER BY label", args...)
+	if err != nil {
+		return fmt.Errorf("support: labels: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, l string
+		if err := rows.Scan(&id, &l); err != nil {
+			return err
+		}
+		page[at[id]].Labels = append(page[at[id]].Labels, l)
+	}
+	return rows.Err()
 }
 
 // Messages returns a conversation's thread for the viewer, notes and drafts

@@ -81,3 +81,4 @@ INSERT INTO conversation_labels (workspace_id, conversation_id, label) VALUES (?
 -- name: LabelsOf
 SELECT label FROM conversation_labels WHERE workspace_id = ? AND conversation_id = ?
 ORDER BY label;
+
