@@ -23,6 +23,19 @@ func BenchmarkKeyedConversationList(b *testing.B) {
 	for range 20 {
 		e.startChat(e.WS.Inbox.WidgetToken).send("how long does shipping take?")
 	}
+	loadLoopback(b, e, "/api/v1/conversations?limit=20", key)
+}
+
+// BenchmarkLoopbackYardstick is the same load on GET /healthz, one database
+// ping and no key: what the machine's HTTP loop and client allow, for the
+// ratio in docs/PERFORMANCE.md.
+func BenchmarkLoopbackYardstick(b *testing.B) {
+	loadLoopback(b, newEnv(b, storetest.OpenSQLite(b)), "/healthz", "")
+}
+
+// loadLoopback sends GET path from 8 parallel clients, with the key when
+// given, and reports requests a second and latency percentiles.
+func loadLoopback(b *testing.B, e *env, path, key string) {
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
@@ -34,8 +47,10 @@ func BenchmarkKeyedConversationList(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		var mine []time.Duration
 		for pb.Next() {
-			req, _ := http.NewRequest("GET", e.URL+"/api/v1/conversations?limit=20", nil)
-			req.Header.Set("Authorization", "Bearer "+key)
+			req, _ := http.NewRequest("GET", e.URL+path, nil)
+			if key != "" {
+				req.Header.Set("Authorization", "Bearer "+key)
+			}
 			t0 := time.Now()
 			res, err := client.Do(req)
 			if err != nil {
