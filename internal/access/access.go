@@ -43,6 +43,9 @@ const (
 	MessagesWrite Permission = "messages:write"
 	// APIKeysManage is creating, rolling and revoking the workspace's API keys.
 	APIKeysManage Permission = "apikeys:manage"
+	// WebhooksManage is adding and removing the endpoints the workspace's
+	// events are posted to.
+	WebhooksManage Permission = "webhooks:manage"
 	// InboundOpen and InboundMessage are opening a conversation and adding
 	// a customer's message from an integrator's own channel. No role holds
 	// them, so that no member writes as a customer: only an API key with the
@@ -60,7 +63,7 @@ var matrix = map[Role]map[Permission]bool{
 		KBWrite, BrainSettings, TeamsManage, MembersRead, OwnAccount),
 	Admin: set(ConversationsRead, ConversationsWrite, MessagesWrite, ConversationsAll, KBRead,
 		KBWrite, BrainSettings, TeamsManage, MembersRead, MembersManage, InboxesManage,
-		AuditRead, OwnAccount, SecurityManage, APIKeysManage),
+		AuditRead, OwnAccount, SecurityManage, APIKeysManage, WebhooksManage),
 }
 
 func set(ps ...Permission) map[Permission]bool {

@@ -23,6 +23,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/secrets"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/support"
+	"github.com/thunaivi/thunaivi/internal/webhook"
 	"github.com/thunaivi/thunaivi/internal/workspace"
 )
 
@@ -38,6 +39,9 @@ type App struct {
 	Keys       *apikey.Service
 	// Secrets seals secrets kept in the database, under the master keyring.
 	Secrets *secrets.Keyring
+	// Webhooks sends workspaces' events to their endpoints; set by Handler,
+	// which knows the allowed address ranges.
+	Webhooks *webhook.Service
 	// Idempotency keeps the answers to API requests sent with an
 	// Idempotency-Key.
 	Idempotency *idempotency.Service
@@ -195,6 +199,7 @@ func New(db *store.DB, log *slog.Logger, now func() time.Time, auditSecret []byt
 		return nil, err
 	}
 	a.Support.Observe = a.observe
+	a.Support.Changed = a.notify
 	if a.Keys, err = apikey.New(db, now, a.Audit, a.AuditKeys.Pepper); err != nil {
 		return nil, err
 	}

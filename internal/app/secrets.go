@@ -19,6 +19,8 @@ type sealedColumn struct{ table, key, column string }
 // keyring. A new one must be listed here, or a rotation would strand it.
 var sealedColumns = []sealedColumn{
 	{"user_totp", "user_id", "secret_enc"},
+	{"webhook_endpoints", "id", "secret_sealed"},
+	{"webhook_endpoints", "id", "old_secret_sealed"},
 }
 
 // RotateMaster puts a new master key in the keyring, seals every sealed

@@ -16,6 +16,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/config"
 	"github.com/thunaivi/thunaivi/internal/mail"
 	"github.com/thunaivi/thunaivi/internal/web"
+	"github.com/thunaivi/thunaivi/internal/webhook"
 )
 
 const (
@@ -25,6 +26,8 @@ const (
 	// moves: entries newer than the last checkpoint could be cut by someone
 	// who can write to the database, so the window is kept short.
 	checkpointEvery = 15 * time.Second
+	// webhookEvery is how often due webhook deliveries are sent.
+	webhookEvery = 2 * time.Second
 	// pruneEvery is how often audit entries past retention are removed.
 	pruneEvery = 24 * time.Hour
 	// gcPercent is the garbage collector's target when GOGC is not set.
@@ -37,7 +40,13 @@ func (a *App) Handler(cfg *config.Config) (*web.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := web.Deps{Mail: sender, Keys: a.Keys, Idempotency: a.Idempotency, Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
+	a.Webhooks, err = webhook.New(a.DB, a.Now, a.Audit, a.Secrets,
+		webhook.Options{Allow: cfg.WebhookAllow})
+	if err != nil {
+		return nil, err
+	}
+	d := web.Deps{Mail: sender, Keys: a.Keys, Idempotency: a.Idempotency,
+		Webhooks: a.Webhooks, Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
 		Support: a.Support, Hub: a.Hub, Log: a.Log, Now: a.Now, PublicURL: cfg.PublicURL,
 		Ready:         a.DB.Ping,
 		SecureCookies: overHTTPS(cfg.PublicURL),
@@ -152,6 +161,9 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	}()
 	defer func() { stopCheckpoints(); <-cpDone }()
 	go a.pruneAudit(ctx, cfg, sink)
+	go a.Webhooks.Run(ctx, webhookEvery, func(err error) {
+		a.Log.Error("Sending webhooks failed", "error", err)
+	})
 	// Either listener failing stops the server: an operator who asked for
 	// metrics is not left without them unawares.
 	errc := make(chan error, 2)
@@ -210,6 +222,9 @@ func (a *App) pruneAudit(ctx context.Context, cfg *config.Config, sink audit.Sin
 		}
 		if _, err := a.Idempotency.Prune(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("Pruning kept idempotent answers failed", "error", err)
+		}
+		if _, err := a.Webhooks.Prune(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("Pruning the webhook delivery log failed", "error", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -45,6 +45,10 @@ const (
 	APIKeyLeaked  Action = "apikey.leak_reported"
 	APIKeyUsed    Action = "apikey.used"
 
+	WebhookCreated       Action = "webhook.created"
+	WebhookDeleted       Action = "webhook.deleted"
+	WebhookSecretRotated Action = "webhook.secret_rotated"
+
 	SettingChanged   Action = "setting.changed"
 	AdminPathRotated Action = "setting.admin_path_rotated"
 	KBPublished      Action = "kb.published"
@@ -108,6 +112,10 @@ var Vocabulary = []struct {
 		"sent in a URL) and revoked at once"},
 	{APIKeyUsed, "an API key was used: its first use, its first use from a new " +
 		"address, and a count per hour"},
+	{WebhookCreated, "an admin added a webhook endpoint, with its URL and events"},
+	{WebhookDeleted, "an admin removed a webhook endpoint"},
+	{WebhookSecretRotated, "a webhook endpoint's signing secret was replaced; the old one " +
+		"signs too until its overlap ends"},
 	{SettingChanged, "a workspace setting changed: AI thresholds, restricted " +
 		"categories; the diff holds old and new values"},
 	{AdminPathRotated, "the workspace's secret admin path was set or replaced; " +

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -91,12 +92,33 @@ type Config struct {
 	MailURL string
 	// MailFrom is the sender of the product's mail.
 	MailFrom string
+	// WebhookAllow are address ranges webhooks may be sent to although they
+	// are private or loopback (THUNAIVI_WEBHOOK_ALLOW, comma-separated CIDR
+	// ranges); none by default.
+	WebhookAllow []netip.Prefix
 	// MasterKeyFile is the master keyring that seals secrets kept in the
 	// database (THUNAIVI_MASTER_KEY_FILE); master.keys in the data folder
 	// when empty.
 	MasterKeyFile string
 
-	limitsSetting *string
+	limitsSetting   *string
+	webhookAllowErr error
+}
+
+// allowWebhooks reads the webhook allow list.
+func (c *Config) allowWebhooks(v string) error {
+	c.WebhookAllow = nil
+	for _, r := range strings.Split(v, ",") {
+		if r = strings.TrimSpace(r); r == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(r)
+		if err != nil {
+			return fmt.Errorf("config: webhook allow range %q is not a CIDR range", r)
+		}
+		c.WebhookAllow = append(c.WebhookAllow, p.Masked())
+	}
+	return nil
 }
 
 // Storage binds the flags that say where data lives, for every command that
@@ -132,6 +154,13 @@ func (c *Config) Server(fs *flag.FlagSet) {
 		"address to listen on (env THUNAIVI_ADDR)")
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""),
 		"URL customers and agents reach the product at (env THUNAIVI_PUBLIC_URL)")
+	fs.Func("webhook-allow", "private or loopback CIDR ranges webhooks may still be sent "+
+		"to, comma-separated; none unless set (env THUNAIVI_WEBHOOK_ALLOW)", func(v string) error {
+		return c.allowWebhooks(v)
+	})
+	if v := env("WEBHOOK_ALLOW", ""); v != "" {
+		c.webhookAllowErr = c.allowWebhooks(v)
+	}
 	fs.StringVar(&c.MailFrom, "mail-from", env("MAIL_FROM", ""),
 		"sender of the product's mail, such as \"Thunaivi <support@example.com>\"; "+
 			"no-reply at the public URL's host when empty (env THUNAIVI_MAIL_FROM)")
@@ -230,6 +259,9 @@ func (c *Config) Finish() error {
 	if err := checkLoopback(c.MetricsAddr); err != nil {
 		return err
 	}
+	if c.webhookAllowErr != nil {
+		return c.webhookAllowErr
+	}
 	if c.limitsSetting == nil {
 		return nil
 	}
@@ -285,6 +317,7 @@ func (c *Config) Redacted() map[string]string {
 		"log_format":            c.LogFormat,
 		"breached_password_api": c.BreachAPI,
 		"master_key_file":       c.MasterKeyFile,
+		"webhook_allow":         fmt.Sprint(c.WebhookAllow),
 		"database_url":          RedactURL(c.DatabaseURL),
 		"smtp_url":              RedactURL(c.MailURL),
 		"mail_from":             c.MailFrom,

@@ -65,12 +65,14 @@ func (s *Service) agentMessage(
 		return Message{}, err
 	}
 	events := []Event{{Type: EventMessage, ConversationID: c.ID, Message: &m}}
+	before := c
 	if claim {
 		c.AssigneeID = v.UserID
 		events = append(events, Event{Type: EventConversation, ConversationID: c.ID,
 			Conversation: &c})
 	}
 	s.publish(c, events...)
+	s.changed(ctx, before, c, m)
 	return m, nil
 }
 
@@ -149,12 +151,18 @@ func (s *Service) ResolveDraft(ctx context.Context, v Viewer, id, messageID stri
 		return Message{}, err
 	}
 	events := []Event{{Type: EventMessage, ConversationID: c.ID, Message: &m}}
+	before := c
 	if reopen {
 		c.Status = StatusOpen
 		events = append(events, Event{Type: EventConversation, ConversationID: c.ID,
 			Conversation: &c})
 	}
 	s.publish(c, events...)
+	if approve {
+		s.changed(ctx, before, c, m)
+	} else {
+		s.changed(ctx, before, c)
+	}
 	return m, nil
 }
 
@@ -183,6 +191,7 @@ func (s *Service) Update(ctx context.Context, v Viewer, id string, ch Change,
 	if err := s.checkChange(ctx, c, ch, teamExists); err != nil {
 		return Conversation{}, err
 	}
+	before := c
 	if ch.Status != nil {
 		c.Status = *ch.Status
 	}
@@ -229,6 +238,7 @@ func (s *Service) Update(ctx context.Context, v Viewer, id string, ch Change,
 		return Conversation{}, fmt.Errorf("support: update conversation: %w", err)
 	}
 	s.publish(c, Event{Type: EventConversation, ConversationID: c.ID, Conversation: &c})
+	s.changed(ctx, before, c)
 	return c, nil
 }
 

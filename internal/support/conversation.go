@@ -61,6 +61,11 @@ func (s *Service) Start(
 	if err != nil {
 		return Visitor{}, fmt.Errorf("support: start conversation: %w", err)
 	}
+	if s.Changed != nil {
+		if c, err := s.load(ctx, wsID, v.ConversationID); err == nil {
+			s.changed(ctx, Conversation{}, c)
+		}
+	}
 	return v, nil
 }
 

@@ -108,6 +108,7 @@ func (s *Service) Receive(ctx context.Context, c Conversation, text string) (Rec
 		s.Observe(d)
 	}
 
+	before := c
 	c.Status, c.Priority, c.LastMessageAt = status, priority, now
 	events := []Event{{Type: EventMessage, ConversationID: c.ID, Message: &r.Message}}
 	for _, m := range msgs[1:] {
@@ -120,6 +121,11 @@ func (s *Service) Receive(ctx context.Context, c Conversation, text string) (Rec
 	events = append(events, Event{Type: EventRouted, ConversationID: c.ID, Routed: routed},
 		Event{Type: EventConversation, ConversationID: c.ID, Conversation: &c})
 	s.publish(c, events...)
+	added := make([]Message, len(msgs))
+	for i, m := range msgs {
+		added[i] = *m
+	}
+	s.changed(ctx, before, c, added...)
 	return r, nil
 }
 

@@ -107,6 +107,17 @@ type Service struct {
 	node string
 	// Observe, when set, is told of every decision stored, for monitoring.
 	Observe func(brain.Decision)
+	// Changed, when set, is told of every change once it is stored: the
+	// conversation as it was (empty when it is new) and as it is, and the
+	// messages added. Outbound webhooks are sent from it.
+	Changed func(ctx context.Context, before, after Conversation, added []Message)
+}
+
+// changed tells Changed, when set, of a stored change.
+func (s *Service) changed(ctx context.Context, before, after Conversation, added ...Message) {
+	if s.Changed != nil {
+		s.Changed(ctx, before, after, added)
+	}
 }
 
 // New prepares the service. Every change it makes is published on hub.

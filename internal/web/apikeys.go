@@ -22,6 +22,7 @@ import (
 var keyScopes = map[access.Permission]apikey.Scope{
 	access.InboundOpen:        apikey.ConversationsWrite,
 	access.InboundMessage:     apikey.MessagesWrite,
+	access.WebhooksManage:     apikey.WebhooksWrite,
 	access.ConversationsRead:  apikey.ConversationsRead,
 	access.ConversationsWrite: apikey.ConversationsWrite,
 	access.MessagesWrite:      apikey.MessagesWrite,

@@ -49,7 +49,7 @@ func TestEveryActionIsRecorded(t *testing.T) {
 		lockedID := e.addMember(ws, "locked@first.example", access.Agent)
 		e.addMember(ws, "third@first.example", access.Agent)
 		moverID := e.addMember(ws, "mover@first.example", access.Agent)
-		var keyID, keySecret, rolledID string
+		var keyID, keySecret, rolledID, hookID string
 		mover := e.login("mover@first.example")
 		var invitationURL string
 		var inboxID string
@@ -263,6 +263,23 @@ func TestEveryActionIsRecorded(t *testing.T) {
 					map[string]string{"text": "found in a gist: " + keySecret},
 					http.StatusAccepted)
 			}, want("", audit.Success, "apikey")},
+			{audit.WebhookCreated, ws, func(t *testing.T) {
+				r := e.post(admin, "POST", "/api/v1/webhooks", map[string]any{
+					"url": "http://127.0.0.1:9/hook", "events": []string{"message.created"}},
+					http.StatusCreated)
+				var out struct {
+					Webhook struct{ ID string } `json:"webhook"`
+				}
+				r.JSON(t, &out)
+				hookID = out.Webhook.ID
+			}, want(e.AdminEmail, audit.Success, "webhook")},
+			{audit.WebhookSecretRotated, ws, func(t *testing.T) {
+				e.post(admin, "POST", "/api/v1/webhooks/"+hookID+"/rotate",
+					map[string]float64{"overlap_hours": 1}, http.StatusOK)
+			}, want(e.AdminEmail, audit.Success, "webhook")},
+			{audit.WebhookDeleted, ws, func(t *testing.T) {
+				e.post(admin, "DELETE", "/api/v1/webhooks/"+hookID, nil, http.StatusNoContent)
+			}, want(e.AdminEmail, audit.Success, "webhook")},
 			{audit.APIKeyUsed, ws, func(t *testing.T) {
 				ctx := origin.WithRequest(context.Background(), origin.Request{IP: "192.0.2.4"})
 				if err := audit.NewUsage(e.App.Audit).Used(ctx, ws, "key_test"); err != nil {

@@ -11,10 +11,12 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/thunaivi/thunaivi/internal/apikey"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/support"
+	"github.com/thunaivi/thunaivi/internal/webhook"
 	"github.com/thunaivi/thunaivi/internal/workspace"
 )
 
@@ -62,6 +64,7 @@ func classify(err error) (int, string) {
 	case errors.Is(err, workspace.ErrUnverifiedAddress):
 		return http.StatusForbidden, "email_not_verified"
 	case errors.Is(err, support.ErrInvalid), errors.Is(err, kb.ErrInvalid),
+		errors.Is(err, webhook.ErrInvalid), errors.Is(err, apikey.ErrInvalid),
 		errors.Is(err, workspace.ErrInvalid), errors.Is(err, identity.ErrWeakPassword),
 		errors.Is(err, identity.ErrInvalidName), errors.Is(err, errForm),
 		errors.Is(err, identity.ErrSecondFactorState), errors.Is(err, identity.ErrBadSecondFactor),

@@ -12,6 +12,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -97,7 +98,9 @@ func startEnv(t testing.TB, db *store.DB, adjust func(*config.Config), kbFile st
 	e.App = a
 	e.Server = httptest.NewUnstartedServer(nil)
 	e.URL = "http://" + e.Server.Listener.Addr().String()
-	cfg := &config.Config{PublicURL: e.URL, LogLevel: "info", DataDir: t.TempDir()}
+	// Webhooks may reach the tests' own receivers on loopback.
+	cfg := &config.Config{PublicURL: e.URL, LogLevel: "info", DataDir: t.TempDir(),
+		WebhookAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 	adjust(cfg)
 	e.outbox = filepath.Join(cfg.DataDir, "outbox")
 	h, err := a.Handler(cfg)

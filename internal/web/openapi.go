@@ -131,6 +131,15 @@ var apiOps = map[string]apiOp{
 	"POST /api/v1/keys/report-leak": {"reportLeak", "Report text holding leaked keys",
 		map[string]string{"text": "string"}, 202},
 	"GET /api/v1/openapi.json": {"openapi", "This document", nil, 0},
+	"GET /api/v1/webhooks":     {"listWebhooks", "Webhook endpoints and the events", nil, 0},
+	"POST /api/v1/webhooks": {"createWebhook", "Add an endpoint; its signing secret is " +
+		"shown once", map[string]string{"url": "string", "events": "array"}, 201},
+	"DELETE /api/v1/webhooks/{id}": {"deleteWebhook", "Remove an endpoint", nil, 204},
+	"POST /api/v1/webhooks/{id}/rotate": {"rotateWebhookSecret", "Replace the signing " +
+		"secret; the old one signs too for the overlap",
+		map[string]string{"overlap_hours": "number"}, 0},
+	"GET /api/v1/webhooks/{id}/deliveries": {"listDeliveries", "An endpoint's delivery log",
+		nil, 0},
 }
 
 // openAPIRoute serves the document; the router is complete by the time it

@@ -28,6 +28,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/metrics"
 	"github.com/thunaivi/thunaivi/internal/origin"
 	"github.com/thunaivi/thunaivi/internal/support"
+	"github.com/thunaivi/thunaivi/internal/webhook"
 	"github.com/thunaivi/thunaivi/internal/workspace"
 )
 
@@ -68,6 +69,8 @@ type Deps struct {
 	Keys *apikey.Service
 	// Idempotency keeps the answers to POSTs sent with an Idempotency-Key.
 	Idempotency *idempotency.Service
+	// Webhooks are the endpoints workspaces' events are posted to.
+	Webhooks *webhook.Service
 }
 
 // Limits are requests per minute on the public widget endpoints.
@@ -390,6 +393,10 @@ func (s *Server) routes() {
 	s.adminRoutes()
 	s.credentialRoutes()
 	s.inboundRoutes()
+	if s.Webhooks != nil {
+		s.webhookRoutes()
+		s.webhookPages()
+	}
 	s.openAPIRoute()
 	if s.Keys != nil {
 		s.apiKeyRoutes()
