@@ -118,6 +118,9 @@ type Service struct {
 	audit  *audit.Log
 	pepper []byte
 	usage  *audit.Usage
+	// Leaked, when set, is told of each live key found leaked and revoked,
+	// so that the workspace's admins are alerted.
+	Leaked func(ctx context.Context, k Key, why string)
 }
 
 // New prepares the service. pepper keys the stored hashes; it must live
@@ -376,6 +379,9 @@ func (s *Service) RevokeFound(ctx context.Context, text, why string) (int, error
 		})
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return n, err
+		}
+		if err == nil && s.Leaked != nil {
+			s.Leaked(ctx, k, why)
 		}
 		n++
 	}

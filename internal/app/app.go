@@ -19,6 +19,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/idempotency"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
+	"github.com/thunaivi/thunaivi/internal/mail"
 	"github.com/thunaivi/thunaivi/internal/metrics"
 	"github.com/thunaivi/thunaivi/internal/secrets"
 	"github.com/thunaivi/thunaivi/internal/store"
@@ -50,6 +51,8 @@ type App struct {
 	Now         func() time.Time
 	Metrics     *metrics.Registry
 
+	// mail sends security alerts; set by Handler, which knows the settings.
+	mail mail.Sender
 	// sealTo, when set, is the checkpoint file Close signs the audit chain's
 	// head into, so that a command that wrote entries leaves them sealed.
 	sealTo string
@@ -200,9 +203,11 @@ func New(db *store.DB, log *slog.Logger, now func() time.Time, auditSecret []byt
 	}
 	a.Support.Observe = a.observe
 	a.Support.Changed = a.notify
+	a.Identity.RuleRevoked = a.ruleRevoked
 	if a.Keys, err = apikey.New(db, now, a.Audit, a.AuditKeys.Pepper); err != nil {
 		return nil, err
 	}
+	a.Keys.Leaked = a.keyLeaked
 	if a.Idempotency, err = idempotency.New(db, now); err != nil {
 		return nil, err
 	}

@@ -40,6 +40,7 @@ func (a *App) Handler(cfg *config.Config) (*web.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.mail = sender
 	a.Webhooks, err = webhook.New(a.DB, a.Now, a.Audit, a.Secrets,
 		webhook.Options{Allow: cfg.WebhookAllow})
 	if err != nil {

@@ -162,6 +162,10 @@ type Service struct {
 	Breaches *BreachCheck
 	// BreachErrors, when set, is told of a lookup that failed.
 	BreachErrors func(error)
+	// RuleRevoked, when set, is told when a rule ended all of a user's
+	// sessions, with the user's workspaces and the rule's reason, so that the
+	// user and the workspaces' admins are alerted.
+	RuleRevoked func(ctx context.Context, userID string, workspaces []string, reason string)
 	// RevokeAfterCodeFailures, when not 0, ends all of a user's sessions
 	// once that many second-factor codes fail within codeFailureWindow:
 	// someone holds the password and is guessing the code.
@@ -632,8 +636,10 @@ func (s *Service) EndMemberSessions(ctx context.Context, userID, wsID, reason st
 // EndUserSessions ends all of a user's sessions, in every workspace, as a
 // rule does when one looks stolen, and audits it in each of their workspaces.
 func (s *Service) EndUserSessions(ctx context.Context, userID, reason string) error {
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		wss, err := store.Strings(ctx, tx, s.q.UserWorkspaces, userID)
+	var wss []string
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		wss, err = store.Strings(ctx, tx, s.q.UserWorkspaces, userID)
 		if err != nil {
 			return err
 		}
@@ -652,6 +658,10 @@ func (s *Service) EndUserSessions(ctx context.Context, userID, reason string) er
 		}
 		return nil
 	})
+	if err == nil && s.RuleRevoked != nil {
+		s.RuleRevoked(ctx, userID, wss, reason)
+	}
+	return err
 }
 
 // UsersWithSessionsFrom lists the users with a session started from ip.

@@ -231,6 +231,7 @@ func TestLeakedKeysAreRevoked(t *testing.T) {
 	}
 	wantError(t, e.withKey(reported, "GET", "/api/v1/conversations", nil),
 		http.StatusUnauthorized, "invalid_api_key")
+	e.waitForMail(e.AdminEmail, "an API key was revoked")
 
 	v := e.startChat(e.WS.Inbox.WidgetToken)
 	v.send("here is our key " + pasted + " please check")

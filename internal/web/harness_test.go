@@ -553,3 +553,23 @@ func (e *env) verifyEmail(c *http.Client, email string) {
 		e.t.Fatalf("verify %s: %d %s", email, r.Status, r.Body)
 	}
 }
+
+// waitForMail waits a little for a mail to the address whose subject holds
+// subject (alerts are mailed in the background), and fails the test
+// without one.
+func (e *env) waitForMail(to, subject string) {
+	e.t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		files, _ := filepath.Glob(filepath.Join(e.outbox, "*.eml"))
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			if msg, err := mail.ReadMessage(bytes.NewReader(b)); err == nil &&
+				strings.Contains(msg.Header.Get("To"), to) &&
+				strings.Contains(msg.Header.Get("Subject"), subject) {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.t.Fatalf("no mail to %s about %q", to, subject)
+}

@@ -46,6 +46,9 @@ func TestAStolenSessionEndsTheUsersSessions(t *testing.T) {
 	if got.ActorType != "system" || got.Reason == "" {
 		t.Fatalf("recorded as %+v", got)
 	}
+	// The user and the admins are told by mail.
+	e.waitForMail("agent@first.example", "sessions were ended")
+	e.waitForMail(e.AdminEmail, "Security alert: a member's sessions were ended")
 }
 
 // TestFailingCodesEndTheUsersSessions has someone with the password guess
