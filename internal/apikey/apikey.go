@@ -144,6 +144,11 @@ func (sp Spec) check() (scopes, ips string, lifetime time.Duration, rate int, er
 		strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) {
 		return "", "", 0, 0, bad("a key needs a name of at most 100 characters")
 	}
+	if len(Find(name)) > 0 || strings.ContainsFunc(name, func(r rune) bool {
+		return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
+	}) {
+		return "", "", 0, 0, bad("a key's name may not hold a key or text-direction marks")
+	}
 	var clean []string
 	for _, sc := range sp.Scopes {
 		if !slices.Contains(Scopes, Scope(sc)) {
@@ -168,7 +173,7 @@ func (sp Spec) check() (scopes, ips string, lifetime time.Duration, rate int, er
 	switch {
 	case sp.ExpiresInDays == 0:
 		lifetime = DefaultLifetime
-	case sp.ExpiresInDays < 0 || lifetime > MaxLifetime:
+	case sp.ExpiresInDays < 0 || sp.ExpiresInDays > int(MaxLifetime/(24*time.Hour)):
 		return "", "", 0, 0, bad("a key expires within 1 to 365 days")
 	}
 	rate = sp.RateLimit

@@ -249,6 +249,25 @@ func (s *Service) checkBreached(ctx context.Context, password string) error {
 	return nil
 }
 
+// UserIDByEmail returns the id of the user with an address, inside the
+// caller's transaction; store.ErrNotFound when none has it.
+func (s *Service) UserIDByEmail(ctx context.Context, q store.Querier, email string) (string,
+	error) {
+	norm, err := NormalizeEmail(email)
+	if err != nil {
+		return "", store.ErrNotFound
+	}
+	var u User
+	var hash string
+	var locked bool
+	err = q.QueryRowContext(ctx, s.q.UserByEmail, norm).Scan(&u.ID, &u.Email, &u.Name, &hash,
+		&locked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", store.ErrNotFound
+	}
+	return u.ID, err
+}
+
 // User loads a user by id.
 func (s *Service) User(ctx context.Context, id string) (User, error) {
 	var u User

@@ -35,6 +35,7 @@ func (s *Server) apiBeginTOTP(w http.ResponseWriter, r *http.Request, p *princip
 		s.fail(w, r, err)
 		return
 	}
+	showsSecret(w)
 	writeJSON(w, http.StatusOK, map[string]string{"secret": secret, "otpauth_uri": uri})
 }
 
@@ -58,6 +59,7 @@ func (s *Server) apiConfirmTOTP(w http.ResponseWriter, r *http.Request, p *princ
 		s.fail(w, r, err)
 		return
 	}
+	showsSecret(w)
 	writeJSON(w, http.StatusOK, map[string]any{"recovery_codes": codes})
 }
 

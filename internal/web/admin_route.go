@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/thunaivi/thunaivi/internal/access"
@@ -68,16 +70,26 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// loggedPath is a request's path as logs show it: a first segment that
-// could be an admin path is replaced, right or wrong, so that no log gives
-// the path away.
+// secretRun is a run of characters long enough to be an admin path, in any
+// case, anywhere in a path.
+var secretRun = regexp.MustCompile(`[A-Za-z0-9_-]{` +
+	strconv.Itoa(workspace.MinAdminPathLen) + `,}`)
+
+// loggedPath is a request's path as logs and the audit log show it: any run
+// that could be an admin path, right or wrong, wherever it stands, is
+// replaced, so that no record gives the path away.
 func loggedPath(path string) string {
-	segment, rest, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
-	if !workspace.AdminPathShape(segment) {
-		return path
-	}
-	return "/{admin}/" + rest
+	return secretRun.ReplaceAllStringFunc(path, func(run string) string {
+		if storeID.MatchString(run) {
+			return run // a conversation's or message's id, as the logs need
+		}
+		return "{admin}"
+	})
 }
+
+// storeID is the shape of the product's own ids, which no generated admin
+// path has: a short prefix, an underscore, 26 characters.
+var storeID = regexp.MustCompile(`^[a-z]{2,4}_[0-9a-z]{26}$`)
 
 // adminOnly reports whether a permission is one only admins hold: those
 // need a session from the admin sign-in.
@@ -182,6 +194,7 @@ func (s *Server) adminPathRoutes() {
 				s.fail(w, r, err)
 				return
 			}
+			showsSecret(w)
 			writeJSON(w, http.StatusOK, map[string]string{"admin_path": path,
 				"admin_url": s.PublicURL + "/" + path + "/login"})
 		}))

@@ -189,7 +189,7 @@ func (s *Server) resolveDraft(
 	text string,
 ) {
 	m, err := s.Support.ResolveDraft(r.Context(), p.Viewer, r.PathValue("id"),
-		r.PathValue("message"), approve, text)
+		r.PathValue("message"), approve, s.withoutKeys(r, text, "pasted in a conversation"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -269,7 +269,8 @@ func (s *Server) saveEntry(
 			}
 		}
 	}
-	e := kb.Entry{ID: id, Title: req.Title, Questions: req.Questions, Answer: req.Answer,
+	e := kb.Entry{ID: id, Title: req.Title, Questions: req.Questions,
+		Answer: s.withoutKeys(r, req.Answer, "pasted in a knowledge-base entry"),
 		Tags: req.Tags, Handoff: req.Handoff, Published: req.Published == nil || *req.Published}
 	if e.Handoff != "" && !s.knownCategory(r, p, e.Handoff) {
 		writeError(w, r, http.StatusUnprocessableEntity, "invalid",

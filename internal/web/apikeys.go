@@ -58,6 +58,7 @@ func (s *Server) apiKeyRoutes() {
 				s.fail(w, r, err)
 				return
 			}
+			showsSecret(w)
 			writeJSON(w, http.StatusCreated, map[string]any{"key": k, "secret": secret})
 		}))
 	s.api("POST /api/v1/keys/{id}/roll", access.APIKeysManage, s.fresh(
@@ -76,6 +77,7 @@ func (s *Server) apiKeyRoutes() {
 				s.fail(w, r, err)
 				return
 			}
+			showsSecret(w)
 			writeJSON(w, http.StatusCreated, map[string]any{"key": k, "secret": secret})
 		}))
 	s.api("DELETE /api/v1/keys/{id}", access.APIKeysManage,
@@ -115,14 +117,12 @@ func (s *Server) reportLeak(w http.ResponseWriter, r *http.Request) {
 // proxies, logs and browser histories keep them, and reports whether there
 // were any to refuse.
 func (s *Server) keyInURL(r *http.Request) bool {
-	if !strings.Contains(r.URL.RawQuery, apikey.Prefix) {
-		return false
-	}
 	raw, err := url.QueryUnescape(r.URL.RawQuery)
 	if err != nil {
 		raw = r.URL.RawQuery
 	}
-	if len(apikey.Find(raw)) == 0 {
+	raw += " " + r.URL.Path // decoded already
+	if !strings.Contains(raw, apikey.Prefix) || len(apikey.Find(raw)) == 0 {
 		return false
 	}
 	if _, err := s.Keys.RevokeFound(r.Context(), raw, "sent in a URL"); err != nil {

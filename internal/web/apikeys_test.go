@@ -117,6 +117,11 @@ func TestAPIKeysAreForServers(t *testing.T) {
 	if r.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("a preflight for the API was admitted: %v", r.Header)
 	}
+	_, encoded := e.newKey(admin, "conversations:read")
+	e.post(nil, "GET", "/api/v1/conversations?k="+strings.ReplaceAll(encoded, "_", "%5F"), nil,
+		http.StatusBadRequest)
+	wantError(t, e.withKey(encoded, "GET", "/api/v1/conversations", nil),
+		http.StatusUnauthorized, "invalid_api_key")
 	e.post(nil, "GET", "/api/v1/conversations?api_key="+key, nil, http.StatusBadRequest)
 	wantError(t, e.withKey(key, "GET", "/api/v1/conversations", nil), http.StatusUnauthorized,
 		"invalid_api_key")

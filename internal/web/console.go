@@ -397,7 +397,7 @@ func (s *Server) formDraft(approve bool) memberHandler {
 		r.Body = http.MaxBytesReader(w, r.Body, maxJSONBody)
 		id := r.PathValue("id")
 		_, err := s.Support.ResolveDraft(r.Context(), p.Viewer, id, r.PathValue("message"),
-			approve, r.PostFormValue("text"))
+			approve, s.withoutKeys(r, r.PostFormValue("text"), "pasted in a conversation"))
 		if errors.Is(err, store.ErrNotFound) {
 			s.fail(w, r, err)
 			return
@@ -460,7 +460,8 @@ func (s *Server) formEntry(w http.ResponseWriter, r *http.Request, p *principal)
 		}
 	}
 	e := kb.Entry{ID: id, Title: r.PostFormValue("title"), Questions: questions,
-		Answer: r.PostFormValue("answer"), Tags: tags, Handoff: r.PostFormValue("handoff"),
+		Answer: s.withoutKeys(r, r.PostFormValue("answer"), "pasted in a knowledge-base entry"),
+		Tags: tags, Handoff: r.PostFormValue("handoff"),
 		Published: r.PostFormValue("published") == "1"}
 	from := "/kb/new"
 	if id != "" {

@@ -67,7 +67,7 @@ func (s *Server) idempotent(h memberHandler) memberHandler {
 		}
 		rec := &keptAnswer{ResponseWriter: w}
 		h(rec, r, p)
-		if rec.status == 0 || rec.status >= 500 || rec.overflow {
+		if rec.status == 0 || rec.status >= 500 || rec.overflow || rec.secret {
 			err = s.Idempotency.Release(r.Context(), scope, key)
 		} else {
 			err = s.Idempotency.Finish(r.Context(), scope, key, idempotency.Answer{
@@ -87,6 +87,18 @@ type keptAnswer struct {
 	status   int
 	body     bytes.Buffer
 	overflow bool
+	// secret is set by an answer that shows a secret once: a new key, a
+	// second factor's secret, an invitation link. It is never kept, so a
+	// retry acts again rather than hand the secret out of the database.
+	secret bool
+}
+
+// showsSecret marks an answer that shows a secret once, so that it is not
+// kept for idempotent retries.
+func showsSecret(w http.ResponseWriter) {
+	if k, ok := w.(*keptAnswer); ok {
+		k.secret = true
+	}
 }
 
 func (k *keptAnswer) WriteHeader(code int) {

@@ -56,3 +56,21 @@ func TestIdempotentPostsActOnce(t *testing.T) {
 			http.StatusBadRequest, "bad_idempotency_key")
 	})
 }
+
+// TestSecretsAreNeverKeptForRetries creates an API key with an
+// Idempotency-Key: the answer, which shows the key once, is not kept, so
+// the database never holds it and a retry acts again.
+func TestSecretsAreNeverKeptForRetries(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	admin := e.login(e.AdminEmail)
+	h := map[string]string{"Idempotency-Key": "create-1"}
+	first := e.do(admin, "POST", "/api/v1/keys", h, map[string]any{"name": "a"})
+	again := e.do(admin, "POST", "/api/v1/keys", h, map[string]any{"name": "a"})
+	if first.Status != http.StatusCreated || again.Status != http.StatusCreated ||
+		again.Header.Get("Idempotent-Replayed") != "" || string(first.Body) == string(again.Body) {
+		t.Fatalf("first %d, retry %d %v", first.Status, again.Status, again.Header)
+	}
+	if n := e.count("idempotency_keys"); n != 0 {
+		t.Fatalf("%d answers kept", n)
+	}
+}

@@ -106,6 +106,7 @@ func (s *Server) apiInvite(w http.ResponseWriter, r *http.Request, p *principal)
 		s.fail(w, r, err)
 		return
 	}
+	showsSecret(w)
 	writeJSON(w, http.StatusCreated, map[string]any{"invitation_url": link,
 		"expires_in_hours": int(workspace.InvitationTTL.Hours())})
 }

@@ -91,11 +91,11 @@ func (s *Server) probe(r *http.Request, what string) {
 		s.log.Warn("Blocked a probing address", "ip", clientIP(r), "for", blockFor.String(),
 			"request_id", requestID(r.Context()))
 	}
-	if s.Audit == nil || !s.probes.first(clientIP(r)) {
-		return
-	}
 	if !fromPage {
 		s.revokeProbers(r)
+	}
+	if s.Audit == nil || !s.probes.first(clientIP(r)) {
+		return
 	}
 	anon := origin.Actor{Type: origin.Anonymous}
 	err := s.Audit.Write(r.Context(), audit.Event{Action: audit.ProbeBlocked, Actor: &anon,

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -24,5 +25,21 @@ func TestBackInConsoleStaysInTheConsole(t *testing.T) {
 		if got := backInConsole(r, next); got != want {
 			t.Errorf("backInConsole(%q) = %q, want %q", next, got, want)
 		}
+	}
+}
+
+func TestLoggedPathHidesAnyAdminPath(t *testing.T) {
+	secret := "rchgqrwuwpddvox33ovfqhjkk5xlprm3"
+	for _, p := range []string{"/" + secret + "/login.php", "//" + secret + "/x",
+		"/" + secret + ".php", "/" + strings.ToUpper(secret) + "/login.php",
+		"/x/" + secret + "/y.php", "/" + secret + " /login.php", "/" + secret + ";x/a.php",
+		"/.env/" + secret} {
+		if got := loggedPath(p); strings.Contains(strings.ToLower(got), secret) {
+			t.Errorf("loggedPath(%q) = %q", p, got)
+		}
+	}
+	if got := loggedPath("/api/v1/conversations/cv_28j67ii4rgibxpgdhcmnb356vi"); got !=
+		"/api/v1/conversations/cv_28j67ii4rgibxpgdhcmnb356vi" {
+		t.Errorf("an ordinary path became %q", got)
 	}
 }

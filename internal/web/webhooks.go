@@ -39,6 +39,7 @@ func (s *Server) webhookRoutes() {
 				s.fail(w, r, err)
 				return
 			}
+			showsSecret(w)
 			writeJSON(w, http.StatusCreated, map[string]any{"webhook": ep, "secret": secret})
 		}))
 	s.api("DELETE /api/v1/webhooks/{id}", access.WebhooksManage,
@@ -60,6 +61,7 @@ func (s *Server) webhookRoutes() {
 				s.fail(w, r, err)
 				return
 			}
+			showsSecret(w)
 			writeJSON(w, http.StatusOK, map[string]string{"secret": secret})
 		}))
 	s.api("GET /api/v1/webhooks/{id}/deliveries", access.WebhooksManage,

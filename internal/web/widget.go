@@ -101,6 +101,7 @@ func (s *Server) widgetStart(w http.ResponseWriter, r *http.Request, in workspac
 			return
 		}
 	}
+	d.Name = s.withoutKeys(r, d.Name, "pasted in a conversation by a customer")
 	v, err := s.Support.Start(r.Context(), in.WorkspaceID, in.ID, d)
 	if err != nil {
 		s.fail(w, r, err)

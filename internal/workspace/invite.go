@@ -166,17 +166,21 @@ func (s *Service) Accept(ctx context.Context, ids *identity.Service, token, name
 			now); err != nil {
 			return err
 		}
+		// An invitation to someone who is a member already, disabled or not,
+		// is no longer valid, before any password is looked at: the answer
+		// must not tell whether the password was right.
+		if id, err := ids.UserIDByEmail(ctx, tx, inv.Email); err == nil {
+			var role string
+			if tx.QueryRowContext(ctx, s.q.MemberRole, inv.WorkspaceID, id).
+				Scan(&role) == nil {
+				return ErrInvitationInvalid
+			}
+		}
 		// Someone who has an account already (in another workspace, or
 		// removed from this one) joins with it, by giving its password.
 		u, err = ids.CheckPassword(ctx, tx, inv.Email, password)
 		switch {
 		case err == nil:
-			var role string
-			if tx.QueryRowContext(ctx, s.q.MemberRole, inv.WorkspaceID, u.ID).
-				Scan(&role) == nil {
-				return fmt.Errorf("workspace: %w: you are a member of this workspace already",
-					ErrInvalid)
-			}
 		case errors.Is(err, store.ErrNotFound):
 			var w Workspace
 			if w, err = s.Get(ctx, inv.WorkspaceID); err != nil {
