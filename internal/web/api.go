@@ -271,7 +271,7 @@ func (s *Server) saveEntry(
 	}
 	e := kb.Entry{ID: id, Title: req.Title, Questions: req.Questions,
 		Answer: s.withoutKeys(r, req.Answer, "pasted in a knowledge-base entry"),
-		Tags: req.Tags, Handoff: req.Handoff, Published: req.Published == nil || *req.Published}
+		Tags:   req.Tags, Handoff: req.Handoff, Published: req.Published == nil || *req.Published}
 	if e.Handoff != "" && !s.knownCategory(r, p, e.Handoff) {
 		writeError(w, r, http.StatusUnprocessableEntity, "invalid",
 			"Handoff must name a restricted category.")

@@ -461,7 +461,7 @@ func (s *Server) formEntry(w http.ResponseWriter, r *http.Request, p *principal)
 	}
 	e := kb.Entry{ID: id, Title: r.PostFormValue("title"), Questions: questions,
 		Answer: s.withoutKeys(r, r.PostFormValue("answer"), "pasted in a knowledge-base entry"),
-		Tags: tags, Handoff: r.PostFormValue("handoff"),
+		Tags:   tags, Handoff: r.PostFormValue("handoff"),
 		Published: r.PostFormValue("published") == "1"}
 	from := "/kb/new"
 	if id != "" {
