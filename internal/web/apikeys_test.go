@@ -186,8 +186,10 @@ func TestAPIKeyScopesAndAddressesOnEveryRoute(t *testing.T) {
 	_, elsewhere := e.newKeyWith(admin, map[string]any{"name": "office", "scopes": all,
 		"allowed_ips": []string{"192.0.2.0/24"}})
 	scopeOf := map[access.Permission]string{
-		access.ConversationsRead: "conversations:read", access.ConversationsWrite: "conversations:write",
-		access.MessagesWrite: "messages:write", access.KBRead: "kb:read", access.KBWrite: "kb:write",
+		access.ConversationsRead:  "conversations:read",
+		access.ConversationsWrite: "conversations:write",
+		access.MessagesWrite:      "messages:write", access.KBRead: "kb:read",
+		access.KBWrite:     "kb:write",
 		access.InboundOpen: "conversations:write", access.InboundMessage: "messages:write",
 		access.WebhooksManage: "webhooks:write",
 	}

@@ -245,7 +245,8 @@ func TestEveryActionIsRecorded(t *testing.T) {
 			}, want("", audit.Refused, "/wp-login.php")},
 			{audit.APIKeyCreated, ws, func(t *testing.T) {
 				keyID, keySecret = e.newKey(admin, "conversations:read")
-			}, want(e.AdminEmail, audit.Success, "apikey", `"scopes":[null,["conversations:read"]]`)},
+			}, want(e.AdminEmail, audit.Success, "apikey",
+				`"scopes":[null,["conversations:read"]]`)},
 			{audit.APIKeyRolled, ws, func(t *testing.T) {
 				r := e.post(admin, "POST", "/api/v1/keys/"+keyID+"/roll",
 					map[string]float64{"overlap_hours": 1}, http.StatusCreated)

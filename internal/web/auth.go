@@ -192,8 +192,9 @@ func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, err error) 
 }
 
 // signIn checks the credentials and starts a session in the user's first
-// workspace; under an admin path, an admin session, for its admins only. It returns the notice a member whose sessions a rule ended
-// lately is to be shown.
+// workspace; under an admin path, an admin session, for its admins only. It
+// returns the notice a member whose sessions a rule ended lately is to be
+// shown.
 func (s *Server) signIn(
 	w http.ResponseWriter,
 	r *http.Request,

@@ -229,8 +229,8 @@ func (e *env) signInPath(email string) string {
 	e.t.Helper()
 	ctx := context.Background()
 	var userID string
-	err := e.App.DB.QueryRowContext(ctx, e.App.DB.Rebind("SELECT id FROM users WHERE email = ?"), email).
-		Scan(&userID)
+	q := e.App.DB.Rebind("SELECT id FROM users WHERE email = ?")
+	err := e.App.DB.QueryRowContext(ctx, q, email).Scan(&userID)
 	if err != nil {
 		return ""
 	}

@@ -52,8 +52,8 @@ func TestIdempotentPostsActOnce(t *testing.T) {
 			http.StatusCreated || r.Header.Get("Idempotent-Replayed") != "" {
 			t.Fatalf("a day later: %d %v", r.Status, r.Header)
 		}
-		wantError(t, e.withKey(key, "POST", path, note, "Idempotency-Key", strings.Repeat("k", 300)),
-			http.StatusBadRequest, "bad_idempotency_key")
+		wantError(t, e.withKey(key, "POST", path, note, "Idempotency-Key",
+			strings.Repeat("k", 300)), http.StatusBadRequest, "bad_idempotency_key")
 	})
 }
 

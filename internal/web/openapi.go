@@ -25,8 +25,13 @@ type apiOp struct {
 }
 
 var apiOps = map[string]apiOp{
-	"GET /api/v1/me":            {"getMe", "The signed-in member or the key's workspace", nil, 0},
-	"GET /api/v1/conversations": {"listConversations", "Conversations, newest first, by cursor", nil, 0},
+	"GET /api/v1/me": {"getMe", "The signed-in member or the key's workspace", nil, 0},
+	"GET /api/v1/conversations": {
+		"listConversations",
+		"Conversations, newest first, by cursor",
+		nil,
+		0,
+	},
 	"POST /api/v1/conversations": {"openConversation", "Open a conversation for a customer of " +
 		"your own channel; their first message is routed at once",
 		map[string]string{"inbox_id": "string", "contact": "object", "text": "string"}, 201},

@@ -18,7 +18,8 @@ import (
 // none of them (its admin console lives under a secret path), so asking is a
 // probe.
 var probePaths = []string{"/.env", "/.git", "/.svn", "/.hg", "/.aws", "/.ssh", "/.htaccess",
-	"/.htpasswd", "/.ds_store", "/admin", "/adminer", "/manager/html", "/wp-admin", "/wp-login", "/wp-content", "/wp-includes",
+	"/.htpasswd", "/.ds_store", "/admin", "/adminer", "/manager/html", "/wp-admin",
+	"/wp-login", "/wp-content", "/wp-includes",
 	"/xmlrpc.php", "/phpmyadmin", "/pma", "/administrator", "/cgi-bin", "/vendor/phpunit",
 	"/server-status", "/actuator", "/console", "/.well-known/../", "/etc/passwd",
 	"/config.json", "/config.php", "/web.config", "/backup", "/dump.sql", "/db.sql"}

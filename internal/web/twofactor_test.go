@@ -158,10 +158,11 @@ func TestSensitiveActionsAskAgain(t *testing.T) {
 		http.StatusForbidden, "step_up_required")
 	wantError(t, e.do(admin, "GET", "/api/v1/audit/export?format=csv", nil, nil),
 		http.StatusForbidden, "step_up_required")
-	if r := e.do(admin, "GET", e.adminPath()+"/settings/audit/export?format=csv", nil, nil); r.Status !=
-		http.StatusSeeOther ||
-		!strings.HasPrefix(r.Header.Get("Location"), e.adminPath()+
-			"/settings/account?next="+url.QueryEscape(e.adminPath())+"%2Fsettings%2Faudit%2Fexport") {
+	export := e.adminPath() + "/settings/audit/export?format=csv"
+	wantNext := e.adminPath() + "/settings/account?next=" + url.QueryEscape(e.adminPath()) +
+		"%2Fsettings%2Faudit%2Fexport"
+	if r := e.do(admin, "GET", export, nil, nil); r.Status != http.StatusSeeOther ||
+		!strings.HasPrefix(r.Header.Get("Location"), wantNext) {
 		t.Fatalf("the console export: %d to %q", r.Status, r.Header.Get("Location"))
 	}
 
