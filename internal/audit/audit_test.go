@@ -13,23 +13,11 @@ import (
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/clocktest"
 	"github.com/thunaivi/thunaivi/internal/origin"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
 )
-
-// clock is a settable time, safe for concurrent use.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 func newSecret() []byte {
 	b := make([]byte, 32)
@@ -41,7 +29,7 @@ type fixture struct {
 	db    *store.DB
 	log   *audit.Log
 	keys  audit.Keys
-	clock *clock
+	clock *clocktest.Clock
 	sink  *audit.FileSink
 	path  string
 }
@@ -49,9 +37,9 @@ type fixture struct {
 func newFixture(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
 	f := &fixture{db: db, keys: audit.DeriveKeys(newSecret()),
-		clock: &clock{t: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}}
+		clock: clocktest.New(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC))}
 	var err error
-	if f.log, err = audit.New(db, f.keys, f.clock.now); err != nil {
+	if f.log, err = audit.New(db, f.keys, f.clock.Now); err != nil {
 		t.Fatal(err)
 	}
 	f.path = filepath.Join(t.TempDir(), "checkpoints.jsonl")
@@ -70,7 +58,7 @@ func (f *fixture) write(t testing.TB, n int) {
 	ctx = origin.WithActor(ctx, origin.Actor{Type: origin.User, ID: "us_1",
 		Email: "ana@example.com"})
 	for i := range n {
-		f.clock.add(time.Millisecond)
+		f.clock.Add(time.Millisecond)
 		err := f.log.Write(ctx, audit.Event{Workspace: "ws_1", Action: audit.RoleChanged,
 			TargetType: "user", TargetID: fmt.Sprintf("us_%d", i),
 			Diff: audit.Diff{"role": {"agent", "manager"}}})
@@ -260,7 +248,7 @@ func TestACheckpointSignedWithAnotherKeyIsNotTrusted(t *testing.T) {
 func TestTheDatabaseRefusesChangesToTheLog(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
-		f.clock.t = time.Now() // recent entries, which no prune may touch
+		f.clock.Set(time.Now()) // recent entries, which no prune may touch
 		f.write(t, 3)
 		ctx := context.Background()
 		statements := []string{
@@ -323,7 +311,7 @@ func TestPruneKeepsTheRestVerifiable(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		f.write(t, 20)
-		f.clock.add(400 * 24 * time.Hour)
+		f.clock.Add(400 * 24 * time.Hour)
 		f.write(t, 5)
 		cps, _ := audit.ReadCheckpointFile(f.path)
 		n, err := f.log.Prune(context.Background(), f.sink, cps, 365*24*time.Hour)
@@ -349,7 +337,7 @@ func TestPruneKeepsTheRestVerifiable(t *testing.T) {
 func TestPruneRefusesABrokenChain(t *testing.T) {
 	f := newFixture(t, storetest.OpenSQLite(t))
 	f.write(t, 5)
-	f.clock.add(400 * 24 * time.Hour)
+	f.clock.Add(400 * 24 * time.Hour)
 	tamper(t, f.db, "UPDATE audit_log SET reason = 'hidden' WHERE seq = 2")
 	_, err := f.log.Prune(context.Background(), f.sink, audit.Checkpoints{}, 365*24*time.Hour)
 	if !errors.Is(err, audit.ErrChainBroken) {

@@ -158,7 +158,7 @@ func TestKeyUsageIsAuditedWithoutFlooding(t *testing.T) {
 	}
 	u.Used(from("192.0.2.9"), "ws_1", "key_1")
 	u.Used(from("192.0.2.1"), "ws_1", "key_1")
-	f.clock.add(time.Hour)
+	f.clock.Add(time.Hour)
 	u.Used(from("192.0.2.1"), "ws_1", "key_1")
 
 	es, err := f.log.List(context.Background(), audit.Filter{Workspace: "ws_1",

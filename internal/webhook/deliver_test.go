@@ -36,7 +36,7 @@ func TestDeliveryIsSignedAndVerifies(t *testing.T) {
 		}
 		r := got[0]
 		secret := decode(t, shown)
-		now := f.clock.now()
+		now := f.clock.Now()
 		if err := webhook.Verify([][]byte{secret}, r.header, r.body, now,
 			5*time.Minute); err != nil {
 			t.Fatalf("the delivery does not verify: %v", err)
@@ -75,7 +75,7 @@ func TestDeliveryIsSignedAndVerifies(t *testing.T) {
 			}
 		})
 		t.Run("it is sent once", func(t *testing.T) {
-			f.clock.add(24 * time.Hour)
+			f.clock.Add(24 * time.Hour)
 			if n, err := f.s.DeliverDue(ctx); n != 0 || err != nil {
 				t.Fatalf("%d attempts, %v", n, err)
 			}
@@ -103,7 +103,7 @@ func TestRotatedSecretSignsUntilTheOverlapEnds(t *testing.T) {
 		list, err := f.s.List(ctx, f.ws)
 		if err != nil || len(list) != 1 || list[0].SecretLast4 != second[len(second)-4:] ||
 			list[0].OldSecretUntil == nil ||
-			!list[0].OldSecretUntil.Equal(f.clock.now().Add(time.Hour)) {
+			!list[0].OldSecretUntil.Equal(f.clock.Now().Add(time.Hour)) {
 			t.Fatalf("endpoints %+v, %v", list, err)
 		}
 		check := func(t *testing.T, signatures int, oldSigns bool) {
@@ -114,7 +114,7 @@ func TestRotatedSecretSignsUntilTheOverlapEnds(t *testing.T) {
 			if n := len(strings.Fields(r.header.Get("webhook-signature"))); n != signatures {
 				t.Fatalf("%d signatures, want %d", n, signatures)
 			}
-			now := f.clock.now()
+			now := f.clock.Now()
 			if err := webhook.Verify([][]byte{decode(t, second)}, r.header, r.body, now,
 				time.Minute); err != nil {
 				t.Fatalf("the new secret: %v", err)
@@ -125,7 +125,7 @@ func TestRotatedSecretSignsUntilTheOverlapEnds(t *testing.T) {
 			}
 		}
 		t.Run("during the overlap both sign", func(t *testing.T) { check(t, 2, true) })
-		f.clock.add(time.Hour)
+		f.clock.Add(time.Hour)
 		t.Run("after it only the new one", func(t *testing.T) { check(t, 1, false) })
 		if list, _ := f.s.List(ctx, f.ws); list[0].OldSecretUntil != nil {
 			t.Errorf("the old secret still shows as signing until %v", list[0].OldSecretUntil)
@@ -153,7 +153,7 @@ func TestFailingDeliveryIsRetriedWithBackoff(t *testing.T) {
 			}
 			d := f.deliveries(t, ep.ID)[0]
 			if d.Attempts != i+1 || d.LastStatus != http.StatusInternalServerError ||
-				d.LastAttemptAt == nil || !d.LastAttemptAt.Equal(f.clock.now()) {
+				d.LastAttemptAt == nil || !d.LastAttemptAt.Equal(f.clock.Now()) {
 				t.Fatalf("after attempt %d: %+v", i+1, d)
 			}
 			if i == webhook.MaxAttempts-1 {
@@ -163,16 +163,16 @@ func TestFailingDeliveryIsRetriedWithBackoff(t *testing.T) {
 				break
 			}
 			if d.Status != webhook.Pending || d.NextAttemptAt == nil ||
-				!d.NextAttemptAt.Equal(f.clock.now().Add(waits[i])) {
+				!d.NextAttemptAt.Equal(f.clock.Now().Add(waits[i])) {
 				t.Fatalf("after attempt %d: %+v, want the next in %v", i+1, d, waits[i])
 			}
-			f.clock.add(waits[i] - time.Second)
+			f.clock.Add(waits[i] - time.Second)
 			if n, _ := f.s.DeliverDue(ctx); n != 0 {
 				t.Fatalf("attempt %d came early", i+2)
 			}
-			f.clock.add(time.Second)
+			f.clock.Add(time.Second)
 		}
-		f.clock.add(48 * time.Hour)
+		f.clock.Add(48 * time.Hour)
 		if n, _ := f.s.DeliverDue(ctx); n != 0 {
 			t.Fatal("a failed delivery was tried again")
 		}
@@ -276,7 +276,7 @@ func TestPruneKeepsPendingDeliveries(t *testing.T) {
 		delivered, _ := f.create(t, ok.URL, webhook.MessageCreated)
 		pending, _ := f.create(t, failing.URL, webhook.MessageCreated)
 		f.deliver(t, webhook.MessageCreated)
-		f.clock.add(webhook.Retention + time.Minute)
+		f.clock.Add(webhook.Retention + time.Minute)
 		if n, err := f.s.Prune(ctx); n != 1 || err != nil {
 			t.Fatalf("pruned %d, %v", n, err)
 		}

@@ -20,23 +20,10 @@ import (
 
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/audit/audittest"
+	"github.com/thunaivi/thunaivi/internal/clocktest"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/webhook"
 )
-
-// clock is a settable time, safe for concurrent use.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // sealer seals with AES-256-GCM under a key made for the test.
 type sealer struct{ aead cipher.AEAD }
@@ -124,7 +111,7 @@ type fixture struct {
 	db       *store.DB
 	s        *webhook.Service
 	log      *audit.Log
-	clock    *clock
+	clock    *clocktest.Clock
 	sealer   *sealer
 	resolver *resolver
 	dials    *dials
@@ -139,7 +126,7 @@ var ctx = context.Background()
 func newFixture(t *testing.T, db *store.DB, allow ...string) *fixture {
 	t.Helper()
 	f := &fixture{db: db, ws: "ws_hooks", sealer: newSealer(t), dials: &dials{},
-		clock:    &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)},
+		clock:    clocktest.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)),
 		resolver: &resolver{hosts: map[string][]netip.Addr{}}}
 	if _, err := db.ExecContext(ctx, db.Rebind(
 		"INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)"),
@@ -150,7 +137,7 @@ func newFixture(t *testing.T, db *store.DB, allow ...string) *fixture {
 		f.opts.Allow = append(f.opts.Allow, netip.MustParsePrefix(p))
 	}
 	f.opts.Resolver, f.opts.Dial = f.resolver, f.dials.dial
-	f.log = audittest.New(t, db, f.clock.now)
+	f.log = audittest.New(t, db, f.clock.Now)
 	f.s = f.node(t)
 	return f
 }
@@ -158,7 +145,7 @@ func newFixture(t *testing.T, db *store.DB, allow ...string) *fixture {
 // node opens another service on the same database, as a second node would.
 func (f *fixture) node(t *testing.T) *webhook.Service {
 	t.Helper()
-	s, err := webhook.New(f.db, f.clock.now, f.log, f.sealer, f.opts)
+	s, err := webhook.New(f.db, f.clock.Now, f.log, f.sealer, f.opts)
 	if err != nil {
 		t.Fatal(err)
 	}

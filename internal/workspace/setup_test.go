@@ -3,37 +3,24 @@ package workspace_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/audit/audittest"
+	"github.com/thunaivi/thunaivi/internal/clocktest"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
 	"github.com/thunaivi/thunaivi/internal/workspace"
 )
 
-// clock is a settable fake clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func services(t *testing.T, db *store.DB, c *clock) (*workspace.Service, *identity.Service) {
+func services(t *testing.T, db *store.DB, c *clocktest.Clock) (*workspace.Service, *identity.Service) {
 	t.Helper()
-	ws, err := workspace.New(db, c.now, audittest.New(t, db, c.now))
+	ws, err := workspace.New(db, c.Now, audittest.New(t, db, c.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids, err := identity.New(db, c.now, audittest.New(t, db, c.now))
+	ids, err := identity.New(db, c.Now, audittest.New(t, db, c.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,14 +32,14 @@ var admin = workspace.SetupRequest{Workspace: "Acme", AdminEmail: "Admin@Acme.ex
 
 func TestSetupLinkExpiresAfterAnHour(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+		c := clocktest.New(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 		ws, ids := services(t, db, c)
 		ctx := context.Background()
 		token, err := ws.IssueSetupToken(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.add(workspace.SetupLinkTTL)
+		c.Add(workspace.SetupLinkTTL)
 		if ws.SetupTokenValid(ctx, token) {
 			t.Fatal("the setup link still works after an hour")
 		}
@@ -67,11 +54,11 @@ func TestSetupLinkExpiresAfterAnHour(t *testing.T) {
 
 func TestSetupLinkWorksOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+		c := clocktest.New(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 		ws, ids := services(t, db, c)
 		ctx := context.Background()
 		token, _ := ws.IssueSetupToken(ctx)
-		c.add(59 * time.Minute)
+		c.Add(59 * time.Minute)
 		res, err := ws.Setup(ctx, ids, token, admin)
 		if err != nil {
 			t.Fatal(err)
@@ -96,7 +83,7 @@ func TestSetupLinkWorksOnce(t *testing.T) {
 
 func TestSetupIsAllOrNothing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := &clock{t: time.Now()}
+		c := clocktest.New(time.Now())
 		ws, ids := services(t, db, c)
 		ctx := context.Background()
 		weak := admin

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/clocktest"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
@@ -14,10 +15,10 @@ import (
 )
 
 // setUp creates a workspace with its admin on db, under a fake clock.
-func setUp(t *testing.T, db *store.DB) (*clock, *workspace.Service, *identity.Service,
+func setUp(t *testing.T, db *store.DB) (*clocktest.Clock, *workspace.Service, *identity.Service,
 	workspace.SetupResult) {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	c := clocktest.New(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	ws, ids := services(t, db, c)
 	res, err := ws.Setup(context.Background(), ids, "", admin)
 	if err != nil {
@@ -61,7 +62,7 @@ func TestInvitations(t *testing.T) {
 		wantErr(t, err, workspace.ErrInvitationInvalid, "second accept")
 		late, _ := ws.Invite(ctx, w, res.Admin.ID, workspace.Invitation{
 			Email: "late@acme.example", Role: access.Manager})
-		c.add(workspace.InvitationTTL)
+		c.Add(workspace.InvitationTTL)
 		_, _, err = ws.Accept(ctx, ids, late, "Late", "a fine long password")
 		wantErr(t, err, workspace.ErrInvitationInvalid, "accept after expiry")
 	})
