@@ -28,6 +28,7 @@ type queries struct {
 	RevokeKey string
 	RollKey   string
 	TouchKey  string
+	UpdateKey string
 }
 
 // Scope names what a key may do. A key holds none unless given.
@@ -277,6 +278,67 @@ func (s *Service) revoke(ctx context.Context, tx *store.Tx, wsID, id, reason str
 	}
 	return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID, Action: audit.APIKeyRevoked,
 		TargetType: "apikey", TargetID: id, Reason: clip(reason, 200)})
+}
+
+// Change is what Update may change of a key: its name, scopes, allowed
+// addresses and rate; a nil field stays as it is. The key itself and its
+// expiry never change: roll it for a new one.
+type Change struct {
+	Name       *string   `json:"name"`
+	Scopes     *[]string `json:"scopes"`
+	AllowedIPs *[]string `json:"allowed_ips"`
+	RateLimit  *int      `json:"rate_limit"`
+}
+
+// Update changes a live key's name, scopes, allowed addresses or rate, at
+// once on every node, and audits the old and new values.
+func (s *Service) Update(ctx context.Context, wsID, id string, ch Change) (Key, error) {
+	var k Key
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		old, err := s.scan(tx.QueryRowContext(ctx, s.q.KeyByID, wsID, id))
+		if err != nil {
+			return err
+		}
+		if old.Status == "revoked" || old.Status == "expired" {
+			return store.ErrNotFound
+		}
+		sp := Spec{Name: old.Name, RateLimit: old.RateLimit, ExpiresInDays: 1}
+		for _, sc := range old.Scopes {
+			sp.Scopes = append(sp.Scopes, string(sc))
+		}
+		for _, p := range old.AllowedIPs {
+			sp.AllowedIPs = append(sp.AllowedIPs, p.String())
+		}
+		if ch.Name != nil {
+			sp.Name = *ch.Name
+		}
+		if ch.Scopes != nil {
+			sp.Scopes = *ch.Scopes
+		}
+		if ch.AllowedIPs != nil {
+			sp.AllowedIPs = *ch.AllowedIPs
+		}
+		if ch.RateLimit != nil {
+			sp.RateLimit = *ch.RateLimit
+		}
+		scopes, ips, _, rate, err := sp.check()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q.UpdateKey, strings.TrimSpace(sp.Name), scopes, ips,
+			rate, wsID, id); err != nil {
+			return fmt.Errorf("apikey: update: %w", err)
+		}
+		if k, err = s.scan(tx.QueryRowContext(ctx, s.q.KeyByID, wsID, id)); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID, Action: audit.APIKeyUpdated,
+			TargetType: "apikey", TargetID: id, Diff: audit.Diff{
+				"name": {old.Name, k.Name}, "scopes": {old.Scopes, k.Scopes},
+				"allowed_ips": {old.AllowedIPs, k.AllowedIPs},
+				"rate_limit":  {old.RateLimit, k.RateLimit}}})
+	})
+	return k, err
 }
 
 // Roll issues a key like the one named, and lets the old one live for

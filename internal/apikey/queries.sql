@@ -29,3 +29,7 @@ WHERE workspace_id = ? AND id = ? AND revoked_at IS NULL AND rolled_to = '' AND 
 
 -- name: TouchKey
 UPDATE api_keys SET last_used_at = ?, last_used_ip = ? WHERE id = ?;
+
+-- name: UpdateKey
+UPDATE api_keys SET name = ?, scopes = ?, allowed_ips = ?, rate_limit = ?
+WHERE workspace_id = ? AND id = ? AND revoked_at IS NULL;

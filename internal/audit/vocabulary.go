@@ -41,6 +41,7 @@ const (
 
 	APIKeyCreated Action = "apikey.created"
 	APIKeyRolled  Action = "apikey.rolled"
+	APIKeyUpdated Action = "apikey.updated"
 	APIKeyRevoked Action = "apikey.revoked"
 	APIKeyLeaked  Action = "apikey.leak_reported"
 	APIKeyUsed    Action = "apikey.used"
@@ -107,6 +108,8 @@ var Vocabulary = []struct {
 		"expiry, never the key"},
 	{APIKeyRolled, "an admin rolled an API key: a new key replaces it, and the old one " +
 		"works until the overlap ends"},
+	{APIKeyUpdated, "an admin changed an API key's name, scopes, allowed addresses or " +
+		"rate; the diff holds old and new"},
 	{APIKeyRevoked, "an API key was revoked, with the reason: by an admin, or found leaked"},
 	{APIKeyLeaked, "a live API key was found leaked (reported, pasted in a conversation, " +
 		"sent in a URL) and revoked at once"},

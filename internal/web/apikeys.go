@@ -80,6 +80,20 @@ func (s *Server) apiKeyRoutes() {
 			showsSecret(w)
 			writeJSON(w, http.StatusCreated, map[string]any{"key": k, "secret": secret})
 		}))
+	s.api("PATCH /api/v1/keys/{id}", access.APIKeysManage, s.fresh(
+		func(w http.ResponseWriter, r *http.Request, p *principal) {
+			var ch apikey.Change
+			if err := decode(w, r, &ch, 8<<10); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			k, err := s.Keys.Update(r.Context(), p.WorkspaceID, r.PathValue("id"), ch)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"key": k})
+		}))
 	s.api("DELETE /api/v1/keys/{id}", access.APIKeysManage,
 		s.noContent(func(r *http.Request, p *principal) error {
 			return s.Keys.Revoke(r.Context(), p.WorkspaceID, r.PathValue("id"), "")

@@ -324,3 +324,20 @@ func TestIntegratorsBringInConversations(t *testing.T) {
 	wantError(t, e.withKey(key, "POST", "/api/v1/conversations", map[string]any{
 		"inbox_id": "ib_other", "text": "x"}), http.StatusNotFound, "not_found")
 }
+
+// TestAKeysScopesChangeAtOnce narrows a key's scopes: its next request to a
+// route it lost is refused.
+func TestAKeysScopesChangeAtOnce(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	admin := e.login(e.AdminEmail)
+	id, key := e.newKey(admin, "conversations:read", "kb:read")
+	e.post(admin, "PATCH", "/api/v1/keys/"+id, map[string]any{"scopes": []string{"kb:read"}},
+		http.StatusOK)
+	wantError(t, e.withKey(key, "GET", "/api/v1/conversations", nil), http.StatusForbidden,
+		"insufficient_scope")
+	if r := e.withKey(key, "GET", "/api/v1/kb/entries", nil); r.Status != http.StatusOK {
+		t.Fatalf("kept scope: %d", r.Status)
+	}
+	wantError(t, e.do(admin, "PATCH", "/api/v1/keys/"+id, nil,
+		map[string]any{"scopes": []string{"root"}}), http.StatusUnprocessableEntity, "invalid")
+}

@@ -256,6 +256,11 @@ func TestEveryActionIsRecorded(t *testing.T) {
 				r.JSON(t, &out)
 				rolledID = out.Key.ID
 			}, want(e.AdminEmail, audit.Success, "apikey", `"rolled_to":[null,"`)},
+			{audit.APIKeyUpdated, ws, func(t *testing.T) {
+				e.post(admin, "PATCH", "/api/v1/keys/"+rolledID, map[string]any{
+					"scopes": []string{"kb:read"}}, http.StatusOK)
+			}, want(e.AdminEmail, audit.Success, "apikey",
+				`"scopes":[["conversations:read"],["kb:read"]]`)},
 			{audit.APIKeyRevoked, ws, func(t *testing.T) {
 				e.post(admin, "DELETE", "/api/v1/keys/"+rolledID, nil, http.StatusNoContent)
 			}, want(e.AdminEmail, audit.Success, "apikey")},

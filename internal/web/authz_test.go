@@ -62,6 +62,7 @@ var policy = map[string]access.Permission{
 	"POST /api/v1/keys":                           access.APIKeysManage,
 	"POST /api/v1/keys/{id}/roll":                 access.APIKeysManage,
 	"DELETE /api/v1/keys/{id}":                    access.APIKeysManage,
+	"PATCH /api/v1/keys/{id}":                     access.APIKeysManage,
 	"POST /verify-email":                          access.Public,
 	"GET /{admin}/{$}":                            access.Public,
 	"GET /{admin}/login":                          access.Public,

@@ -133,6 +133,9 @@ var apiOps = map[string]apiOp{
 	"POST /api/v1/keys/{id}/roll": {"rollKey", "Roll a key; the old one lives for the overlap",
 		map[string]string{"overlap_hours": "number"}, 201},
 	"DELETE /api/v1/keys/{id}": {"revokeKey", "Revoke a key at once", nil, 204},
+	"PATCH /api/v1/keys/{id}": {"updateKey", "Change a key's name, scopes, allowed " +
+		"addresses or rate", map[string]string{"name": "string", "scopes": "array",
+		"allowed_ips": "array", "rate_limit": "integer"}, 0},
 	"POST /api/v1/keys/report-leak": {"reportLeak", "Report text holding leaked keys",
 		map[string]string{"text": "string"}, 202},
 	"GET /api/v1/openapi.json": {"openapi", "This document", nil, 0},
