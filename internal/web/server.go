@@ -150,9 +150,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		s.Metrics.HTTP(rec.status)
-		s.log.Debug("Request", "request_id", id, "method", r.Method,
-			"path", loggedPath(r.URL.Path),
-			"status", rec.status, "duration_ms", s.Now().Sub(start).Milliseconds())
+		if s.log.Enabled(r.Context(), slog.LevelDebug) { // spare every request the path's scrub
+			s.log.Debug("Request", "request_id", id, "method", r.Method,
+				"path", loggedPath(r.URL.Path),
+				"status", rec.status, "duration_ms", s.Now().Sub(start).Milliseconds())
+		}
 	}()
 	// No id, name or page of ours holds a NUL or a byte that is not UTF-8;
 	// a path with one names nothing, and reaches no handler or database.
