@@ -341,3 +341,18 @@ func TestAKeysScopesChangeAtOnce(t *testing.T) {
 	wantError(t, e.do(admin, "PATCH", "/api/v1/keys/"+id, nil,
 		map[string]any{"scopes": []string{"root"}}), http.StatusUnprocessableEntity, "invalid")
 }
+
+// TestAKeyFollowsLiveEvents streams events with a conversations:read key:
+// a customer's message arrives.
+func TestAKeyFollowsLiveEvents(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	_, key := e.newKey(e.login(e.AdminEmail), "conversations:read")
+	st := e.openStream(&http.Client{}, "/api/v1/events",
+		map[string]string{"Authorization": "Bearer " + key})
+	v := e.startChat(e.WS.Inbox.WidgetToken)
+	v.send("how long does shipping take?")
+	st.until(func(ev sseEvent) bool {
+		return ev.Type == "message" && strings.Contains(string(ev.Data),
+			"how long does shipping take?")
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/thunaivi/thunaivi/internal/apikey"
 	"github.com/thunaivi/thunaivi/internal/support"
 )
 
@@ -176,7 +177,7 @@ func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request, p *principa
 	ch, stop := s.Hub.Subscribe(topic)
 	defer stop()
 	s.stream(w, r, ch, func() (view, bool) {
-		now, err := s.principal(r)
+		now, err := s.recheck(r, p)
 		if err != nil || now.WorkspaceID != p.WorkspaceID {
 			return nil, false
 		}
@@ -184,4 +185,22 @@ func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request, p *principa
 			return ev, now.Viewer.SeesInbox(ev.InboxID)
 		}, true
 	})
+}
+
+// recheck loads again who a long-lived request acts for: the member's
+// session, or the server's API key, so that a revoked session or key ends
+// the stream within a recheck.
+func (s *Server) recheck(r *http.Request, p *principal) (*principal, error) {
+	if p.Key == nil {
+		return s.principal(r)
+	}
+	secret, _ := bearerKey(r)
+	k, err := s.Keys.Authenticate(r.Context(), secret, remoteIP(r))
+	if err != nil {
+		return nil, err
+	}
+	if !k.Has(apikey.ConversationsRead) {
+		return nil, apikey.ErrUnknown
+	}
+	return &principal{Session: p.Session, Key: &k, Viewer: p.Viewer}, nil
 }
