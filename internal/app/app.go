@@ -16,6 +16,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/brain"
 	"github.com/thunaivi/thunaivi/internal/config"
+	"github.com/thunaivi/thunaivi/internal/guard"
 	"github.com/thunaivi/thunaivi/internal/idempotency"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
@@ -203,6 +204,7 @@ func New(db *store.DB, log *slog.Logger, now func() time.Time, auditSecret []byt
 	}
 	a.Support.Observe = a.observe
 	a.Support.Changed = a.notify
+	a.Support.Policy = a.policy
 	a.Identity.RuleRevoked = a.ruleRevoked
 	if a.Keys, err = apikey.New(db, now, a.Audit, a.AuditKeys.Pepper); err != nil {
 		return nil, err
@@ -253,4 +255,15 @@ func Describe(cfg *config.Config) string {
 		return "PostgreSQL " + config.RedactURL(cfg.DatabaseURL)
 	}
 	return fmt.Sprintf("SQLite in %s", cfg.DataDir)
+}
+
+// policy is a workspace's guardrail settings; the defaults, which stop no
+// less, when they cannot be read.
+func (a *App) policy(ctx context.Context, wsID string) guard.Policy {
+	p, err := a.KB.Policy(ctx, wsID)
+	if err != nil {
+		a.Log.Error("Loading the AI policy failed; the defaults apply", "workspace_id", wsID,
+			"error", err)
+	}
+	return p
 }

@@ -36,6 +36,8 @@ type queries struct {
 	UpsertCategory string
 	BumpRevision   string
 	SetThresholds  string
+	AIPolicy       string
+	SetAIPolicy    string
 	BrainSettings  string
 }
 

@@ -46,3 +46,11 @@ ON CONFLICT (workspace_id) DO UPDATE SET revision = brain_settings.revision + 1,
 
 -- name: BrainSettings
 SELECT revision, thresholds FROM brain_settings WHERE workspace_id = ?;
+
+-- name: AIPolicy
+SELECT claims, max_chars FROM ai_policies WHERE workspace_id = ?;
+
+-- name: SetAIPolicy
+INSERT INTO ai_policies (workspace_id, claims, max_chars) VALUES (?, ?, ?)
+ON CONFLICT (workspace_id) DO UPDATE SET claims = excluded.claims,
+    max_chars = excluded.max_chars;

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/thunaivi/thunaivi/internal/brain"
+	"github.com/thunaivi/thunaivi/internal/guard"
 	"github.com/thunaivi/thunaivi/internal/store"
 )
 
@@ -70,7 +71,11 @@ func (s *Service) Receive(ctx context.Context, c Conversation, text string) (Rec
 		Message: Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: KindIncoming,
 			AuthorType: AuthorCustomer, Body: text, State: StateSent, CreatedAt: now},
 	}
-	o := s.respond(c, d, text, history, router, now)
+	policy := guard.Policy{}
+	if s.Policy != nil {
+		policy = s.Policy(ctx, c.WorkspaceID)
+	}
+	o := s.respond(c, d, text, history, router, now, policy)
 	d, r.Reply, r.Note = o.decision, o.reply, o.note
 	r.Decision = Decision{Decision: d, ID: store.NewID("dc"), MessageID: r.Message.ID,
 		CreatedAt: now}
@@ -139,7 +144,7 @@ type outcome struct {
 // respond turns the router's decision into the messages to send and the
 // conversation's new status and priority.
 func (s *Service) respond(c Conversation, d brain.Decision, text string, h history,
-	router *brain.Router, now time.Time) outcome {
+	router *brain.Router, now time.Time, policy guard.Policy) outcome {
 	o := outcome{decision: d, status: c.Status, priority: c.Priority}
 	newMessage := func(kind, author, body string) *Message {
 		return &Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: kind,
@@ -156,6 +161,14 @@ func (s *Service) respond(c Conversation, d brain.Decision, text string, h histo
 		// Small talk while a draft waits for an agent: a courtesy now would
 		// read as if the question had been answered.
 		o.decision.Reason = "A draft waits for an agent; the AI does not reply to small talk."
+	case d.Action == brain.ActionAnswer && d.EntryID != "" &&
+		!s.passes(&o, d, text, router, policy):
+		// The reply broke a guardrail: a person takes the conversation, and
+		// the note says which rule stopped what.
+		o.status, o.priority = StatusEscalated, raise(c.Priority, handoffPriority(d.Category))
+		o.reply = newMessage(KindOutgoing, AuthorSystem, HandoffReply)
+		o.note = newMessage(KindNote, AuthorSystem, handoffSummary(text, o.decision, h,
+			router)+"The AI's reply was stopped: "+o.decision.Reason+"\n")
 	case d.Action == brain.ActionAnswer || d.Action == brain.ActionDraft:
 		body := d.Reply
 		if d.EntryID != "" {
@@ -178,6 +191,23 @@ func (s *Service) respond(c Conversation, d brain.Decision, text string, h histo
 		o.note = newMessage(KindNote, AuthorSystem, handoffSummary(text, d, h, router))
 	}
 	return o
+}
+
+// passes checks the entry's answer the AI is about to send against the
+// guardrails, and when it breaks one turns the decision into a handoff that
+// names the rule.
+func (s *Service) passes(o *outcome, d brain.Decision, text string, router *brain.Router,
+	policy guard.Policy) bool {
+	entry, _ := router.Entry(d.EntryID)
+	sources := append([]string{entry.Title, entry.Answer}, entry.Questions...)
+	v := guard.Check(entry.Answer, sources, text, policy)
+	if v.OK {
+		return true
+	}
+	o.decision = brain.Decision{Action: brain.ActionHandoff, Category: d.Category,
+		EntryID: d.EntryID, Confidence: d.Confidence, Candidates: d.Candidates,
+		Reason: "guardrail " + v.Rule + ": " + v.Reason}
+	return false
 }
 
 func subjectOf(text string) string {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/brain"
+	"github.com/thunaivi/thunaivi/internal/guard"
 	"github.com/thunaivi/thunaivi/internal/store"
 )
 
@@ -107,6 +108,9 @@ type Service struct {
 	node string
 	// Observe, when set, is told of every decision stored, for monitoring.
 	Observe func(brain.Decision)
+	// Policy, when set, gives a workspace's settings for the guardrails every
+	// AI reply passes; the defaults otherwise.
+	Policy func(ctx context.Context, wsID string) guard.Policy
 	// Changed, when set, is told of every change once it is stored: the
 	// conversation as it was (empty when it is new) and as it is, and the
 	// messages added. Outbound webhooks are sent from it.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/brain"
+	"github.com/thunaivi/thunaivi/internal/guard"
 	"github.com/thunaivi/thunaivi/internal/kb"
 	"github.com/thunaivi/thunaivi/internal/support"
 )
@@ -33,6 +34,34 @@ func (s *Server) apiRoutes() {
 	s.api("GET /api/v1/kb/thresholds", access.KBRead, s.apiThresholds)
 	s.api("PUT /api/v1/kb/thresholds", access.BrainSettings, s.apiSetThresholds)
 	s.api("POST /api/v1/kb/route", access.KBRead, s.apiTryRoute)
+	s.api("GET /api/v1/ai/policy", access.KBRead,
+		func(w http.ResponseWriter, r *http.Request, p *principal) {
+			pol, err := s.KB.Policy(r.Context(), p.WorkspaceID)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"policy": pol,
+				"default_claims": guard.DefaultClaims, "default_max_chars": guard.DefaultMaxChars})
+		})
+	s.api("PUT /api/v1/ai/policy", access.BrainSettings,
+		func(w http.ResponseWriter, r *http.Request, p *principal) {
+			var pol guard.Policy
+			if err := decode(w, r, &pol, 32<<10); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			if err := s.KB.SetPolicy(r.Context(), p.WorkspaceID, pol); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			pol, err := s.KB.Policy(r.Context(), p.WorkspaceID)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"policy": pol})
+		})
 }
 
 func (s *Server) apiMe(w http.ResponseWriter, r *http.Request, p *principal) {

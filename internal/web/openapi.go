@@ -66,6 +66,10 @@ var apiOps = map[string]apiOp{
 	"GET /api/v1/kb/thresholds": {"getThresholds", "Confidence thresholds", nil, 0},
 	"PUT /api/v1/kb/thresholds": {"setThresholds", "Change the confidence thresholds",
 		map[string]string{"answer": "number", "draft": "number"}, 0},
+	"GET /api/v1/ai/policy": {"getAIPolicy", "The guardrails' settings: forbidden phrases " +
+		"and the longest reply", nil, 0},
+	"PUT /api/v1/ai/policy": {"setAIPolicy", "Change the guardrails' settings",
+		map[string]string{"forbidden_claims": "array", "max_chars": "integer"}, 0},
 	"POST /api/v1/kb/route": {"tryRoute", "What the AI would decide for a message",
 		map[string]string{"text": "string"}, 0},
 	"GET /api/v1/members": {"listMembers", "Members and the inboxes they work", nil, 0},

@@ -14,7 +14,8 @@ import (
 	"github.com/thunaivi/thunaivi/internal/workspace"
 )
 
-func services(t *testing.T, db *store.DB, c *clocktest.Clock) (*workspace.Service, *identity.Service) {
+func services(t *testing.T, db *store.DB, c *clocktest.Clock) (*workspace.Service,
+	*identity.Service) {
 	t.Helper()
 	ws, err := workspace.New(db, c.Now, audittest.New(t, db, c.Now))
 	if err != nil {

@@ -1,0 +1,237 @@
+// Package guard checks every reply the AI is about to send, whatever wrote
+// it, against rules that live outside any model: the reply must stand on the
+// knowledge-base entries it cites, make no promise the business has not
+// made, echo no secret or another person's details, and keep to the length
+// and tone set. A reply that breaks a rule is not sent; the conversation goes
+// to a person, with the rule that stopped it.
+package guard
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+
+	"github.com/thunaivi/thunaivi/internal/apikey"
+)
+
+// Rules, as a refused reply names them.
+const (
+	RuleGrounded = "grounded"
+	RuleClaim    = "forbidden_claim"
+	RuleSecret   = "secret"
+	RulePersonal = "personal_data"
+	RuleLength   = "length"
+	RuleTone     = "tone"
+)
+
+// DefaultMaxChars is the longest reply sent unless a workspace sets another.
+const DefaultMaxChars = 1500
+
+// DefaultClaims are commitments no AI reply may make on its own, whatever
+// the workspace adds: promises of money, guarantees, and advice only a
+// professional gives.
+var DefaultClaims = []string{"guarantee", "guaranteed", "we promise", "i promise",
+	"full refund", "we will refund", "we'll refund", "will be refunded", "refund you",
+	"compensate you", "compensation", "free of charge", "legal advice", "you should sue",
+	"medical advice", "you should take", "diagnosis"}
+
+// Policy is a workspace's settings for the rules.
+type Policy struct {
+	// Claims are the workspace's own forbidden phrases, on top of
+	// DefaultClaims.
+	Claims []string `json:"forbidden_claims"`
+	// MaxChars bounds a reply's length; 0 is DefaultMaxChars.
+	MaxChars int `json:"max_chars"`
+}
+
+// Verdict is a reply's check: OK, or the rule it broke and why.
+type Verdict struct {
+	OK     bool   `json:"ok"`
+	Rule   string `json:"rule,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+func refuse(rule, reason string) Verdict { return Verdict{Rule: rule, Reason: reason} }
+
+// Check judges reply, which cites sources (the published entries' text it
+// stands on), in answer to the customer's own message.
+func Check(reply string, sources []string, customer string, p Policy) Verdict {
+	max := p.MaxChars
+	if max <= 0 {
+		max = DefaultMaxChars
+	}
+	switch {
+	case strings.TrimSpace(reply) == "":
+		return refuse(RuleLength, "the reply is empty")
+	case len([]rune(reply)) > max:
+		return refuse(RuleLength, "the reply is longer than the workspace allows")
+	}
+	if len(apikey.Find(reply)) > 0 {
+		return refuse(RuleSecret, "the reply holds an API key")
+	}
+	if hasCard(reply) {
+		return refuse(RuleSecret, "the reply holds a card number")
+	}
+	if oneTimeCode.MatchString(reply) || password.MatchString(reply) {
+		return refuse(RuleSecret, "the reply holds a password or a one-time code")
+	}
+	known := strings.ToLower(strings.Join(sources, "\n") + "\n" + customer)
+	for _, found := range append(emails.FindAllString(reply, -1),
+		phones.FindAllString(reply, -1)...) {
+		if !strings.Contains(known, strings.ToLower(found)) {
+			return refuse(RulePersonal, "the reply holds contact details that are neither "+
+				"the business's nor the customer's own")
+		}
+	}
+	// A default claim may stand where the business wrote it in a published
+	// entry; a claim the workspace forbids may not stand anywhere.
+	lower := " " + strings.ToLower(reply) + " "
+	for _, c := range DefaultClaims {
+		if containsPhrase(lower, c) && !containsPhrase(sourcesLower(sources), c) {
+			return refuse(RuleClaim, "the reply makes a commitment the knowledge base does "+
+				"not: \""+c+"\"")
+		}
+	}
+	for _, c := range p.Claims {
+		if c = strings.ToLower(strings.TrimSpace(c)); c != "" && containsPhrase(lower, c) {
+			return refuse(RuleClaim, "the reply says what the workspace forbids: \""+c+"\"")
+		}
+	}
+	if shouting(reply) {
+		return refuse(RuleTone, "the reply is written in capitals")
+	}
+	if w := unsupported(reply, sources); w != "" {
+		return refuse(RuleGrounded, "the reply says what no published entry supports: \""+
+			w+"\"")
+	}
+	return Verdict{OK: true}
+}
+
+var (
+	emails      = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
+	phones      = regexp.MustCompile(`\+?\d[\d ().-]{7,}\d`)
+	cardLike    = regexp.MustCompile(`\b\d(?:[ -]?\d){12,18}\b`)
+	oneTimeCode = regexp.MustCompile(`(?i)\b(code|otp|pin|passcode)\b[^.\n]{0,20}\b\d{4,8}\b`)
+	password    = regexp.MustCompile(`(?i)\bpassword\s*(is|:|=)\s*\S+`)
+)
+
+// hasCard reports whether text holds a number that passes the Luhn check:
+// a payment card's.
+func hasCard(text string) bool {
+	for _, m := range cardLike.FindAllString(text, -1) {
+		digits := strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, m)
+		if len(digits) >= 13 && luhn(digits) {
+			return true
+		}
+	}
+	return false
+}
+
+func luhn(digits string) bool {
+	sum := 0
+	for i := range len(digits) {
+		d := int(digits[len(digits)-1-i] - '0')
+		if i%2 == 1 {
+			if d *= 2; d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return sum%10 == 0
+}
+
+func containsPhrase(lowerPadded, phrase string) bool {
+	i := strings.Index(lowerPadded, phrase)
+	for i >= 0 {
+		before, after := rune(' '), rune(' ')
+		if i > 0 {
+			before = rune(lowerPadded[i-1])
+		}
+		if j := i + len(phrase); j < len(lowerPadded) {
+			after = rune(lowerPadded[j])
+		}
+		if !isWordRune(before) && !isWordRune(after) {
+			return true
+		}
+		next := strings.Index(lowerPadded[i+1:], phrase)
+		if next < 0 {
+			break
+		}
+		i += 1 + next
+	}
+	return false
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+func sourcesLower(sources []string) string {
+	return " " + strings.ToLower(strings.Join(sources, "\n")) + " "
+}
+
+// shouting reports whether most of a reply's letters are capitals.
+func shouting(text string) bool {
+	letters, upper := 0, 0
+	for _, r := range text {
+		if unicode.IsLetter(r) {
+			letters++
+			if unicode.IsUpper(r) {
+				upper++
+			}
+		}
+	}
+	return letters >= 20 && upper*10 > letters*6
+}
+
+// groundedShare is the least share of a sentence's content words that the
+// sources must hold for the sentence to count as supported.
+const groundedShare = 0.6
+
+// unsupported returns the first sentence of reply whose content words the
+// sources mostly lack, or "".
+func unsupported(reply string, sources []string) string {
+	have := map[string]bool{}
+	for _, w := range words(strings.Join(sources, "\n")) {
+		have[w] = true
+	}
+	for _, sentence := range sentences(reply) {
+		ws := words(sentence)
+		if len(ws) < 3 {
+			continue // a greeting or a closing carries no claim
+		}
+		found := 0
+		for _, w := range ws {
+			if have[w] {
+				found++
+			}
+		}
+		if float64(found) < groundedShare*float64(len(ws)) {
+			return strings.TrimSpace(sentence)
+		}
+	}
+	return ""
+}
+
+func sentences(text string) []string {
+	return strings.FieldsFunc(text, func(r rune) bool {
+		return r == '.' || r == '!' || r == '?' || r == '\n'
+	})
+}
+
+// words are a text's content words: lower-cased, four letters or more.
+func words(text string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !isWordRune(r)
+	}) {
+		if len([]rune(w)) >= 4 {
+			out = append(out, w)
+		}
+	}
+	return out
+}
