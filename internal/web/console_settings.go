@@ -7,6 +7,7 @@ import (
 
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/brain"
+	"github.com/thunaivi/thunaivi/internal/guard"
 	"github.com/thunaivi/thunaivi/internal/support"
 )
 
@@ -17,6 +18,7 @@ func (s *Server) settingsRoutes() {
 	s.page("POST /settings/ai/try", access.KBRead, s.aiTry)
 	s.page("POST /settings/ai/thresholds", access.BrainSettings, s.formThresholds)
 	s.page("POST /settings/ai/categories/{name}", access.BrainSettings, s.formCategory)
+	s.page("POST /settings/ai/policy", access.BrainSettings, s.formPolicy)
 }
 
 func (s *Server) aiSettingsPage(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -25,6 +27,23 @@ func (s *Server) aiSettingsPage(w http.ResponseWriter, r *http.Request, p *princ
 
 func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, p *principal,
 	tried *brain.Decision, text string) {
+	policy, err := s.KB.Policy(r.Context(), p.WorkspaceID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var verdict *guard.Verdict
+	if tried != nil && tried.Action == brain.ActionAnswer && tried.EntryID != "" {
+		router, err := s.KB.Router(r.Context(), p.WorkspaceID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		entry, _ := router.Entry(tried.EntryID)
+		v := guard.Check(entry.Answer, append([]string{entry.Title, entry.Answer},
+			entry.Questions...), text, policy)
+		verdict = &v
+	}
 	cats, err := s.KB.Categories(r.Context(), p.WorkspaceID)
 	if err != nil {
 		s.fail(w, r, err)
@@ -41,7 +60,9 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, p *princ
 		"settings.html",
 		map[string]any{"Title": "AI settings", "Section": "settings", "Me": me(p),
 			"Categories": cats, "Thresholds": th, "Tried": tried, "TriedText": text,
-			"CanEdit": access.Allowed(p.Role, access.BrainSettings)},
+			"Verdict": verdict, "Policy": policy, "DefaultClaims": guard.DefaultClaims,
+			"DefaultMaxChars": guard.DefaultMaxChars,
+			"CanEdit":         access.Allowed(p.Role, access.BrainSettings)},
 	)
 }
 
@@ -81,6 +102,17 @@ func (s *Server) formCategory(w http.ResponseWriter, r *http.Request, p *princip
 		Phrases:     lines(r.PostFormValue("phrases")),
 		Examples:    lines(r.PostFormValue("examples"))}
 	s.back(w, r, "/settings/ai", s.KB.SaveCategory(r.Context(), p.WorkspaceID, c))
+}
+
+func (s *Server) formPolicy(w http.ResponseWriter, r *http.Request, p *principal) {
+	r.Body = http.MaxBytesReader(w, r.Body, 32<<10)
+	max, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("max_chars")))
+	if err != nil {
+		s.back(w, r, "/settings/ai", formError("the longest reply is a number of characters"))
+		return
+	}
+	s.back(w, r, "/settings/ai", s.KB.SetPolicy(r.Context(), p.WorkspaceID, guard.Policy{
+		Claims: lines(r.PostFormValue("claims")), MaxChars: max}))
 }
 
 // lines splits a textarea into its non-blank lines.

@@ -34,3 +34,22 @@ func TestAWorkspacesForbiddenPhraseStopsAnAnswer(t *testing.T) {
 	wantError(t, e.do(lead, "PUT", "/api/v1/ai/policy", nil, map[string]any{
 		"max_chars": -1}), http.StatusUnprocessableEntity, "invalid")
 }
+
+// TestTheConsoleShowsWhatTheGuardrailsDo sets a forbidden phrase on the AI
+// settings page and tries a message there: the page says the answer would
+// be stopped, and by which rule.
+func TestTheConsoleShowsWhatTheGuardrailsDo(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	admin := e.login(e.AdminEmail)
+	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded",
+		"Origin": e.URL}
+	r := e.do(admin, "POST", "/settings/ai/policy", form,
+		"claims=business+day&max_chars=0")
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("saving: %d %s", r.Status, r.Body)
+	}
+	r = e.do(admin, "POST", "/settings/ai/try", form, "text=how+long+does+shipping+take%3F")
+	if !strings.Contains(string(r.Body), "stopped</strong> (forbidden_claim)") {
+		t.Fatalf("the try page: %s", r.Body)
+	}
+}
