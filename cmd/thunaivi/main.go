@@ -114,7 +114,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'thunaivi help COMMAND' for a command's flags. Every flag can also be")
 	fmt.Fprintln(w, "set with a THUNAIVI_* environment variable, named in the flag's help.")
