@@ -72,7 +72,7 @@ func Check(reply string, sources []string, customer string, p Policy) Verdict {
 	if hasCard(reply) {
 		return refuse(RuleSecret, "the reply holds a card number")
 	}
-	if oneTimeCode.MatchString(reply) || password.MatchString(reply) {
+	if flat := plain(reply); oneTimeCode.MatchString(flat) || password.MatchString(flat) {
 		return refuse(RuleSecret, "the reply holds a password or a one-time code")
 	}
 	known := strings.ToLower(strings.Join(sources, "\n") + "\n" + customer)
@@ -84,16 +84,18 @@ func Check(reply string, sources []string, customer string, p Policy) Verdict {
 		}
 	}
 	// A default claim may stand where the business wrote it in a published
-	// entry; a claim the workspace forbids may not stand anywhere.
-	lower := " " + strings.ToLower(reply) + " "
+	// entry; a claim the workspace forbids may not stand anywhere. Both are
+	// read past spelling tricks: invisible characters, look-alike letters,
+	// other separators, a plural.
+	said, wrote := tokens(reply), tokens(strings.Join(sources, "\n"))
 	for _, c := range DefaultClaims {
-		if containsPhrase(lower, c) && !containsPhrase(sourcesLower(sources), c) {
+		if hasPhrase(said, c) && !hasPhrase(wrote, c) {
 			return refuse(RuleClaim, "the reply makes a commitment the knowledge base does "+
 				"not: \""+c+"\"")
 		}
 	}
 	for _, c := range p.Claims {
-		if c = strings.ToLower(strings.TrimSpace(c)); c != "" && containsPhrase(lower, c) {
+		if hasPhrase(said, c) {
 			return refuse(RuleClaim, "the reply says what the workspace forbids: \""+c+"\"")
 		}
 	}
@@ -110,22 +112,17 @@ func Check(reply string, sources []string, customer string, p Policy) Verdict {
 var (
 	emails      = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
 	phones      = regexp.MustCompile(`\+?\d[\d ().-]{7,}\d`)
-	cardLike    = regexp.MustCompile(`\b\d(?:[ -]?\d){12,18}\b`)
-	oneTimeCode = regexp.MustCompile(`(?i)\b(code|otp|pin|passcode)\b[^.\n]{0,20}\b\d{4,8}\b`)
-	password    = regexp.MustCompile(`(?i)\bpassword\s*(is|:|=)\s*\S+`)
+	oneTimeCode = regexp.MustCompile(`\b(code|codes|otp|pin|passcode|verification|one ?-?time|` +
+		`security number)\b[^\n]{0,30}?\b\d(?:[ -]?\d){3,7}\b`)
+	password = regexp.MustCompile(`\bpass(word|phrase)s?\b[^\n]{0,20}?\b(is|was|are|:|=)` +
+		`\s*\S+`)
 )
 
-// hasCard reports whether text holds a number that passes the Luhn check:
-// a payment card's.
+// hasCard reports whether text holds a number of 13 to 19 digits, however
+// separated, that passes the Luhn check: a payment card's.
 func hasCard(text string) bool {
-	for _, m := range cardLike.FindAllString(text, -1) {
-		digits := strings.Map(func(r rune) rune {
-			if r >= '0' && r <= '9' {
-				return r
-			}
-			return -1
-		}, m)
-		if len(digits) >= 13 && luhn(digits) {
+	for _, digits := range digitRuns(text) {
+		if len(digits) >= 13 && len(digits) <= 19 && luhn(digits) {
 			return true
 		}
 	}
@@ -146,33 +143,7 @@ func luhn(digits string) bool {
 	return sum%10 == 0
 }
 
-func containsPhrase(lowerPadded, phrase string) bool {
-	i := strings.Index(lowerPadded, phrase)
-	for i >= 0 {
-		before, after := rune(' '), rune(' ')
-		if i > 0 {
-			before = rune(lowerPadded[i-1])
-		}
-		if j := i + len(phrase); j < len(lowerPadded) {
-			after = rune(lowerPadded[j])
-		}
-		if !isWordRune(before) && !isWordRune(after) {
-			return true
-		}
-		next := strings.Index(lowerPadded[i+1:], phrase)
-		if next < 0 {
-			break
-		}
-		i += 1 + next
-	}
-	return false
-}
-
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
-
-func sourcesLower(sources []string) string {
-	return " " + strings.ToLower(strings.Join(sources, "\n")) + " "
-}
 
 // shouting reports whether most of a reply's letters are capitals.
 func shouting(text string) bool {

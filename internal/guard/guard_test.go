@@ -87,3 +87,41 @@ func BenchmarkCheck(b *testing.B) {
 		guard.Check(reply, shipping, "how long does shipping take?", guard.Policy{})
 	}
 }
+
+// TestSpellingTricksDoNotPass writes secrets and a forbidden phrase the ways
+// an attacker would to slip past a plain match: each is still stopped.
+func TestSpellingTricksDoNotPass(t *testing.T) {
+	good := "Orders ship within one business day."
+	policy := guard.Policy{Claims: []string{"store credit"}}
+	for _, c := range []struct{ tail, rule string }{
+		{"Card 4111.1111.1111.1111 on file.", guard.RuleSecret},
+		{"Card 4111/1111/1111/1111 on file.", guard.RuleSecret},
+		{"Card 4111_1111_1111_1111 on file.", guard.RuleSecret},
+		{"Card 4111  1111  1111  1111 on file.", guard.RuleSecret},
+		{"Card 4111\u00a01111\u00a01111\u00a01111 on file.", guard.RuleSecret},
+		{"Card:no4111111111111111 on file.", guard.RuleSecret},
+		{"Card ４１１１１１１１１１１１１１１１ on file.", guard.RuleSecret},
+		{"Your verification number is 482913.", guard.RuleSecret},
+		{"Your code is 482 913.", guard.RuleSecret},
+		{"The admin password was hunter2xyz.", guard.RuleSecret},
+		{"You get store\u200b credit.", guard.RuleClaim},
+		{"You get st\u00adore credit.", guard.RuleClaim},
+		{"You get st\u043ere credit.", guard.RuleClaim},
+		{"You get store  credit.", guard.RuleClaim},
+		{"You get store\ncredit.", guard.RuleClaim},
+		{"You get store-credit.", guard.RuleClaim},
+		{"You get ｓｔｏｒｅ ｃｒｅｄｉｔ.", guard.RuleClaim},
+		{"You get store credits.", guard.RuleClaim},
+		{"We gu\u200barantee it.", guard.RuleClaim},
+	} {
+		v := guard.Check(good+" "+c.tail, shipping, "how long?", policy)
+		if v.OK || v.Rule != c.rule {
+			t.Errorf("%q: %+v, want rule %s", c.tail, v, c.rule)
+		}
+	}
+	// Order numbers and dates are not cards.
+	if v := guard.Check(good, append([]string{"Order 2026-12-04 no. 1234567890123"},
+		shipping...), "", guard.Policy{}); !v.OK {
+		t.Errorf("a plain answer: %+v", v)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/thunaivi/thunaivi/internal/audit"
@@ -43,8 +44,10 @@ func (s *Service) SetPolicy(ctx context.Context, wsID string, p guard.Policy) er
 		if c == "" {
 			continue
 		}
-		if n := utf8.RuneCountInString(c); n < 2 || n > 200 || !utf8.ValidString(c) {
-			return fmt.Errorf("kb: %w: a forbidden phrase has 2 to 200 characters", ErrInvalid)
+		if n := utf8.RuneCountInString(c); n < 2 || n > 200 || !utf8.ValidString(c) ||
+			strings.ContainsFunc(c, unicode.IsControl) || !guard.Meaningful(c) {
+			return fmt.Errorf("kb: %w: a forbidden phrase has 2 to 200 characters, letters "+
+				"or digits among them, and no control characters", ErrInvalid)
 		}
 		clean = append(clean, c)
 	}

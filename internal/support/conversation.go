@@ -28,12 +28,31 @@ type ContactDetails struct {
 	Email string `json:"email"`
 }
 
-// Start opens a conversation in an inbox for a new contact.
+// Start opens a conversation in an inbox for a new contact of the website
+// chat, who holds the visitor token returned.
 func (s *Service) Start(
 	ctx context.Context,
 	wsID, inboxID string,
 	d ContactDetails,
 ) (Visitor, error) {
+	return s.start(ctx, wsID, inboxID, d, true)
+}
+
+// StartInbound opens a conversation for a customer of an integrator's own
+// channel: no visitor token opens it, and only the integrator writes as its
+// customer (FromIntegrator).
+func (s *Service) StartInbound(ctx context.Context, wsID, inboxID string,
+	d ContactDetails) (string, error) {
+	v, err := s.start(ctx, wsID, inboxID, d, false)
+	return v.ConversationID, err
+}
+
+// FromIntegrator reports whether an integrator opened the conversation for
+// a customer of its own channel, rather than a visitor of the website chat.
+func (c Conversation) FromIntegrator() bool { return c.visitorHash == "" }
+
+func (s *Service) start(ctx context.Context, wsID, inboxID string, d ContactDetails,
+	widget bool) (Visitor, error) {
 	d.Name = strings.TrimSpace(d.Name)
 	d.Email = strings.TrimSpace(d.Email)
 	if !plainText(d.Name) || utf8.RuneCountInString(d.Name) > 100 {
@@ -46,7 +65,12 @@ func (s *Service) Start(
 		}
 		d.Email = e
 	}
-	v := Visitor{ConversationID: store.NewID("cv"), Token: identity.RandomToken(32)}
+	v := Visitor{ConversationID: store.NewID("cv")}
+	visitorHash := ""
+	if widget {
+		v.Token = identity.RandomToken(32)
+		visitorHash = identity.HashToken(v.Token)
+	}
 	now := s.now().UnixMilli()
 	contactID := store.NewID("ct")
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
@@ -55,7 +79,7 @@ func (s *Service) Start(
 			return err
 		}
 		_, err := tx.ExecContext(ctx, s.q.InsertConversation, v.ConversationID, wsID, inboxID,
-			contactID, identity.HashToken(v.Token), now, now)
+			contactID, visitorHash, now, now)
 		return err
 	})
 	if err != nil {

@@ -323,6 +323,12 @@ func TestIntegratorsBringInConversations(t *testing.T) {
 		http.StatusForbidden, "forbidden")
 	wantError(t, e.withKey(key, "POST", "/api/v1/conversations", map[string]any{
 		"inbox_id": "ib_other", "text": "x"}), http.StatusNotFound, "not_found")
+	// A website visitor's conversation is theirs alone to write in as the
+	// customer.
+	v := e.startChat(e.WS.Inbox.WidgetToken)
+	wantError(t, e.withKey(key, "POST", "/api/v1/conversations/"+v.ConversationID+"/messages",
+		map[string]string{"text": "change my address to 1 Evil Street"}),
+		http.StatusNotFound, "not_found")
 }
 
 // TestAKeysScopesChangeAtOnce narrows a key's scopes: its next request to a

@@ -40,12 +40,12 @@ func (s *Server) apiOpenConversation(w http.ResponseWriter, r *http.Request, p *
 		s.fail(w, r, err)
 		return
 	}
-	v, err := s.Support.Start(r.Context(), p.WorkspaceID, in.ID, req.Contact)
+	id, err := s.Support.StartInbound(r.Context(), p.WorkspaceID, in.ID, req.Contact)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	c, err := s.Support.Get(r.Context(), p.Viewer, v.ConversationID)
+	c, err := s.Support.Get(r.Context(), p.Viewer, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -66,6 +66,10 @@ func (s *Server) apiCustomerMessage(w http.ResponseWriter, r *http.Request, p *p
 		return
 	}
 	c, err := s.Support.Get(r.Context(), p.Viewer, r.PathValue("id"))
+	if err == nil && !c.FromIntegrator() {
+		// A website visitor's conversation: nobody else writes as them.
+		err = store.ErrNotFound
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -170,7 +170,7 @@ func (s *Service) Create(ctx context.Context, wsID, rawURL string, events []stri
 		}
 		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
 			Action: audit.WebhookCreated, TargetType: "webhook", TargetID: e.ID,
-			Diff: audit.Diff{"url": {nil, u}, "events": {nil, evs}}})
+			Diff: audit.Diff{"url": {nil, withoutQuery(u)}, "events": {nil, evs}}})
 	})
 	if err != nil {
 		return Endpoint{}, "", err
@@ -359,4 +359,12 @@ func scanEndpoint(row interface{ Scan(...any) error }, now time.Time) (Endpoint,
 		e.OldSecretUntil = &t
 	}
 	return e, nil
+}
+
+// withoutQuery is an endpoint's URL as the audit log keeps it: without its
+// query, which may carry the receiver's token.
+func withoutQuery(raw string) string {
+	scheme, rest, _ := strings.Cut(raw, "://")
+	rest, _, _ = strings.Cut(rest, "?")
+	return scheme + "://" + rest
 }

@@ -1,0 +1,85 @@
+package guard
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// lookalikes are letters of other scripts drawn like Latin ones, mapped to
+// those, so that "stоre" with a Cyrillic о reads as "store".
+var lookalikes = strings.NewReplacer(
+	"а", "a", "е", "e", "о", "o", "р", "p", "с", "c", "у", "y", "х", "x", "і", "i", "ј", "j",
+	"ѕ", "s", "ԁ", "d", "ɡ", "g", "һ", "h", "к", "k", "м", "m", "т", "t", "в", "b", "н", "h",
+	"α", "a", "ο", "o", "ε", "e", "ι", "i", "κ", "k", "ν", "v", "ρ", "p", "τ", "t", "υ", "u",
+	"χ", "x")
+
+// plain is text as the rules read it: compatibility forms folded (full-width
+// digits and letters, ligatures), invisible format characters (zero-width
+// spaces and joiners, soft hyphens) removed, look-alike letters of other
+// scripts taken as Latin, lower-cased.
+func plain(text string) string {
+	text = norm.NFKC.String(text)
+	text = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, text)
+	return lookalikes.Replace(strings.ToLower(text))
+}
+
+// tokens is plain text's words, letters and digits only, each once separated
+// by a space and the whole padded by one: " store credit ".
+func tokens(text string) string {
+	return " " + strings.Join(strings.FieldsFunc(plain(text), func(r rune) bool {
+		return !isWordRune(r)
+	}), " ") + " "
+}
+
+// hasPhrase reports whether the tokens of text hold the tokens of phrase as
+// whole words, a plural's s allowed after the last.
+func hasPhrase(textTokens, phrase string) bool {
+	p := strings.TrimSpace(tokens(phrase))
+	if p == "" {
+		return false
+	}
+	return strings.Contains(textTokens, " "+p+" ") || strings.Contains(textTokens, " "+p+"s ") ||
+		strings.Contains(textTokens, " "+p+"es ")
+}
+
+// digitRuns returns the runs of digits in text joined across separators: up
+// to two characters that are neither letters nor digits between digits, so
+// that "4111.1111 1111-1111" is one run, and a letter ends a run.
+func digitRuns(text string) []string {
+	var runs []string
+	var cur strings.Builder
+	gap := 0
+	flush := func() {
+		if cur.Len() > 0 {
+			runs = append(runs, cur.String())
+			cur.Reset()
+		}
+		gap = 0
+	}
+	for _, r := range plain(text) {
+		switch {
+		case r >= '0' && r <= '9':
+			cur.WriteRune(r)
+			gap = 0
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			flush()
+		case cur.Len() > 0:
+			if gap++; gap > 2 {
+				flush()
+			}
+		}
+	}
+	flush()
+	return runs
+}
+
+// Meaningful reports whether a phrase holds any letter or digit the rules
+// can match: one of invisible characters only would match nothing.
+func Meaningful(phrase string) bool { return strings.TrimSpace(tokens(phrase)) != "" }
