@@ -30,8 +30,8 @@ const (
 	webhookEvery = 2 * time.Second
 	// pruneEvery is how often audit entries past retention are removed.
 	pruneEvery = 24 * time.Hour
-	// gcPercent is the garbage collector's target when GOGC is not set.
-	gcPercent = 400
+	// GCPercent is the garbage collector's target when GOGC is not set.
+	GCPercent = 400
 )
 
 // Handler builds the HTTP handler for the app.
@@ -86,7 +86,7 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	// little memory and trims the latency tail under load. GOGC still rules
 	// when the operator sets it.
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
+		debug.SetGCPercent(GCPercent)
 	}
 	if missing, err := missingGuards(ctx, a.DB); err != nil || len(missing) > 0 {
 		log.Error("The audit log's append-only guards are not all in place: someone with "+

@@ -102,8 +102,7 @@ func (s *Server) apiListConversations(w http.ResponseWriter, r *http.Request, p 
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"conversations": list,
-		"next_cursor": support.NextCursor(list, f).String()})
+	writeConversations(w, list, support.NextCursor(list, f).String())
 }
 
 // thread is a conversation as an agent sees it: with every message, note and

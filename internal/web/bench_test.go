@@ -3,11 +3,13 @@ package web_test
 import (
 	"io"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/thunaivi/thunaivi/internal/app"
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
 )
 
@@ -36,6 +38,8 @@ func BenchmarkLoopbackYardstick(b *testing.B) {
 // loadLoopback sends GET path from 8 parallel clients, with the key when
 // given, and reports requests a second and latency percentiles.
 func loadLoopback(b *testing.B, e *env, path, key string) {
+	// As serve does, unless GOGC says otherwise.
+	defer debug.SetGCPercent(debug.SetGCPercent(app.GCPercent))
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
