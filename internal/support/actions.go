@@ -226,6 +226,7 @@ func (s *Service) Update(ctx context.Context, v Viewer, id string, ch Change,
 				nullable(c.TeamID)))
 		}
 		if ch.Labels != nil {
+			errs = append(errs, exec(s.q.SetLabelList, strings.Join(c.Labels, ",")))
 			errs = append(errs, exec(s.q.DeleteLabels))
 			for _, l := range c.Labels {
 				_, err := tx.ExecContext(ctx, s.q.InsertLabel, c.WorkspaceID, c.ID, l)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -119,8 +120,7 @@ func (s *Service) Get(ctx context.Context, v Viewer, id string) (Conversation, e
 	if !v.sees(c) {
 		return Conversation{}, store.ErrNotFound
 	}
-	c.Labels, err = s.labels(ctx, c.WorkspaceID, c.ID)
-	return c, err
+	return c, nil
 }
 
 func (s *Service) load(ctx context.Context, wsID, id string) (Conversation, error) {
@@ -139,29 +139,17 @@ type scanner interface{ Scan(dest ...any) error }
 func scanConversation(row scanner) (Conversation, error) {
 	var c Conversation
 	var created, last int64
+	var labels string
 	err := row.Scan(&c.ID, &c.WorkspaceID, &c.InboxID, &c.ContactID, &c.ContactName,
 		&c.ContactEmail, &c.Status, &c.Priority, &c.AssigneeID, &c.TeamID, &c.Subject,
-		&created, &last, &c.visitorHash, &c.lastSeq)
+		&created, &last, &c.visitorHash, &c.lastSeq, &labels)
 	c.CreatedAt, c.LastMessageAt = time.UnixMilli(created).UTC(), time.UnixMilli(last).UTC()
 	c.Labels = []string{}
+	if labels != "" {
+		c.Labels = strings.Split(labels, ",")
+		slices.Sort(c.Labels)
+	}
 	return c, err
-}
-
-func (s *Service) labels(ctx context.Context, wsID, id string) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, s.q.LabelsOf, wsID, id)
-	if err != nil {
-		return nil, fmt.Errorf("support: labels: %w", err)
-	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var l string
-		if err := rows.Scan(&l); err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
 }
 
 // Filter narrows a conversation list. Empty fields do not filter.
@@ -301,37 +289,7 @@ func (s *Service) List(ctx context.Context, v Viewer, f Filter) ([]Conversation,
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	return out, s.pageLabels(ctx, v.WorkspaceID, out)
-}
-
-// pageLabels fills in the labels of a page of conversations with one query.
-func (s *Service) pageLabels(ctx context.Context, wsID string, page []Conversation) error {
-	if len(page) == 0 {
-		return nil
-	}
-	at := make(map[string]int, len(page))
-	args := []any{wsID}
-	ph := make([]string, len(page))
-	for i, c := range page {
-		at[c.ID] = i
-		args = append(args, c.ID)
-		ph[i] = s.db.Placeholder(len(args))
-	}
-	rows, err := s.db.QueryContext(ctx, "SELECT conversation_id, label FROM "+
-		"conversation_labels WHERE workspace_id = "+s.db.Placeholder(1)+
-		" AND conversation_id IN ("+strings.Join(ph, ", ")+") ORDER BY label", args...)
-	if err != nil {
-		return fmt.Errorf("support: labels: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, l string
-		if err := rows.Scan(&id, &l); err != nil {
-			return err
-		}
-		page[at[id]].Labels = append(page[at[id]].Labels, l)
-	}
-	return rows.Err()
+	return out, nil
 }
 
 // Messages returns a conversation's thread for the viewer, notes and drafts

@@ -9,14 +9,14 @@ VALUES (?, ?, ?, ?, ?, 'open', 'medium', ?, ?);
 -- name: ConversationByID
 SELECT c.id, c.workspace_id, c.inbox_id, c.contact_id, ct.name, ct.email, c.status,
     c.priority, COALESCE(c.assignee_id, ''), COALESCE(c.team_id, ''), c.subject,
-    c.created_at, c.last_message_at, c.visitor_hash, c.last_seq
+    c.created_at, c.last_message_at, c.visitor_hash, c.last_seq, c.labels
 FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
 WHERE c.workspace_id = ? AND c.id = ?;
 
 -- name: ListConversations
 SELECT c.id, c.workspace_id, c.inbox_id, c.contact_id, ct.name, ct.email, c.status,
     c.priority, COALESCE(c.assignee_id, ''), COALESCE(c.team_id, ''), c.subject,
-    c.created_at, c.last_message_at, c.visitor_hash, c.last_seq
+    c.created_at, c.last_message_at, c.visitor_hash, c.last_seq, c.labels
 FROM conversations c JOIN contacts ct ON ct.id = c.contact_id
 WHERE c.workspace_id = ?
 
@@ -72,13 +72,12 @@ UPDATE conversations SET priority = ? WHERE workspace_id = ? AND id = ?;
 -- name: SetAssignment
 UPDATE conversations SET assignee_id = ?, team_id = ? WHERE workspace_id = ? AND id = ?;
 
+-- name: SetLabelList
+UPDATE conversations SET labels = ? WHERE workspace_id = ? AND id = ?;
+
 -- name: DeleteLabels
 DELETE FROM conversation_labels WHERE workspace_id = ? AND conversation_id = ?;
 
 -- name: InsertLabel
 INSERT INTO conversation_labels (workspace_id, conversation_id, label) VALUES (?, ?, ?);
-
--- name: LabelsOf
-SELECT label FROM conversation_labels WHERE workspace_id = ? AND conversation_id = ?
-ORDER BY label;
 

@@ -74,7 +74,6 @@ func (s *Service) deliver(ctx context.Context, n notice) {
 	if err != nil {
 		return
 	}
-	c.Labels, _ = s.labels(ctx, c.WorkspaceID, c.ID)
 	for _, ne := range n.Events {
 		ev := Event{Type: ne.Type, ConversationID: c.ID, InboxID: c.InboxID, Routed: ne.Routed}
 		switch ne.Type {

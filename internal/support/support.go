@@ -40,7 +40,7 @@ type queries struct {
 	SetAssignment      string
 	DeleteLabels       string
 	InsertLabel        string
-	LabelsOf           string
+	SetLabelList       string
 }
 
 // MaxMessageBytes is the largest message body accepted, from anyone.
