@@ -50,13 +50,7 @@ func (s *Server) apiOpenConversation(w http.ResponseWriter, r *http.Request, p *
 		s.fail(w, r, err)
 		return
 	}
-	rec, err := s.Support.Receive(r.Context(), c,
-		s.withoutKeys(r, req.Text, "pasted in a conversation"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"conversation_id": c.ID, "receipt": rec})
+	s.receive(w, r, c, req.Text, map[string]any{"conversation_id": c.ID})
 }
 
 func (s *Server) apiCustomerMessage(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -74,11 +68,19 @@ func (s *Server) apiCustomerMessage(w http.ResponseWriter, r *http.Request, p *p
 		s.fail(w, r, err)
 		return
 	}
+	s.receive(w, r, c, req.Text, map[string]any{})
+}
+
+// receive routes a customer's message brought in by an integrator, and
+// answers with its receipt beside what answer already holds.
+func (s *Server) receive(w http.ResponseWriter, r *http.Request, c support.Conversation,
+	text string, answer map[string]any) {
 	rec, err := s.Support.Receive(r.Context(), c,
-		s.withoutKeys(r, req.Text, "pasted in a conversation"))
+		s.withoutKeys(r, text, "pasted in a conversation"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"receipt": rec})
+	answer["receipt"] = rec
+	writeJSON(w, http.StatusCreated, answer)
 }
