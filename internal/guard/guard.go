@@ -72,7 +72,8 @@ func Check(reply string, sources []string, customer string, p Policy) Verdict {
 	if hasCard(reply) {
 		return refuse(RuleSecret, "the reply holds a card number")
 	}
-	if flat := plain(reply); oneTimeCode.MatchString(flat) || password.MatchString(flat) {
+	if flat := plain(reply); oneTimeCode.MatchString(flat) || codeAfter.MatchString(flat) ||
+		hasPassword(flat) {
 		return refuse(RuleSecret, "the reply holds a password or a one-time code")
 	}
 	known := strings.ToLower(strings.Join(sources, "\n") + "\n" + customer)
@@ -112,11 +113,30 @@ func Check(reply string, sources []string, customer string, p Policy) Verdict {
 var (
 	emails      = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
 	phones      = regexp.MustCompile(`\+?\d[\d ().-]{7,}\d`)
-	oneTimeCode = regexp.MustCompile(`\b(code|codes|otp|pin|passcode|verification|one ?-?time|` +
-		`security number)\b[^\n]{0,30}?\b\d(?:[ -]?\d){3,7}\b`)
-	password = regexp.MustCompile(`\bpass(word|phrase)s?\b[^\n]{0,20}?\b(is|was|are|:|=)` +
-		`\s*\S+`)
+	codeWord    = `\b(code|codes|otp|pin|passcode|verification|one ?-?time|security number)\b`
+	codeDigits  = `\b\d(?:[ .-]?\d){3,7}\b`
+	oneTimeCode = regexp.MustCompile(codeWord + `[\s\S]{0,30}?` + codeDigits)
+	codeAfter   = regexp.MustCompile(codeDigits + `[\s\S]{0,30}?` + codeWord)
+	passWord    = regexp.MustCompile(`\b(pass(word|phrase)s?|passwd|pwd|pw)\b`)
 )
+
+// hasPassword reports whether plain text names a password next to a value
+// that looks like one: a word of six characters or more with a digit or a
+// symbol in it, within 40 characters either side.
+func hasPassword(flat string) bool {
+	for _, m := range passWord.FindAllStringIndex(flat, -1) {
+		from, to := max(0, m[0]-40), min(len(flat), m[1]+40)
+		for _, w := range strings.Fields(flat[from:m[0]] + " " + flat[m[1]:to]) {
+			w = strings.Trim(w, ".,;:!?\"'()[]{}—–-")
+			if len(w) >= 6 && strings.ContainsFunc(w, func(r rune) bool {
+				return unicode.IsDigit(r) || strings.ContainsRune("!@#$%^&*_+=~", r)
+			}) && strings.ContainsFunc(w, unicode.IsLetter) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // hasCard reports whether text holds a number of 13 to 19 digits, however
 // separated, that passes the Luhn check: a payment card's.

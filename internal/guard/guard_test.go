@@ -113,6 +113,19 @@ func TestSpellingTricksDoNotPass(t *testing.T) {
 		{"You get ｓｔｏｒｅ ｃｒｅｄｉｔ.", guard.RuleClaim},
 		{"You get store credits.", guard.RuleClaim},
 		{"We gu\u200barantee it.", guard.RuleClaim},
+		{"Card 4111 - 1111 - 1111 - 1111 on file.", guard.RuleSecret},
+		{"Card ٤١١١١١١١١١١١١١١١ on file.", guard.RuleSecret},
+		{"482913 is your verification code.", guard.RuleSecret},
+		{"Your code is 482.913 today.", guard.RuleSecret},
+		{"Your code:\n482913", guard.RuleSecret},
+		{"hunter2xyz is the admin password.", guard.RuleSecret},
+		{"Admin password — hunter2xyz.", guard.RuleSecret},
+		{"The admin pwd is hunter2xyz.", guard.RuleSecret},
+		{"You get sto\u034fre credit.", guard.RuleClaim},
+		{"You get sto\ufe0fre credit.", guard.RuleClaim},
+		{"You get store\u3164credit.", guard.RuleClaim},
+		{"You get stօre credit.", guard.RuleClaim},
+		{"You get st0re credit.", guard.RuleClaim},
 	} {
 		v := guard.Check(good+" "+c.tail, shipping, "how long?", policy)
 		if v.OK || v.Rule != c.rule {

@@ -13,29 +13,68 @@ var lookalikes = strings.NewReplacer(
 	"а", "a", "е", "e", "о", "o", "р", "p", "с", "c", "у", "y", "х", "x", "і", "i", "ј", "j",
 	"ѕ", "s", "ԁ", "d", "ɡ", "g", "һ", "h", "к", "k", "м", "m", "т", "t", "в", "b", "н", "h",
 	"α", "a", "ο", "o", "ε", "e", "ι", "i", "κ", "k", "ν", "v", "ρ", "p", "τ", "t", "υ", "u",
-	"χ", "x")
+	"χ", "x", "օ", "o", "ս", "u", "ց", "g", "հ", "h", "ո", "n")
+
+// fillers are characters drawn as blank space although Unicode calls them
+// letters: they separate words.
+var fillers = strings.NewReplacer("\u3164", " ", "\u115f", " ", "\u1160", " ", "\uffa0", " ",
+	"\u2800", " ")
 
 // plain is text as the rules read it: compatibility forms folded (full-width
 // digits and letters, ligatures), invisible format characters (zero-width
 // spaces and joiners, soft hyphens) removed, look-alike letters of other
 // scripts taken as Latin, lower-cased.
 func plain(text string) string {
-	text = norm.NFKC.String(text)
+	text = fillers.Replace(norm.NFKC.String(text))
 	text = strings.Map(func(r rune) rune {
-		if unicode.Is(unicode.Cf, r) {
+		switch {
+		case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Mn, r):
+			// Invisible: format characters, and marks that join nothing
+			// once the text is composed (grapheme joiners, variation
+			// selectors).
 			return -1
+		case unicode.IsDigit(r) && r > '9':
+			return '0' + digitValue(r)
+		case unicode.IsSpace(r):
+			return ' '
 		}
 		return r
 	}, text)
 	return lookalikes.Replace(strings.ToLower(text))
 }
 
+// digitValue is a decimal digit's value in any script: Unicode writes each
+// script's digits as a run of ten code points from zero.
+func digitValue(r rune) rune {
+	n := rune(0)
+	for unicode.IsDigit(r-n-1) && n < 60 {
+		n++
+	}
+	return n % 10
+}
+
+// leet reads digits written inside words as the letters they stand for, and
+// l as i (1 stands for either), for comparing phrases: "st0re" is "store".
+var leet = strings.NewReplacer("0", "o", "1", "i", "l", "i", "3", "e", "4", "a", "5", "s",
+	"7", "t", "8", "b", "@", "a", "$", "s")
+
+func unleet(word string) string {
+	if strings.IndexFunc(word, unicode.IsLetter) < 0 {
+		return word // a number stays a number
+	}
+	return leet.Replace(word)
+}
+
 // tokens is plain text's words, letters and digits only, each once separated
 // by a space and the whole padded by one: " store credit ".
 func tokens(text string) string {
-	return " " + strings.Join(strings.FieldsFunc(plain(text), func(r rune) bool {
-		return !isWordRune(r)
-	}), " ") + " "
+	words := strings.FieldsFunc(plain(text), func(r rune) bool {
+		return !isWordRune(r) && r != '@' && r != '$'
+	})
+	for i, w := range words {
+		words[i] = unleet(w)
+	}
+	return " " + strings.Join(words, " ") + " "
 }
 
 // hasPhrase reports whether the tokens of text hold the tokens of phrase as
@@ -50,7 +89,7 @@ func hasPhrase(textTokens, phrase string) bool {
 }
 
 // digitRuns returns the runs of digits in text joined across separators: up
-// to two characters that are neither letters nor digits between digits, so
+// to four characters that are neither letters nor digits between digits, so
 // that "4111.1111 1111-1111" is one run, and a letter ends a run.
 func digitRuns(text string) []string {
 	var runs []string
@@ -71,7 +110,7 @@ func digitRuns(text string) []string {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			flush()
 		case cur.Len() > 0:
-			if gap++; gap > 2 {
+			if gap++; gap > 4 {
 				flush()
 			}
 		}

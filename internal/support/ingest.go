@@ -168,7 +168,7 @@ func (s *Service) respond(c Conversation, d brain.Decision, text string, h histo
 		o.status, o.priority = StatusEscalated, raise(c.Priority, handoffPriority(d.Category))
 		o.reply = newMessage(KindOutgoing, AuthorSystem, HandoffReply)
 		o.note = newMessage(KindNote, AuthorSystem, handoffSummary(text, o.decision, h,
-			router)+"The AI's reply was stopped: "+o.decision.Reason+"\n")
+			router)+"\nThe AI's reply was stopped: "+o.decision.Reason+"\n")
 	case d.Action == brain.ActionAnswer || d.Action == brain.ActionDraft:
 		body := d.Reply
 		if d.EntryID != "" {
