@@ -138,3 +138,12 @@ func TestSpellingTricksDoNotPass(t *testing.T) {
 		t.Errorf("a plain answer: %+v", v)
 	}
 }
+
+// TestNumbersAcrossLinesAreNotCards keeps an order number and the next
+// line's step number apart: together they would pass the Luhn check.
+func TestNumbersAcrossLinesAreNotCards(t *testing.T) {
+	answer := "Find the order with the number 370795561790.\r\n4. Look for the cancel option."
+	if v := guard.Check(answer, []string{answer}, "", guard.Policy{}); !v.OK {
+		t.Fatalf("an order number and a list were taken for a card: %+v", v)
+	}
+}

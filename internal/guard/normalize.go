@@ -35,6 +35,8 @@ func plain(text string) string {
 			return -1
 		case unicode.IsDigit(r) && r > '9':
 			return '0' + digitValue(r)
+		case r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029':
+			return '\n' // kept: a card number never runs across lines
 		case unicode.IsSpace(r):
 			return ' '
 		}
@@ -90,7 +92,8 @@ func hasPhrase(textTokens, phrase string) bool {
 
 // digitRuns returns the runs of digits in text joined across separators: up
 // to four characters that are neither letters nor digits between digits, so
-// that "4111.1111 1111-1111" is one run, and a letter ends a run.
+// that "4111.1111 1111-1111" is one run, and a letter or a line break ends a
+// run.
 func digitRuns(text string) []string {
 	var runs []string
 	var cur strings.Builder
@@ -107,7 +110,7 @@ func digitRuns(text string) []string {
 		case r >= '0' && r <= '9':
 			cur.WriteRune(r)
 			gap = 0
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\n':
 			flush()
 		case cur.Len() > 0:
 			if gap++; gap > 4 {
