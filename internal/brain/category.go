@@ -217,7 +217,7 @@ func (m *categoryMatcher) match(text string) []categoryMatch {
 			found = append(found, categoryMatch{index: ci, category: m.names[ci], phrase: words})
 			continue
 		}
-		if m.names[ci] == categoryAngry && shouting(text) {
+		if m.names[ci] == categoryAngry && Shouting(text) {
 			found = append(found, categoryMatch{
 				index:    ci,
 				category: categoryAngry,
@@ -236,8 +236,9 @@ func (m *categoryMatcher) match(text string) []categoryMatch {
 	return found
 }
 
-// shouting reports whether text is written mostly in capital letters.
-func shouting(text string) bool {
+// Shouting reports whether text is written mostly in capital letters: a
+// customer's anger, or a reply's wrong tone.
+func Shouting(text string) bool {
 	letters, upper := 0, 0
 	for _, r := range text {
 		if unicode.IsLetter(r) {

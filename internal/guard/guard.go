@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/thunaivi/thunaivi/internal/apikey"
+	"github.com/thunaivi/thunaivi/internal/brain"
 )
 
 // Rules, as a refused reply names them.
@@ -100,7 +101,7 @@ func Check(reply string, sources []string, customer string, p Policy) Verdict {
 			return refuse(RuleClaim, "the reply says what the workspace forbids: \""+c+"\"")
 		}
 	}
-	if shouting(reply) {
+	if brain.Shouting(reply) {
 		return refuse(RuleTone, "the reply is written in capitals")
 	}
 	if w := unsupported(reply, sources); w != "" {
@@ -164,20 +165,6 @@ func luhn(digits string) bool {
 }
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
-
-// shouting reports whether most of a reply's letters are capitals.
-func shouting(text string) bool {
-	letters, upper := 0, 0
-	for _, r := range text {
-		if unicode.IsLetter(r) {
-			letters++
-			if unicode.IsUpper(r) {
-				upper++
-			}
-		}
-	}
-	return letters >= 20 && upper*10 > letters*6
-}
 
 // groundedShare is the least share of a sentence's content words that the
 // sources must hold for the sentence to count as supported.
