@@ -43,9 +43,11 @@ const (
 	// others; it outlasts timeout.
 	claimFor = time.Minute
 	// batch bounds the deliveries one DeliverDue tries, parallel how many
-	// it sends at once.
-	batch    = 100
-	parallel = 8
+	// are sent at once, perEndpoint how many of those to one endpoint: a
+	// slow receiver holds two slots, and the rest go on.
+	batch       = 100
+	parallel    = 32
+	perEndpoint = 2
 	// maxError bounds an error kept in the log.
 	maxError = 200
 )
@@ -127,49 +129,91 @@ func (s *Service) subscribers(ctx context.Context, wsID string, event Event) ([]
 // them, and returns how many attempts it made. A delivery another node is
 // sending is left to it.
 func (s *Service) DeliverDue(ctx context.Context) (int, error) {
-	now := s.now().UnixMilli()
-	rows, err := s.db.QueryContext(ctx, s.q.DueDeliveries, now, now, batch)
-	if err != nil {
-		return 0, fmt.Errorf("webhook: find due deliveries: %w", err)
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("webhook: find due deliveries: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("webhook: find due deliveries: %w", err)
-	}
-
 	var (
-		wg   sync.WaitGroup
 		mu   sync.Mutex
 		n    int
 		errs []error
-		sem  = make(chan struct{}, parallel)
 	)
-	for _, id := range ids {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			tried, err := s.attempt(ctx, id)
-			mu.Lock()
-			defer mu.Unlock()
-			if tried {
-				n++
-			}
-			if err != nil {
-				errs = append(errs, err)
-			}
+	count := func(tried bool, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if tried {
+			n++
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	// Round after round, as the slots allow, until a round finds nothing
+	// more to send or a batch's worth was tried.
+	for before := -1; before != n && n < batch; {
+		before = n
+		if err := s.dispatch(ctx, count); err != nil {
+			errs = append(errs, err)
+			break
+		}
+		s.sent.Wait()
+	}
+	return n, errors.Join(errs...)
+}
+
+// dispatch starts attempts at due deliveries, as many as there are free
+// slots, at most perEndpoint for one endpoint at a time, and returns
+// without waiting for them; done is told how each went.
+func (s *Service) dispatch(ctx context.Context, done func(tried bool, err error)) error {
+	now := s.now().UnixMilli()
+	rows, err := s.db.QueryContext(ctx, s.q.DueDeliveries, now, now, batch)
+	if err != nil {
+		return fmt.Errorf("webhook: find due deliveries: %w", err)
+	}
+	type due struct{ id, endpoint string }
+	var list []due
+	for rows.Next() {
+		var d due
+		if err := rows.Scan(&d.id, &d.endpoint); err != nil {
+			rows.Close()
+			return fmt.Errorf("webhook: find due deliveries: %w", err)
+		}
+		list = append(list, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("webhook: find due deliveries: %w", err)
+	}
+	for _, d := range list {
+		if !s.take(d.endpoint) {
+			continue // this endpoint is busy, or every slot is: later
+		}
+		s.sent.Go(func() {
+			defer s.give(d.endpoint)
+			done(s.attempt(ctx, d.id))
 		})
 	}
-	wg.Wait()
-	return n, errors.Join(errs...)
+	return nil
+}
+
+// take reserves a slot for an attempt at an endpoint, if one is free.
+func (s *Service) take(endpoint string) bool {
+	s.flight.Lock()
+	defer s.flight.Unlock()
+	if s.inFlight >= parallel || s.byEnd[endpoint] >= perEndpoint {
+		return false
+	}
+	if s.byEnd == nil {
+		s.byEnd = map[string]int{}
+	}
+	s.inFlight++
+	s.byEnd[endpoint]++
+	return true
+}
+
+func (s *Service) give(endpoint string) {
+	s.flight.Lock()
+	defer s.flight.Unlock()
+	s.inFlight--
+	if s.byEnd[endpoint]--; s.byEnd[endpoint] == 0 {
+		delete(s.byEnd, endpoint)
+	}
 }
 
 // attempt claims a delivery, sends it and records how that went. It reports
@@ -353,8 +397,16 @@ func (s *Service) Prune(ctx context.Context) (int64, error) {
 func (s *Service) Run(ctx context.Context, every time.Duration, warn func(error)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	// Rounds do not wait for their slowest attempt: the next starts what the
+	// free slots allow, so one slow receiver delays nobody else.
+	defer s.sent.Wait()
+	report := func(_ bool, err error) {
+		if err != nil && ctx.Err() == nil {
+			warn(err)
+		}
+	}
 	for {
-		if _, err := s.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+		if err := s.dispatch(ctx, report); err != nil && ctx.Err() == nil {
 			warn(err)
 		}
 		select {

@@ -310,3 +310,35 @@ func TestRunDeliversUntilItsContextEnds(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestASlowReceiverDelaysNoOther has one endpoint that answers only after a
+// while and another that answers at once: Run delivers to the quick one
+// while the slow one still holds its attempts.
+func TestASlowReceiverDelaysNoOther(t *testing.T) {
+	f := newFixture(t, storetest.OpenSQLite(t), "127.0.0.0/8")
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+	}))
+	defer slow.Close()
+	defer close(release)
+	quick := newReceiver(t, http.StatusOK)
+	f.create(t, slow.URL, webhook.MessageCreated)
+	for range 40 { // more than every slot
+		if err := f.s.Emit(ctx, f.ws, webhook.MessageCreated, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.create(t, quick.URL, webhook.MessageCreated)
+	if err := f.s.Emit(ctx, f.ws, webhook.MessageCreated, nil); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go f.s.Run(runCtx, 20*time.Millisecond, func(error) {})
+	select {
+	case <-quick.seen:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the quick receiver waited for the slow one")
+	}
+}

@@ -32,7 +32,7 @@ INSERT INTO webhook_deliveries (id, workspace_id, endpoint_id, event, payload, s
 VALUES (?, ?, ?, ?, ?, 'pending', ?, ?);
 
 -- name: DueDeliveries
-SELECT id FROM webhook_deliveries
+SELECT id, endpoint_id FROM webhook_deliveries
 WHERE status = 'pending' AND next_attempt_at <= ? AND claimed_until < ?
 ORDER BY next_attempt_at, id LIMIT ?;
 

@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/audit"
@@ -128,6 +129,14 @@ type Service struct {
 	// client posts to https URLs, plain to http ones, which may reach only
 	// allowed ranges.
 	client, plain *http.Client
+
+	// flight counts the attempts under way, in all and by endpoint, so that
+	// a slow receiver holds at most perEndpoint of the parallel slots and
+	// the others' deliveries go on.
+	flight   sync.Mutex
+	inFlight int
+	byEnd    map[string]int
+	sent     sync.WaitGroup
 }
 
 // New prepares the service. Secrets are sealed with sealer.
