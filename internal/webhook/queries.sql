@@ -60,3 +60,6 @@ ORDER BY created_at DESC, id DESC LIMIT ?;
 
 -- name: PruneDeliveries
 DELETE FROM webhook_deliveries WHERE status <> 'pending' AND created_at < ?;
+
+-- name: CountEndpoints
+SELECT COUNT(*) FROM webhook_endpoints WHERE workspace_id = ?;

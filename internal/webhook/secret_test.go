@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"database/sql"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -76,4 +78,19 @@ func TestSecretIsStoredOnlySealed(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestAWorkspaceHasAtMostSoManyEndpoints(t *testing.T) {
+	f := newFixture(t, storetest.OpenSQLite(t), "127.0.0.0/8")
+	for i := range webhook.MaxEndpoints {
+		if _, _, err := f.s.Create(ctx, f.ws, fmt.Sprintf("http://127.0.0.1:9/%d", i),
+			[]string{string(webhook.MessageCreated)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _, err := f.s.Create(ctx, f.ws, "http://127.0.0.1:9/one-more",
+		[]string{string(webhook.MessageCreated)})
+	if !errors.Is(err, webhook.ErrInvalid) {
+		t.Fatalf("one endpoint too many: %v", err)
+	}
 }

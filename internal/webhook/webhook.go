@@ -49,6 +49,7 @@ type queries struct {
 	RecordAttempt    string
 	ListDeliveries   string
 	PruneDeliveries  string
+	CountEndpoints   string
 }
 
 // Event names what happened, as the payload's type.
@@ -69,6 +70,10 @@ var Events = []Event{ConversationCreated, MessageCreated, ConversationAssigned,
 
 // MaxOverlap bounds how long a replaced secret goes on signing.
 const MaxOverlap = 7 * 24 * time.Hour
+
+// MaxEndpoints bounds a workspace's endpoints, so that no workspace fills
+// the delivery slots with receivers of its own.
+const MaxEndpoints = 20
 
 // maxURLLen bounds an endpoint's URL.
 const maxURLLen = 2048
@@ -164,6 +169,14 @@ func (s *Service) Create(ctx context.Context, wsID, rawURL string, events []stri
 	u, err := s.checkURL(ctx, rawURL)
 	if err != nil {
 		return Endpoint{}, "", err
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, s.q.CountEndpoints, wsID).Scan(&n); err != nil {
+		return Endpoint{}, "", fmt.Errorf("webhook: count endpoints: %w", err)
+	}
+	if n >= MaxEndpoints {
+		return Endpoint{}, "", fmt.Errorf("webhook: %w: a workspace has at most %d endpoints",
+			ErrInvalid, MaxEndpoints)
 	}
 	secret, sealed, err := s.newSecret()
 	if err != nil {
