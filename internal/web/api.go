@@ -29,6 +29,24 @@ func (s *Server) apiRoutes() {
 	s.api("POST /api/v1/kb/entries", access.KBWrite, s.apiCreateEntry)
 	s.api("GET /api/v1/kb/entries/{id}", access.KBRead, s.apiEntry)
 	s.api("PUT /api/v1/kb/entries/{id}", access.KBWrite, s.apiUpdateEntry)
+	s.api("POST /api/v1/kb/entries/{id}/rollback", access.KBWrite,
+		func(w http.ResponseWriter, r *http.Request, p *principal) {
+			var req struct {
+				Version int    `json:"version"`
+				Reason  string `json:"reason"`
+			}
+			if err := decode(w, r, &req, 4<<10); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			e, err := s.KB.Rollback(r.Context(), p.WorkspaceID, p.UserID, r.PathValue("id"),
+				req.Version, req.Reason)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"entry": e})
+		})
 	s.api("GET /api/v1/kb/categories", access.KBRead, s.apiCategories)
 	s.api("PUT /api/v1/kb/categories/{name}", access.BrainSettings, s.apiSaveCategory)
 	s.api("GET /api/v1/kb/thresholds", access.KBRead, s.apiThresholds)

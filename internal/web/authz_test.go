@@ -82,6 +82,8 @@ var policy = map[string]access.Permission{
 	"POST /settings/ai/policy":                                 access.BrainSettings,
 	"GET /api/v1/ai/policy":                                    access.KBRead,
 	"PUT /api/v1/ai/policy":                                    access.BrainSettings,
+	"POST /api/v1/kb/entries/{id}/rollback":                    access.KBWrite,
+	"POST /kb/{id}/rollback":                                   access.KBWrite,
 	"GET /api/v1/me":                                           access.ConversationsRead,
 	"GET /api/v1/conversations":                                access.ConversationsRead,
 	"POST /api/v1/conversations":                               access.InboundOpen,

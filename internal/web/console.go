@@ -117,6 +117,19 @@ func (s *Server) consoleRoutes() {
 	s.page("GET /kb", access.KBRead, s.kbPage)
 	s.page("GET /kb/{id}", access.KBRead, s.kbEntryPage)
 	s.page("POST /kb/{id}", access.KBWrite, s.formEntry)
+	s.page("POST /kb/{id}/rollback", access.KBWrite, func(w http.ResponseWriter,
+		r *http.Request, p *principal) {
+		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+		id := r.PathValue("id")
+		version, _ := strconv.Atoi(r.PostFormValue("version"))
+		_, err := s.KB.Rollback(r.Context(), p.WorkspaceID, p.UserID, id, version,
+			r.PostFormValue("reason"))
+		if errors.Is(err, store.ErrNotFound) {
+			s.fail(w, r, err)
+			return
+		}
+		s.back(w, r, "/kb/"+url.PathEscape(id), err)
+	})
 }
 
 // me is what the layout shows of the signed-in member.
@@ -417,7 +430,8 @@ func (s *Server) kbPage(w http.ResponseWriter, r *http.Request, p *principal) {
 }
 
 func (s *Server) kbEntryPage(w http.ResponseWriter, r *http.Request, p *principal) {
-	data := map[string]any{"Title": "Knowledge base", "Section": "kb", "Me": me(p)}
+	data := map[string]any{"Title": "Knowledge base", "Section": "kb", "Me": me(p),
+		"CanEdit": access.Allowed(p.Role, access.KBWrite)}
 	var e kb.Entry
 	if id := r.PathValue("id"); id != "new" {
 		var err error

@@ -53,3 +53,38 @@ func TestTheConsoleShowsWhatTheGuardrailsDo(t *testing.T) {
 		t.Fatalf("the try page: %s", r.Body)
 	}
 }
+
+// TestAnEntryRollsBack changes an entry and restores its first version: the
+// restore is a new version, says why, and the old answer is what the AI
+// sends again.
+func TestAnEntryRollsBack(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	admin := e.login(e.AdminEmail)
+	var got struct {
+		Entry struct {
+			Answer  string `json:"answer"`
+			Version int    `json:"version"`
+			Title   string `json:"title"`
+		} `json:"entry"`
+		Versions []struct {
+			Reason string `json:"reason"`
+		} `json:"versions"`
+	}
+	e.post(admin, "GET", "/api/v1/kb/entries/shipping-time", nil, http.StatusOK).JSON(t, &got)
+	first, version := got.Entry.Answer, got.Entry.Version
+	e.post(admin, "PUT", "/api/v1/kb/entries/shipping-time", map[string]any{
+		"title": got.Entry.Title, "answer": "We ship by carrier pigeon.",
+		"questions": []string{"how long does shipping take"}, "reason": "a mistake",
+		"base_version": version}, http.StatusOK)
+	e.post(admin, "POST", "/api/v1/kb/entries/shipping-time/rollback",
+		map[string]any{"version": version, "reason": "undo the mistake"}, http.StatusOK)
+	e.post(admin, "GET", "/api/v1/kb/entries/shipping-time", nil, http.StatusOK).JSON(t, &got)
+	if got.Entry.Answer != first || got.Entry.Version != version+2 ||
+		!strings.Contains(got.Versions[0].Reason, "rolled back to version") {
+		t.Fatalf("after the rollback: %+v", got)
+	}
+	e.addMember(e.WS.Workspace.ID, "agent@first.example", access.Agent)
+	wantError(t, e.do(e.login("agent@first.example"), "POST",
+		"/api/v1/kb/entries/shipping-time/rollback", nil, map[string]any{"version": 1}),
+		http.StatusForbidden, "forbidden")
+}

@@ -60,6 +60,9 @@ var apiOps = map[string]apiOp{
 	"PUT /api/v1/kb/entries/{id}": {"updateEntry", "Change an entry, as a new version",
 		map[string]string{"title": "string", "answer": "string", "questions": "array",
 			"reason": "string"}, 0},
+	"POST /api/v1/kb/entries/{id}/rollback": {"rollbackEntry", "Make an earlier version " +
+		"current again, as a new version", map[string]string{"version": "integer",
+		"reason": "string"}, 0},
 	"GET /api/v1/kb/categories": {"listCategories", "Restricted categories", nil, 0},
 	"PUT /api/v1/kb/categories/{name}": {"saveCategory", "Change a restricted category",
 		map[string]string{"description": "string", "phrases": "array", "examples": "array"}, 0},
