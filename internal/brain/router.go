@@ -11,6 +11,7 @@ import (
 type Router struct {
 	index      *Index
 	categories *categoryMatcher
+	cats       []Category
 	thresholds Thresholds
 }
 
@@ -43,6 +44,7 @@ func NewRouter(ix *Index, categories []Category, th Thresholds) *Router {
 	return &Router{
 		index:      ix,
 		categories: newCategoryMatcher(categories, ix),
+		cats:       categories,
 		thresholds: th,
 	}
 }

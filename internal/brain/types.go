@@ -29,6 +29,11 @@ type Category struct {
 	// category (its title or a question matches one of the phrases) answer a
 	// message confidently matched to it: the workspace wrote that answer.
 	DeferToKB bool `json:"defer_to_kb"`
+	// Reply, when set, is what a customer the category hands to a person is
+	// told, in place of the general handoff message.
+	Reply string `json:"reply,omitempty"`
+	// Languages name the languages the phrases and examples are written in.
+	Languages []string `json:"languages"`
 }
 
 // Thresholds are a workspace's confidence limits. A message whose best entry

@@ -26,14 +26,16 @@ SELECT version, title, questions, answer, tags, handoff, published, changed_by, 
 FROM kb_versions WHERE workspace_id = ? AND entry_id = ? ORDER BY version DESC;
 
 -- name: ListCategories
-SELECT name, description, phrases, examples FROM restricted_categories
+SELECT name, description, phrases, examples, reply, languages FROM restricted_categories
 WHERE workspace_id = ? ORDER BY name;
 
 -- name: UpsertCategory
-INSERT INTO restricted_categories (workspace_id, name, description, phrases, examples, updated_at)
-VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO restricted_categories (workspace_id, name, description, phrases, examples, updated_at,
+    reply, languages)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (workspace_id, name) DO UPDATE SET description = excluded.description,
-    phrases = excluded.phrases, examples = excluded.examples, updated_at = excluded.updated_at;
+    phrases = excluded.phrases, examples = excluded.examples, updated_at = excluded.updated_at,
+    reply = excluded.reply, languages = excluded.languages;
 
 -- name: BumpRevision
 INSERT INTO brain_settings (workspace_id, revision) VALUES (?, 1)

@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -26,12 +29,17 @@ func (s *Service) Categories(ctx context.Context, wsID string) ([]brain.Category
 	edited := map[string]brain.Category{}
 	for rows.Next() {
 		var c brain.Category
-		var phrases, examples string
-		if err := rows.Scan(&c.Name, &c.Description, &phrases, &examples); err != nil {
+		var phrases, examples, languages string
+		if err := rows.Scan(&c.Name, &c.Description, &phrases, &examples, &c.Reply,
+			&languages); err != nil {
 			return nil, err
 		}
 		json.Unmarshal([]byte(phrases), &c.Phrases)
 		json.Unmarshal([]byte(examples), &c.Examples)
+		c.Languages = []string{}
+		if languages != "" {
+			c.Languages = strings.Split(languages, ",")
+		}
 		edited[c.Name] = c
 	}
 	if err := rows.Err(); err != nil {
@@ -42,20 +50,37 @@ func (s *Service) Categories(ctx context.Context, wsID string) ([]brain.Category
 		if e, ok := edited[c.Name]; ok {
 			e.DeferToKB = c.DeferToKB
 			out[i] = e
+			delete(edited, c.Name)
+		} else {
+			out[i].Languages = []string{}
 		}
+	}
+	// The workspace's own categories follow the defaults, by name (the
+	// query's order).
+	for _, name := range slices.Sorted(maps.Keys(edited)) {
+		out = append(out, edited[name])
 	}
 	return out, nil
 }
 
-// SaveCategory replaces the phrases, examples and description of one of the
-// restricted categories for a workspace.
+// SaveCategory adds a restricted category of the workspace's own, or
+// replaces the description, phrases, examples, reply and languages of one.
 func (s *Service) SaveCategory(ctx context.Context, wsID string, c brain.Category) error {
-	known := false
-	for _, d := range brain.DefaultCategories() {
-		known = known || d.Name == c.Name
+	if !categoryName.MatchString(c.Name) {
+		return fmt.Errorf("kb: %w: a category's name is 2 to 40 lower-case letters, digits "+
+			"or '_', starting with a letter", ErrInvalid)
 	}
-	if !known {
-		return fmt.Errorf("kb: %w: unknown category %q", ErrInvalid, c.Name)
+	c.Reply = strings.TrimSpace(c.Reply)
+	if !plainText(c.Reply) || utf8.RuneCountInString(c.Reply) > 1000 {
+		return fmt.Errorf("kb: %w: a reply is text of at most 1000 characters", ErrInvalid)
+	}
+	for _, l := range c.Languages {
+		if !languageCode.MatchString(l) {
+			return fmt.Errorf("kb: %w: languages are codes such as en or pt-br", ErrInvalid)
+		}
+	}
+	if len(c.Languages) > 20 {
+		return fmt.Errorf("kb: %w: at most 20 languages", ErrInvalid)
 	}
 	clean := func(list []string) ([]string, error) {
 		out := []string{}
@@ -84,10 +109,15 @@ func (s *Service) SaveCategory(ctx context.Context, wsID string, c brain.Categor
 	if c.Examples, err = clean(c.Examples); err != nil {
 		return err
 	}
+	if !slices.ContainsFunc(brain.DefaultCategories(), func(d brain.Category) bool {
+		return d.Name == c.Name
+	}) && len(c.Phrases)+len(c.Examples) == 0 {
+		return fmt.Errorf("kb: %w: a new category needs a phrase or an example", ErrInvalid)
+	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, s.q.UpsertCategory, wsID, c.Name,
 			strings.TrimSpace(c.Description), mustJSON(c.Phrases), mustJSON(c.Examples),
-			s.now().UnixMilli())
+			s.now().UnixMilli(), c.Reply, strings.Join(c.Languages, ","))
 		if err != nil {
 			return fmt.Errorf("kb: save category: %w", err)
 		}
@@ -102,6 +132,11 @@ func (s *Service) SaveCategory(ctx context.Context, wsID string, c brain.Categor
 	s.changed(wsID)
 	return err
 }
+
+var (
+	categoryName = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
+	languageCode = regexp.MustCompile(`^[a-z]{2,3}(-[a-z0-9]{2,8})?$`)
+)
 
 // Thresholds returns the workspace's confidence thresholds.
 func (s *Service) Thresholds(ctx context.Context, wsID string) (brain.Thresholds, error) {

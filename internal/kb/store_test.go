@@ -111,11 +111,12 @@ func TestEditedCategoryKeepsItsBehaviour(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.SaveCategory(ctx, ws, brain.Category{Name: "made_up"}); !errors.Is(
-			err,
-			kb.ErrInvalid,
-		) {
-			t.Fatalf("unknown category: %v", err)
+		for _, bad := range []brain.Category{{Name: "made_up"}, {Name: "Made Up!",
+			Phrases: []string{"x"}}, {Name: "ok_name", Phrases: []string{"x"},
+			Languages: []string{"english!"}}} {
+			if err := s.SaveCategory(ctx, ws, bad); !errors.Is(err, kb.ErrInvalid) {
+				t.Fatalf("category %+v: %v", bad, err)
+			}
 		}
 		cats, err := s.Categories(ctx, ws)
 		if err != nil {

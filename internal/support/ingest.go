@@ -187,7 +187,11 @@ func (s *Service) respond(c Conversation, d brain.Decision, text string, h histo
 		// neither reopens a resolved conversation nor ends a pending draft.
 	default:
 		o.status, o.priority = StatusEscalated, raise(c.Priority, handoffPriority(d.Category))
-		o.reply = newMessage(KindOutgoing, AuthorSystem, HandoffReply)
+		reply := HandoffReply
+		if cat, ok := router.Category(d.Category); ok && cat.Reply != "" {
+			reply = cat.Reply // the workspace's own words for this kind of request
+		}
+		o.reply = newMessage(KindOutgoing, AuthorSystem, reply)
 		o.note = newMessage(KindNote, AuthorSystem, handoffSummary(text, d, h, router))
 	}
 	return o

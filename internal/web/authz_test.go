@@ -79,6 +79,7 @@ var policy = map[string]access.Permission{
 	"POST /api/v1/security/admin-path":           access.SecurityManage,
 	"POST /{admin}/settings/security/admin-path": access.SecurityManage,
 
+	"POST /settings/ai/categories":                             access.BrainSettings,
 	"POST /settings/ai/policy":                                 access.BrainSettings,
 	"GET /api/v1/ai/policy":                                    access.KBRead,
 	"PUT /api/v1/ai/policy":                                    access.BrainSettings,

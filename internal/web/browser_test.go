@@ -314,3 +314,38 @@ func TestBrowserAdminRevokesAnAgent(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/login"]`)))
 	b.checkNoErrors(t)
 }
+
+// TestBrowserAdminAddsARestrictedCategory has an admin add a category of
+// the workspace's own with two examples and a reply of its own, try a
+// message on the AI settings page, and then a customer writing such a
+// message in the widget is handed to a person with that reply.
+func TestBrowserAdminAddsARestrictedCategory(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	b := startBrowser(t)
+	admin := b.window(t)
+	customer := b.window(t)
+	b.signInAdmin(t, e, admin)
+	reply := "A member of our wholesale team will write to you today."
+	b.do(t, admin, "add the wholesale category",
+		chromedp.Navigate(e.URL+"/settings/ai"),
+		chromedp.SendKeys(chromedp.CSS(`form.new-category input[name=name]`), "wholesale"),
+		chromedp.SendKeys(chromedp.CSS(`form.new-category textarea[name=examples]`),
+			"I want to buy 500 units for my shop at a trade price\n"+
+				"do you sell in bulk to retailers"),
+		chromedp.SendKeys(chromedp.CSS(`form.new-category textarea[name=reply]`), reply),
+		follow(`form.new-category button[type=submit]`),
+		waitText("details.category summary", "wholesale"))
+	b.do(t, admin, "try a message",
+		chromedp.SendKeys(chromedp.CSS(`form[action="/settings/ai/try"] textarea`),
+			"can I buy 300 units in bulk for my store at trade price"),
+		follow(`form[action="/settings/ai/try"] button`),
+		waitText(".decision", "wholesale"))
+	b.shot(t, admin, "console-category")
+	b.do(t, customer, "ask the widget for a bulk price",
+		chromedp.Navigate(e.URL+"/widget/demo?token="+e.WS.Inbox.WidgetToken),
+		chromedp.Click(chromedp.CSS("#thunaivi-chat .thv-open")),
+		chromedp.WaitVisible(chromedp.CSS("#thunaivi-chat textarea")),
+		say("hello, I would like to buy 400 units in bulk for my shop at trade price"),
+		waitText("#thunaivi-chat", reply))
+	b.checkNoErrors(t)
+}

@@ -18,6 +18,7 @@ func (s *Server) settingsRoutes() {
 	s.page("POST /settings/ai/try", access.KBRead, s.aiTry)
 	s.page("POST /settings/ai/thresholds", access.BrainSettings, s.formThresholds)
 	s.page("POST /settings/ai/categories/{name}", access.BrainSettings, s.formCategory)
+	s.page("POST /settings/ai/categories", access.BrainSettings, s.formCategory)
 	s.page("POST /settings/ai/policy", access.BrainSettings, s.formPolicy)
 }
 
@@ -97,10 +98,16 @@ func (s *Server) formThresholds(w http.ResponseWriter, r *http.Request, p *princ
 
 func (s *Server) formCategory(w http.ResponseWriter, r *http.Request, p *principal) {
 	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
-	c := brain.Category{Name: r.PathValue("name"),
+	name := r.PathValue("name")
+	if name == "" {
+		name = strings.TrimSpace(r.PostFormValue("name")) // a new category
+	}
+	c := brain.Category{Name: name,
 		Description: r.PostFormValue("description"),
 		Phrases:     lines(r.PostFormValue("phrases")),
-		Examples:    lines(r.PostFormValue("examples"))}
+		Examples:    lines(r.PostFormValue("examples")),
+		Reply:       r.PostFormValue("reply"),
+		Languages:   splitList(r.PostFormValue("languages"))}
 	s.back(w, r, "/settings/ai", s.KB.SaveCategory(r.Context(), p.WorkspaceID, c))
 }
 
