@@ -59,6 +59,10 @@ type Entry struct {
 	Version   int       `json:"version"`
 	UpdatedBy string    `json:"updated_by"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Owner is the user id of the member who answers for the entry: its
+	// author unless someone else is named; empty for entries from before
+	// owners, and for those an import or an API key wrote.
+	Owner string `json:"owner"`
 }
 
 // Version is one past state of an entry, with who changed it and why.
@@ -184,14 +188,18 @@ func (s *Service) save(ctx context.Context, tx *store.Tx, wsID, by, reason strin
 		e.Version = old.Version + 1
 	}
 	e.UpdatedBy, e.UpdatedAt = by, s.now().UTC().Truncate(time.Millisecond)
+	if e.Owner == "" && e.Version > 1 {
+		e.Owner = old.Owner // a change keeps the owner unless it names another
+	}
 	questions, tags := mustJSON(e.Questions), mustJSON(e.Tags)
 	if e.Version == 1 {
 		_, err = tx.ExecContext(ctx, s.q.InsertEntry, wsID, e.ID, e.Title, questions, e.Answer,
-			tags, e.Handoff, boolInt(e.Published), e.Version, by, e.UpdatedAt.UnixMilli())
+			tags, e.Handoff, boolInt(e.Published), e.Version, by, e.UpdatedAt.UnixMilli(),
+			e.Owner)
 	} else {
 		var res sql.Result
 		res, err = tx.ExecContext(ctx, s.q.UpdateEntry, e.Title, questions, e.Answer, tags,
-			e.Handoff, boolInt(e.Published), e.Version, by, e.UpdatedAt.UnixMilli(),
+			e.Handoff, boolInt(e.Published), e.Version, by, e.UpdatedAt.UnixMilli(), e.Owner,
 			wsID, e.ID, old.Version)
 		if n, _ := res.RowsAffected(); err == nil && n != 1 {
 			return Entry{}, ErrConflict
@@ -331,7 +339,7 @@ func scanEntry(row scanner) (Entry, error) {
 	var published int
 	var at int64
 	err := row.Scan(&e.ID, &e.Title, &questions, &e.Answer, &tags, &e.Handoff, &published,
-		&e.Version, &e.UpdatedBy, &at)
+		&e.Version, &e.UpdatedBy, &at, &e.Owner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Entry{}, store.ErrNotFound
 	}

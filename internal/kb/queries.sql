@@ -1,19 +1,21 @@
 -- name: InsertEntry
 INSERT INTO kb_entries (workspace_id, id, title, questions, answer, tags, handoff,
-    published, version, updated_by, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+    published, version, updated_by, updated_at, owner)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: UpdateEntry
 UPDATE kb_entries SET title = ?, questions = ?, answer = ?, tags = ?, handoff = ?,
-    published = ?, version = ?, updated_by = ?, updated_at = ?
+    published = ?, version = ?, updated_by = ?, updated_at = ?, owner = ?
 WHERE workspace_id = ? AND id = ? AND version = ?;
 
 -- name: EntryByID
-SELECT id, title, questions, answer, tags, handoff, published, version, updated_by, updated_at
+SELECT id, title, questions, answer, tags, handoff, published, version, updated_by, updated_at,
+    owner
 FROM kb_entries WHERE workspace_id = ? AND id = ?;
 
 -- name: ListEntries
-SELECT id, title, questions, answer, tags, handoff, published, version, updated_by, updated_at
+SELECT id, title, questions, answer, tags, handoff, published, version, updated_by, updated_at,
+    owner
 FROM kb_entries WHERE workspace_id = ? ORDER BY title, id;
 
 -- name: InsertVersion

@@ -280,6 +280,9 @@ type entryRequest struct {
 	Published   *bool    `json:"published"`
 	Reason      string   `json:"reason"`
 	BaseVersion int      `json:"base_version"`
+	// Owner names the member who answers for the entry; its author when
+	// empty on creation, unchanged when empty on a change.
+	Owner string `json:"owner"`
 }
 
 func (s *Server) apiCreateEntry(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -317,7 +320,18 @@ func (s *Server) saveEntry(
 	}
 	e := kb.Entry{ID: id, Title: req.Title, Questions: req.Questions,
 		Answer: s.withoutKeys(r, req.Answer, "pasted in a knowledge-base entry"),
-		Tags:   req.Tags, Handoff: req.Handoff, Published: req.Published == nil || *req.Published}
+		Tags:   req.Tags, Handoff: req.Handoff, Published: req.Published == nil || *req.Published,
+		Owner: req.Owner}
+	if e.Owner == "" && status == http.StatusCreated {
+		e.Owner = p.UserID // the author, when a member writes it
+	}
+	if e.Owner != "" {
+		if _, err := s.Workspaces.Role(r.Context(), p.WorkspaceID, e.Owner); err != nil {
+			writeError(w, r, http.StatusUnprocessableEntity, "invalid",
+				"The owner must be a member of the workspace.")
+			return
+		}
+	}
 	if e.Handoff != "" && !s.knownCategory(r, p, e.Handoff) {
 		writeError(w, r, http.StatusUnprocessableEntity, "invalid",
 			"Handoff must name a restricted category.")

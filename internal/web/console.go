@@ -443,6 +443,14 @@ func (s *Server) kbEntryPage(w http.ResponseWriter, r *http.Request, p *principa
 			s.fail(w, r, err)
 			return
 		}
+		if e.Owner != "" {
+			members, err := s.Workspaces.Members(r.Context(), p.WorkspaceID)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			data["Owner"] = memberNames(members)[e.Owner]
+		}
 	}
 	cats, err := s.KB.Categories(r.Context(), p.WorkspaceID)
 	if err != nil {

@@ -88,3 +88,32 @@ func TestAnEntryRollsBack(t *testing.T) {
 		"/api/v1/kb/entries/shipping-time/rollback", nil, map[string]any{"version": 1}),
 		http.StatusForbidden, "forbidden")
 }
+
+// TestAnEntryHasAnOwner creates an entry, which its author owns, and hands
+// it to a colleague; an owner from outside the workspace is refused.
+func TestAnEntryHasAnOwner(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	leadID := e.addMember(e.WS.Workspace.ID, "lead@first.example", access.Manager)
+	admin := e.login(e.AdminEmail)
+	var out struct {
+		Entry struct {
+			ID, Owner string
+			Version   int
+		}
+	}
+	e.post(admin, "POST", "/api/v1/kb/entries", map[string]any{"title": "Gift wrap",
+		"answer": "We wrap gifts for free.", "reason": "new"}, http.StatusCreated).JSON(t, &out.Entry)
+	if out.Entry.Owner != e.WS.Admin.ID {
+		t.Fatalf("owner %q, want the author", out.Entry.Owner)
+	}
+	body := map[string]any{"title": "Gift wrap", "answer": "We wrap gifts for free.",
+		"reason": "the lead looks after it", "owner": leadID, "base_version": out.Entry.Version}
+	e.post(admin, "PUT", "/api/v1/kb/entries/"+out.Entry.ID, body, http.StatusOK).JSON(t,
+		&out.Entry)
+	if out.Entry.Owner != leadID {
+		t.Fatalf("owner %q, want the lead", out.Entry.Owner)
+	}
+	body["owner"], body["base_version"] = "us_nobody", out.Entry.Version
+	wantError(t, e.do(admin, "PUT", "/api/v1/kb/entries/"+out.Entry.ID, nil, body),
+		http.StatusUnprocessableEntity, "invalid")
+}
