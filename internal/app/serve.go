@@ -92,6 +92,10 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 		log.Error("The audit log's append-only guards are not all in place: someone with "+
 			"the database's ownership removed them", "missing", missing, "error", err)
 	}
+	if ids, err := a.Workspaces.WithoutAdminPath(ctx); err == nil && len(ids) > 0 {
+		log.Warn("Some workspaces have no admin path yet, so their admins reach no admin "+
+			"console: run thunaivi admin-path --workspace ID for each", "workspaces", ids)
+	}
 	if u, err := url.Parse(cfg.PublicURL); err == nil && !overHTTPS(cfg.PublicURL) {
 		if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
 			log.Warn("The public URL is plain HTTP beyond this machine: session cookies "+

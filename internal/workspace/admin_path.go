@@ -108,3 +108,10 @@ func (s *Service) WorkspaceByAdminPath(ctx context.Context, segment string) (str
 	}
 	return id, nil
 }
+
+// WithoutAdminPath lists the workspaces that have no admin path yet: made
+// before admin paths existed. Their admins reach no admin console until the
+// operator gives them one (thunaivi admin-path).
+func (s *Service) WithoutAdminPath(ctx context.Context) ([]string, error) {
+	return store.Strings(ctx, s.db, s.q.WithoutAdminPath)
+}

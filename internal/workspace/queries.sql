@@ -138,3 +138,6 @@ SELECT id FROM workspaces WHERE admin_path_hash = ?;
 
 -- name: SetMemberDisabled
 UPDATE members SET disabled_at = ? WHERE workspace_id = ? AND user_id = ?;
+
+-- name: WithoutAdminPath
+SELECT id FROM workspaces WHERE admin_path_hash = '' ORDER BY created_at;

@@ -97,3 +97,24 @@ func TestSetupIsAllOrNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestWorkspacesWithoutAnAdminPathAreListed lists a workspace whose admin
+// path predates admin paths, so that serve can warn of it.
+func TestWorkspacesWithoutAnAdminPathAreListed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		_, ws, _, res := setUp(t, db)
+		ctx := context.Background()
+		if ids, err := ws.WithoutAdminPath(ctx); err != nil || len(ids) != 0 {
+			t.Fatalf("a new workspace: %v, %v", ids, err)
+		}
+		if _, err := db.ExecContext(ctx, db.Rebind(
+			"UPDATE workspaces SET admin_path_hash = '' WHERE id = ?"),
+			res.Workspace.ID); err != nil {
+			t.Fatal(err)
+		}
+		if ids, err := ws.WithoutAdminPath(ctx); err != nil || len(ids) != 1 ||
+			ids[0] != res.Workspace.ID {
+			t.Fatalf("an old workspace: %v, %v", ids, err)
+		}
+	})
+}

@@ -66,6 +66,7 @@ type queries struct {
 	SetSecuritySettings  string
 	SetAdminPath         string
 	WorkspaceByAdminPath string
+	WithoutAdminPath     string
 }
 
 // Workspace is one business's account: everything else belongs to one.
