@@ -245,24 +245,24 @@ func (s *Server) apiKeyPages() {
 				AllowedIPs: splitList(r.PostFormValue("allowed_ips"))}
 			spec.ExpiresInDays, _ = strconv.Atoi(r.PostFormValue("expires_in_days"))
 			spec.RateLimit, _ = strconv.Atoi(r.PostFormValue("rate_limit"))
-			k, secret, err := s.Keys.Create(r.Context(), p.WorkspaceID, p.UserID, spec)
+			_, secret, err := s.Keys.Create(r.Context(), p.WorkspaceID, p.UserID, spec)
 			if err != nil {
 				s.back(w, r, at(r, "/settings/api-keys"), err)
 				return
 			}
-			s.renderKeys(w, r, p, map[string]any{"New": k, "Secret": secret})
+			s.renderKeys(w, r, p, map[string]any{"Secret": secret})
 		}))
 	s.page("POST /settings/api-keys/{id}/roll", access.APIKeysManage, s.fresh(
 		func(w http.ResponseWriter, r *http.Request, p *principal) {
 			r.Body = http.MaxBytesReader(w, r.Body, 1<<10)
 			hours, _ := strconv.ParseFloat(r.PostFormValue("overlap_hours"), 64)
-			k, secret, err := s.Keys.Roll(r.Context(), p.WorkspaceID, r.PathValue("id"),
+			_, secret, err := s.Keys.Roll(r.Context(), p.WorkspaceID, r.PathValue("id"),
 				p.UserID, time.Duration(hours*float64(time.Hour)))
 			if err != nil {
 				s.back(w, r, at(r, "/settings/api-keys"), err)
 				return
 			}
-			s.renderKeys(w, r, p, map[string]any{"New": k, "Secret": secret})
+			s.renderKeys(w, r, p, map[string]any{"Secret": secret})
 		}))
 	s.page("POST /settings/api-keys/{id}/revoke", access.APIKeysManage,
 		func(w http.ResponseWriter, r *http.Request, p *principal) {

@@ -87,13 +87,13 @@ func (s *Server) webhookPages() {
 	s.page("POST /settings/webhooks", access.WebhooksManage, s.fresh(
 		func(w http.ResponseWriter, r *http.Request, p *principal) {
 			r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-			ep, secret, err := s.Webhooks.Create(r.Context(), p.WorkspaceID,
+			_, secret, err := s.Webhooks.Create(r.Context(), p.WorkspaceID,
 				r.PostFormValue("url"), r.PostForm["event"])
 			if err != nil {
 				s.back(w, r, at(r, "/settings/webhooks"), err)
 				return
 			}
-			s.renderWebhooks(w, r, p, map[string]any{"New": ep, "Secret": secret})
+			s.renderWebhooks(w, r, p, map[string]any{"Secret": secret})
 		}))
 	s.page("POST /settings/webhooks/{id}/delete", access.WebhooksManage,
 		func(w http.ResponseWriter, r *http.Request, p *principal) {
