@@ -27,11 +27,16 @@ const (
 	ConversationsAll   Permission = "conversations:all_inboxes"
 	KBRead             Permission = "kb:read"
 	KBWrite            Permission = "kb:write"
-	BrainSettings      Permission = "brain:settings"
-	TeamsManage        Permission = "teams:manage"
-	MembersRead        Permission = "members:read"
-	MembersManage      Permission = "members:manage"
-	InboxesManage      Permission = "inboxes:manage"
+	// KBPropose is proposing a knowledge-base change for review.
+	KBPropose Permission = "kb:propose"
+	// KBReview is approving or rejecting someone else's proposed change. No
+	// API key has it: a person reviews what customers will read.
+	KBReview      Permission = "kb:review"
+	BrainSettings Permission = "brain:settings"
+	TeamsManage   Permission = "teams:manage"
+	MembersRead   Permission = "members:read"
+	MembersManage Permission = "members:manage"
+	InboxesManage Permission = "inboxes:manage"
 	// AuditRead is reading, exporting and verifying the audit log and the
 	// security views built on it: failed sign-ins, anomalies, metrics.
 	AuditRead Permission = "audit:read"
@@ -57,13 +62,13 @@ const (
 // matrix is deny by default: a permission missing from a role's set is refused.
 // docs/PERMISSIONS.md describes the same table for people.
 var matrix = map[Role]map[Permission]bool{
-	Agent: set(ConversationsRead, ConversationsWrite, MessagesWrite, KBRead, MembersRead,
-		OwnAccount),
+	Agent: set(ConversationsRead, ConversationsWrite, MessagesWrite, KBRead, KBPropose,
+		MembersRead, OwnAccount),
 	Manager: set(ConversationsRead, ConversationsWrite, MessagesWrite, ConversationsAll, KBRead,
-		KBWrite, BrainSettings, TeamsManage, MembersRead, OwnAccount),
+		KBWrite, KBPropose, KBReview, BrainSettings, TeamsManage, MembersRead, OwnAccount),
 	Admin: set(ConversationsRead, ConversationsWrite, MessagesWrite, ConversationsAll, KBRead,
-		KBWrite, BrainSettings, TeamsManage, MembersRead, MembersManage, InboxesManage,
-		AuditRead, OwnAccount, SecurityManage, APIKeysManage, WebhooksManage),
+		KBWrite, KBPropose, KBReview, BrainSettings, TeamsManage, MembersRead, MembersManage,
+		InboxesManage, AuditRead, OwnAccount, SecurityManage, APIKeysManage, WebhooksManage),
 }
 
 func set(ps ...Permission) map[Permission]bool {

@@ -50,10 +50,13 @@ const (
 	WebhookDeleted       Action = "webhook.deleted"
 	WebhookSecretRotated Action = "webhook.secret_rotated"
 
-	SettingChanged   Action = "setting.changed"
-	AdminPathRotated Action = "setting.admin_path_rotated"
-	KBPublished      Action = "kb.published"
-	KBImported       Action = "kb.imported"
+	SettingChanged     Action = "setting.changed"
+	AdminPathRotated   Action = "setting.admin_path_rotated"
+	KBPublished        Action = "kb.published"
+	KBImported         Action = "kb.imported"
+	KBProposed         Action = "kb.proposed"
+	KBProposalRejected Action = "kb.proposal_rejected"
+	KBReviewChanged    Action = "kb.review_changed"
 
 	ExportCreated Action = "export.created"
 	DataDeleted   Action = "data.deleted"
@@ -125,6 +128,9 @@ var Vocabulary = []struct {
 		"the path itself is never recorded"},
 	{KBPublished, "a knowledge-base entry was created or changed"},
 	{KBImported, "knowledge-base entries were imported from a file"},
+	{KBProposed, "a change to a knowledge-base entry was proposed for review"},
+	{KBProposalRejected, "a reviewer rejected a proposed knowledge-base change"},
+	{KBReviewChanged, "who must have knowledge-base changes reviewed was changed"},
 	{ExportCreated, "data left the product as a file, such as an audit export"},
 	{DataDeleted, "data was deleted, such as audit entries past retention; " +
 		"counts only, never content"},

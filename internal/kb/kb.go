@@ -39,6 +39,12 @@ type queries struct {
 	AIPolicy       string
 	SetAIPolicy    string
 	BrainSettings  string
+	ReviewMode     string
+	SetReviewMode  string
+	InsertProposal string
+	ProposalByID   string
+	ListProposals  string
+	CloseProposal  string
 }
 
 // ErrInvalid is wrapped by errors about input a person can correct.
@@ -69,6 +75,8 @@ type Entry struct {
 type Version struct {
 	Entry
 	Reason string `json:"reason"`
+	// ReviewedBy is who approved the change, when it went through review.
+	ReviewedBy string `json:"reviewed_by,omitempty"`
 }
 
 // Service manages knowledge bases and routers.
@@ -155,24 +163,41 @@ func (s *Service) Save(
 	}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		e, err = s.save(ctx, tx, wsID, by, reason, e, baseVersion)
-		if err != nil {
-			return err
-		}
-		if _, err = tx.ExecContext(ctx, s.q.BumpRevision, wsID); err != nil {
-			return err
-		}
-		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID, Action: audit.KBPublished,
-			TargetType: "kb_entry", TargetID: e.ID, Reason: reason,
-			Diff: audit.Diff{"version": {e.Version - 1, e.Version},
-				"published": {nil, e.Published}}})
+		e, err = s.publish(ctx, tx, wsID, change{by: by, reason: reason}, e, baseVersion, nil)
+		return err
 	})
 	s.changed(wsID)
 	return e, err
 }
 
-func (s *Service) save(ctx context.Context, tx *store.Tx, wsID, by, reason string, e Entry,
+// change is who makes a change to an entry and why, and who approved it when
+// it went through review.
+type change struct {
+	by, reason, reviewedBy string
+}
+
+// publish saves e as a new version and audits it; extra goes into the audit
+// entry's diff.
+func (s *Service) publish(ctx context.Context, tx *store.Tx, wsID string, c change, e Entry,
+	baseVersion int, extra audit.Diff) (Entry, error) {
+	e, err := s.save(ctx, tx, wsID, c, e, baseVersion)
+	if err != nil {
+		return Entry{}, err
+	}
+	if _, err = tx.ExecContext(ctx, s.q.BumpRevision, wsID); err != nil {
+		return Entry{}, err
+	}
+	diff := audit.Diff{"version": {e.Version - 1, e.Version}, "published": {nil, e.Published}}
+	for k, v := range extra {
+		diff[k] = v
+	}
+	return e, s.audit.Record(ctx, tx, audit.Event{Workspace: wsID, Action: audit.KBPublished,
+		TargetType: "kb_entry", TargetID: e.ID, Reason: c.reason, Diff: diff})
+}
+
+func (s *Service) save(ctx context.Context, tx *store.Tx, wsID string, c change, e Entry,
 	baseVersion int) (Entry, error) {
+	by := c.by
 	if e.ID == "" {
 		e.ID = store.NewID("kb")
 	}
@@ -209,7 +234,8 @@ func (s *Service) save(ctx context.Context, tx *store.Tx, wsID, by, reason strin
 		return Entry{}, fmt.Errorf("kb: save entry: %w", err)
 	}
 	_, err = tx.ExecContext(ctx, s.q.InsertVersion, wsID, e.ID, e.Version, e.Title, questions,
-		e.Answer, tags, e.Handoff, boolInt(e.Published), by, reason, e.UpdatedAt.UnixMilli())
+		e.Answer, tags, e.Handoff, boolInt(e.Published), by, c.reason, e.UpdatedAt.UnixMilli(),
+		c.reviewedBy)
 	if err != nil {
 		return Entry{}, fmt.Errorf("kb: record version: %w", err)
 	}
@@ -245,7 +271,7 @@ func (s *Service) Import(ctx context.Context, wsID, by string, entries []brain.E
 			case err == nil && sameContent(old, e):
 				res.Unchanged++
 			case err == nil || errors.Is(err, store.ErrNotFound):
-				if _, err := s.save(ctx, tx, wsID, by, "import", e, 0); err != nil {
+				if _, err := s.save(ctx, tx, wsID, change{by: by, reason: "import"}, e, 0); err != nil {
 					return err
 				}
 				if old.Version == 0 {
@@ -317,7 +343,7 @@ func (s *Service) Versions(ctx context.Context, wsID, id string) ([]Version, err
 		var published int
 		var at int64
 		if err := rows.Scan(&v.Version, &v.Title, &questions, &v.Answer, &tags, &v.Handoff,
-			&published, &v.UpdatedBy, &v.Reason, &at); err != nil {
+			&published, &v.UpdatedBy, &v.Reason, &at, &v.ReviewedBy); err != nil {
 			return nil, err
 		}
 		v.ID, v.Published, v.UpdatedAt = id, published == 1, time.UnixMilli(at).UTC()
@@ -347,13 +373,21 @@ func scanEntry(row scanner) (Entry, error) {
 		return Entry{}, err
 	}
 	e.Published, e.UpdatedAt = published == 1, time.UnixMilli(at).UTC()
-	if err := json.Unmarshal([]byte(questions), &e.Questions); err != nil {
-		return Entry{}, fmt.Errorf("kb: entry %s questions: %w", e.ID, err)
-	}
-	if err := json.Unmarshal([]byte(tags), &e.Tags); err != nil {
-		return Entry{}, fmt.Errorf("kb: entry %s tags: %w", e.ID, err)
+	if err := unmarshalLists(questions, tags, &e); err != nil {
+		return Entry{}, fmt.Errorf("kb: entry %s: %w", e.ID, err)
 	}
 	return e, nil
+}
+
+// unmarshalLists decodes an entry's questions and tags as stored.
+func unmarshalLists(questions, tags string, e *Entry) error {
+	if err := json.Unmarshal([]byte(questions), &e.Questions); err != nil {
+		return fmt.Errorf("questions: %w", err)
+	}
+	if err := json.Unmarshal([]byte(tags), &e.Tags); err != nil {
+		return fmt.Errorf("tags: %w", err)
+	}
+	return nil
 }
 
 func entryByID(ctx context.Context, q store.Querier, query, wsID, id string) (Entry, error) {

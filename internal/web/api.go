@@ -304,17 +304,35 @@ func (s *Server) saveEntry(
 	id string,
 	status int,
 ) {
-	var req entryRequest
-	if err := decode(w, r, &req, maxJSONBody); err != nil {
+	e, req, ok := s.entryFromRequest(w, r, p, id, status == http.StatusCreated)
+	if !ok {
+		return
+	}
+	saved, err := s.KB.Edit(r.Context(), p.WorkspaceID, p.Email, req.Reason, e,
+		req.BaseVersion)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if id == "" {
+	writeJSON(w, status, saved)
+}
+
+// entryFromRequest decodes and checks an entry a member writes or proposes:
+// a new one when id is empty, else a change to entry id. On failure it has
+// answered the request.
+func (s *Server) entryFromRequest(w http.ResponseWriter, r *http.Request, p *principal,
+	id string, create bool) (kb.Entry, entryRequest, bool) {
+	var req entryRequest
+	if err := decode(w, r, &req, maxJSONBody); err != nil {
+		s.fail(w, r, err)
+		return kb.Entry{}, req, false
+	}
+	if create {
 		id = req.ID
 		if id != "" {
 			if _, err := s.KB.Get(r.Context(), p.WorkspaceID, id); err == nil {
 				writeError(w, r, http.StatusConflict, "conflict", "An entry with that id exists.")
-				return
+				return kb.Entry{}, req, false
 			}
 		}
 	}
@@ -322,35 +340,29 @@ func (s *Server) saveEntry(
 		Answer: s.withoutKeys(r, req.Answer, "pasted in a knowledge-base entry"),
 		Tags:   req.Tags, Handoff: req.Handoff, Published: req.Published == nil || *req.Published,
 		Owner: req.Owner}
-	if e.Owner == "" && status == http.StatusCreated {
+	if e.Owner == "" && create {
 		e.Owner = p.UserID // the author, when a member writes it
 	}
 	if e.Owner != "" {
 		if _, err := s.Workspaces.Role(r.Context(), p.WorkspaceID, e.Owner); err != nil {
 			writeError(w, r, http.StatusUnprocessableEntity, "invalid",
 				"The owner must be a member of the workspace.")
-			return
+			return kb.Entry{}, req, false
 		}
 	}
 	if e.Handoff != "" && !s.knownCategory(r, p, e.Handoff) {
 		writeError(w, r, http.StatusUnprocessableEntity, "invalid",
 			"Handoff must name a restricted category.")
-		return
+		return kb.Entry{}, req, false
 	}
-	reason := req.Reason
 	switch {
-	case reason != "":
-	case status == http.StatusCreated:
-		reason = "created"
+	case req.Reason != "":
+	case create:
+		req.Reason = "created"
 	default:
-		reason = "edited"
+		req.Reason = "edited"
 	}
-	saved, err := s.KB.Save(r.Context(), p.WorkspaceID, p.Email, reason, e, req.BaseVersion)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, status, saved)
+	return e, req, true
 }
 
 func (s *Server) knownCategory(r *http.Request, p *principal, name string) bool {

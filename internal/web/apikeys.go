@@ -28,6 +28,7 @@ var keyScopes = map[access.Permission]apikey.Scope{
 	access.MessagesWrite:      apikey.MessagesWrite,
 	access.KBRead:             apikey.KBRead,
 	access.KBWrite:            apikey.KBWrite,
+	access.KBPropose:          apikey.KBWrite,
 }
 
 // leakReportLimit bounds the public leak report per address: a minute's

@@ -189,7 +189,7 @@ func TestAPIKeyScopesAndAddressesOnEveryRoute(t *testing.T) {
 		access.ConversationsRead:  "conversations:read",
 		access.ConversationsWrite: "conversations:write",
 		access.MessagesWrite:      "messages:write", access.KBRead: "kb:read",
-		access.KBWrite:     "kb:write",
+		access.KBWrite: "kb:write", access.KBPropose: "kb:write",
 		access.InboundOpen: "conversations:write", access.InboundMessage: "messages:write",
 		access.WebhooksManage: "webhooks:write",
 	}

@@ -233,6 +233,23 @@ func TestEveryActionIsRecorded(t *testing.T) {
 			}, want(e.AdminEmail, audit.Success, "kb_entry", `"version":[0,1]`)},
 			{audit.KBImported, ws, func(t *testing.T) { e.importKB(ws) },
 				want("", audit.Success, "kb", `"unchanged"`)},
+			{audit.KBReviewChanged, ws, func(t *testing.T) {
+				e.post(admin, "PUT", "/api/v1/kb/review", map[string]string{"mode": "four_eyes"},
+					http.StatusOK)
+			}, want(e.AdminEmail, audit.Success, ws, `"mode":["managers","four_eyes"]`)},
+			{audit.KBProposed, ws, func(t *testing.T) {
+				e.addMember(ws, "writer@first.example", access.Agent)
+				e.post(e.login("writer@first.example"), "POST", "/api/v1/kb/proposals",
+					map[string]any{"title": "Parking", "answer": "Free for an hour.",
+						"reason": "asked often"}, http.StatusCreated)
+			}, want("writer@first.example", audit.Success, "kb_entry", `"base_version":[null,0]`)},
+			{audit.KBProposalRejected, ws, func(t *testing.T) {
+				r := e.post(admin, "GET", "/api/v1/kb/proposals?state=pending", nil, http.StatusOK)
+				var out struct{ Proposals []struct{ ID string } }
+				r.JSON(t, &out)
+				e.post(admin, "POST", "/api/v1/kb/proposals/"+out.Proposals[0].ID+"/reject",
+					map[string]string{"note": "we have no parking"}, http.StatusOK)
+			}, want(e.AdminEmail, audit.Success, "kb_entry", `"proposal"`)},
 			{audit.ExportCreated, ws, func(t *testing.T) {
 				e.post(admin, "GET", "/api/v1/audit/export?format=jsonl&action=authn", nil,
 					http.StatusOK)

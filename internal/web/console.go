@@ -116,7 +116,7 @@ func (s *Server) consoleRoutes() {
 		s.formDraft(false))
 	s.page("GET /kb", access.KBRead, s.kbPage)
 	s.page("GET /kb/{id}", access.KBRead, s.kbEntryPage)
-	s.page("POST /kb/{id}", access.KBWrite, s.formEntry)
+	s.page("POST /kb/{id}", access.KBPropose, s.formEntry)
 	s.page("POST /kb/{id}/rollback", access.KBWrite, func(w http.ResponseWriter,
 		r *http.Request, p *principal) {
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
@@ -431,7 +431,9 @@ func (s *Server) kbPage(w http.ResponseWriter, r *http.Request, p *principal) {
 
 func (s *Server) kbEntryPage(w http.ResponseWriter, r *http.Request, p *principal) {
 	data := map[string]any{"Title": "Knowledge base", "Section": "kb", "Me": me(p),
-		"CanEdit": access.Allowed(p.Role, access.KBWrite)}
+		"CanEdit":    access.Allowed(p.Role, access.KBWrite),
+		"CanPropose": access.Allowed(p.Role, access.KBPropose),
+		"Publishes":  s.publishes(r, p)}
 	var e kb.Entry
 	if id := r.PathValue("id"); id != "new" {
 		var err error
@@ -503,7 +505,17 @@ func (s *Server) formEntry(w http.ResponseWriter, r *http.Request, p *principal)
 		s.back(w, r, from, formError("say why you change it"))
 		return
 	}
-	saved, err := s.KB.Save(r.Context(), p.WorkspaceID, p.Email, reason, e, base)
+	if r.PostFormValue("action") == "propose" || !s.publishes(r, p) {
+		author, name := proposer(p)
+		prop, err := s.KB.Propose(r.Context(), p.WorkspaceID, author, name, reason, e, base)
+		if err != nil {
+			s.back(w, r, from, err)
+			return
+		}
+		http.Redirect(w, r, "/review/"+url.PathEscape(prop.ID), http.StatusSeeOther)
+		return
+	}
+	saved, err := s.KB.Edit(r.Context(), p.WorkspaceID, p.Email, reason, e, base)
 	if err != nil {
 		s.back(w, r, from, err)
 		return

@@ -72,6 +72,12 @@ func classify(err error) (int, string) {
 		return http.StatusUnprocessableEntity, "invalid"
 	case errors.Is(err, support.ErrConflict), errors.Is(err, kb.ErrConflict):
 		return http.StatusConflict, "conflict"
+	case errors.Is(err, kb.ErrReviewRequired):
+		return http.StatusConflict, "review_required"
+	case errors.Is(err, kb.ErrNotPending):
+		return http.StatusConflict, "not_pending"
+	case errors.Is(err, kb.ErrOwnProposal):
+		return http.StatusForbidden, "own_proposal"
 	case errors.Is(err, errTooLarge), errors.Is(err, support.ErrTooLong):
 		return http.StatusRequestEntityTooLarge, "too_large"
 	case errors.Is(err, errBadJSON):

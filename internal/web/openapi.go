@@ -63,6 +63,22 @@ var apiOps = map[string]apiOp{
 	"POST /api/v1/kb/entries/{id}/rollback": {"rollbackEntry", "Make an earlier version " +
 		"current again, as a new version", map[string]string{"version": "integer",
 		"reason": "string"}, 0},
+	"GET /api/v1/kb/review": {"getReviewMode", "Who must have knowledge-base changes " +
+		"reviewed: managers (everyone but managers and admins) or four_eyes (everyone)",
+		nil, 0},
+	"PUT /api/v1/kb/review": {"setReviewMode", "Change who must have changes reviewed",
+		map[string]string{"mode": "string"}, 0},
+	"GET /api/v1/kb/proposals": {"listProposals", "Proposed changes, newest first; " +
+		"?state=pending|approved|rejected", nil, 0},
+	"POST /api/v1/kb/proposals": {"propose", "Propose a new entry (base_version 0) or a " +
+		"change to entry id as of base_version, for review",
+		map[string]string{"id": "string", "base_version": "integer", "title": "string",
+			"answer": "string", "questions": "array", "reason": "string"}, 201},
+	"GET /api/v1/kb/proposals/{id}": {"getProposal", "A proposed change", nil, 0},
+	"POST /api/v1/kb/proposals/{id}/approve": {"approveProposal", "Publish someone " +
+		"else's proposal as the entry's next version", map[string]string{"note": "string"}, 0},
+	"POST /api/v1/kb/proposals/{id}/reject": {"rejectProposal", "Close someone else's " +
+		"proposal without publishing it", map[string]string{"note": "string"}, 0},
 	"GET /api/v1/kb/categories": {"listCategories", "Restricted categories", nil, 0},
 	"PUT /api/v1/kb/categories/{name}": {"saveCategory", "Change a restricted category",
 		map[string]string{"description": "string", "phrases": "array", "examples": "array"}, 0},

@@ -399,6 +399,7 @@ func (s *Server) routes() {
 		s.webhookRoutes()
 		s.webhookPages()
 	}
+	s.kbReviewRoutes()
 	s.openAPIRoute()
 	if s.Keys != nil {
 		s.apiKeyRoutes()
