@@ -51,6 +51,9 @@ const (
 	// WebhooksManage is adding and removing the endpoints the workspace's
 	// events are posted to.
 	WebhooksManage Permission = "webhooks:manage"
+	// DataManage is setting how long the workspace keeps customer data,
+	// placing and lifting legal holds, and purging.
+	DataManage Permission = "data:manage"
 	// InboundOpen and InboundMessage are opening a conversation and adding
 	// a customer's message from an integrator's own channel. No role holds
 	// them, so that no member writes as a customer: only an API key with the
@@ -68,7 +71,8 @@ var matrix = map[Role]map[Permission]bool{
 		KBWrite, KBPropose, KBReview, BrainSettings, TeamsManage, MembersRead, OwnAccount),
 	Admin: set(ConversationsRead, ConversationsWrite, MessagesWrite, ConversationsAll, KBRead,
 		KBWrite, KBPropose, KBReview, BrainSettings, TeamsManage, MembersRead, MembersManage,
-		InboxesManage, AuditRead, OwnAccount, SecurityManage, APIKeysManage, WebhooksManage),
+		InboxesManage, AuditRead, OwnAccount, SecurityManage, APIKeysManage, WebhooksManage,
+		DataManage),
 }
 
 func set(ps ...Permission) map[Permission]bool {

@@ -22,6 +22,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/kb"
 	"github.com/thunaivi/thunaivi/internal/mail"
 	"github.com/thunaivi/thunaivi/internal/metrics"
+	"github.com/thunaivi/thunaivi/internal/retention"
 	"github.com/thunaivi/thunaivi/internal/secrets"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/support"
@@ -37,6 +38,7 @@ type App struct {
 	Identity   *identity.Service
 	Workspaces *workspace.Service
 	KB         *kb.Service
+	Retention  *retention.Service
 	Support    *support.Service
 	Keys       *apikey.Service
 	// Secrets seals secrets kept in the database, under the master keyring.
@@ -211,6 +213,9 @@ func New(db *store.DB, log *slog.Logger, now func() time.Time, auditSecret []byt
 	}
 	a.Keys.Leaked = a.keyLeaked
 	if a.Idempotency, err = idempotency.New(db, now); err != nil {
+		return nil, err
+	}
+	if a.Retention, err = retention.New(db, now, a.Audit); err != nil {
 		return nil, err
 	}
 	return a, nil

@@ -56,6 +56,9 @@ const (
 	KBImported         Action = "kb.imported"
 	KBProposed         Action = "kb.proposed"
 	KBProposalRejected Action = "kb.proposal_rejected"
+	RetentionChanged   Action = "retention.changed"
+	LegalHoldPlaced    Action = "legal_hold.placed"
+	LegalHoldLifted    Action = "legal_hold.lifted"
 	KBReviewChanged    Action = "kb.review_changed"
 
 	ExportCreated Action = "export.created"
@@ -130,6 +133,9 @@ var Vocabulary = []struct {
 	{KBImported, "knowledge-base entries were imported from a file"},
 	{KBProposed, "a change to a knowledge-base entry was proposed for review"},
 	{KBProposalRejected, "a reviewer rejected a proposed knowledge-base change"},
+	{RetentionChanged, "a workspace's retention period for a class of data changed"},
+	{LegalHoldPlaced, "a legal hold now keeps a contact's or conversation's data past retention"},
+	{LegalHoldLifted, "a legal hold was lifted; the data is purged again when due"},
 	{KBReviewChanged, "who must have knowledge-base changes reviewed was changed"},
 	{ExportCreated, "data left the product as a file, such as an audit export"},
 	{DataDeleted, "data was deleted, such as audit entries past retention; " +

@@ -53,6 +53,7 @@ func TestEveryActionIsRecorded(t *testing.T) {
 		mover := e.login("mover@first.example")
 		var invitationURL string
 		var inboxID string
+		var holdTarget, holdID string
 
 		type check func(t *testing.T, got audit.Entry)
 		want := func(actorEmail string, outcome audit.Outcome, target string,
@@ -233,6 +234,24 @@ func TestEveryActionIsRecorded(t *testing.T) {
 			}, want(e.AdminEmail, audit.Success, "kb_entry", `"version":[0,1]`)},
 			{audit.KBImported, ws, func(t *testing.T) { e.importKB(ws) },
 				want("", audit.Success, "kb", `"unchanged"`)},
+			{audit.RetentionChanged, ws, func(t *testing.T) {
+				e.post(admin, "PUT", "/api/v1/retention", map[string]int{"conversations": 400},
+					http.StatusOK)
+			}, want(e.AdminEmail, audit.Success, ws, `"conversations":[730,400]`)},
+			{audit.LegalHoldPlaced, ws, func(t *testing.T) {
+				v := e.startChat(e.WS.Inbox.WidgetToken)
+				holdTarget = v.ConversationID
+				r := e.post(admin, "POST", "/api/v1/legal-holds", map[string]string{
+					"target_type": "conversation", "target_id": holdTarget,
+					"reason": "dispute"}, http.StatusCreated)
+				var out struct{ Hold struct{ ID string } }
+				r.JSON(t, &out)
+				holdID = out.Hold.ID
+			}, want(e.AdminEmail, audit.Success, "conversation", `"hold":[null,"lh_`)},
+			{audit.LegalHoldLifted, ws, func(t *testing.T) {
+				e.post(admin, "POST", "/api/v1/legal-holds/"+holdID+"/lift",
+					map[string]string{"reason": "settled"}, http.StatusNoContent)
+			}, want(e.AdminEmail, audit.Success, "conversation", `"hold":["lh_`)},
 			{audit.KBReviewChanged, ws, func(t *testing.T) {
 				e.post(admin, "PUT", "/api/v1/kb/review", map[string]string{"mode": "four_eyes"},
 					http.StatusOK)

@@ -79,6 +79,20 @@ var apiOps = map[string]apiOp{
 		"else's proposal as the entry's next version", map[string]string{"note": "string"}, 0},
 	"POST /api/v1/kb/proposals/{id}/reject": {"rejectProposal", "Close someone else's " +
 		"proposal without publishing it", map[string]string{"note": "string"}, 0},
+	"GET /api/v1/retention": {"getRetention", "Retention periods in days by data class, " +
+		"the defaults, and the server's audit retention", nil, 0},
+	"PUT /api/v1/retention": {"setRetention", "Change some retention periods (0 keeps)",
+		map[string]string{"conversations": "integer", "ai_decisions": "integer",
+			"contacts": "integer", "security_events": "integer"}, 0},
+	"GET /api/v1/retention/preview": {"previewPurge", "What the next purge would remove, " +
+		"by count", nil, 0},
+	"POST /api/v1/retention/purge": {"purge", "Purge what is past retention now", nil, 0},
+	"GET /api/v1/legal-holds":      {"listLegalHolds", "Legal holds, live and lifted", nil, 0},
+	"POST /api/v1/legal-holds": {"placeLegalHold", "Keep a contact's or conversation's " +
+		"data until the hold is lifted", map[string]string{"target_type": "string",
+		"target_id": "string", "reason": "string"}, 201},
+	"POST /api/v1/legal-holds/{id}/lift": {"liftLegalHold", "Lift a legal hold",
+		map[string]string{"reason": "string"}, 204},
 	"GET /api/v1/kb/categories": {"listCategories", "Restricted categories", nil, 0},
 	"PUT /api/v1/kb/categories/{name}": {"saveCategory", "Change a restricted category",
 		map[string]string{"description": "string", "phrases": "array", "examples": "array"}, 0},

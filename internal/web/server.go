@@ -27,6 +27,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/mail"
 	"github.com/thunaivi/thunaivi/internal/metrics"
 	"github.com/thunaivi/thunaivi/internal/origin"
+	"github.com/thunaivi/thunaivi/internal/retention"
 	"github.com/thunaivi/thunaivi/internal/support"
 	"github.com/thunaivi/thunaivi/internal/webhook"
 	"github.com/thunaivi/thunaivi/internal/workspace"
@@ -71,6 +72,11 @@ type Deps struct {
 	Idempotency *idempotency.Service
 	// Webhooks are the endpoints workspaces' events are posted to.
 	Webhooks *webhook.Service
+	// Retention keeps the workspaces' retention periods and legal holds.
+	Retention *retention.Service
+	// AuditRetentionDays is how long the server keeps audit entries, for
+	// every workspace.
+	AuditRetentionDays int
 }
 
 // Limits are requests per minute on the public widget endpoints.
@@ -400,6 +406,9 @@ func (s *Server) routes() {
 		s.webhookPages()
 	}
 	s.kbReviewRoutes()
+	if s.Retention != nil {
+		s.retentionRoutes()
+	}
 	s.openAPIRoute()
 	if s.Keys != nil {
 		s.apiKeyRoutes()
