@@ -16,6 +16,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/brain"
 	"github.com/thunaivi/thunaivi/internal/config"
+	"github.com/thunaivi/thunaivi/internal/datarequest"
 	"github.com/thunaivi/thunaivi/internal/guard"
 	"github.com/thunaivi/thunaivi/internal/idempotency"
 	"github.com/thunaivi/thunaivi/internal/identity"
@@ -39,8 +40,10 @@ type App struct {
 	Workspaces *workspace.Service
 	KB         *kb.Service
 	Retention  *retention.Service
-	Support    *support.Service
-	Keys       *apikey.Service
+	// DataRequests are customers' requests for their data or its deletion.
+	DataRequests *datarequest.Service
+	Support      *support.Service
+	Keys         *apikey.Service
 	// Secrets seals secrets kept in the database, under the master keyring.
 	Secrets *secrets.Keyring
 	// Webhooks sends workspaces' events to their endpoints; set by Handler,
@@ -218,6 +221,13 @@ func New(db *store.DB, log *slog.Logger, now func() time.Time, auditSecret []byt
 	if a.Retention, err = retention.New(db, now, a.Audit); err != nil {
 		return nil, err
 	}
+	if a.DataRequests, err = datarequest.New(db, now, a.Audit,
+		a.AuditKeys.Receipts); err != nil {
+		return nil, err
+	}
+	// The keyring Open loads replaces a.Secrets: look it up at each use.
+	a.DataRequests.Seal = func(b []byte) (string, error) { return a.Secrets.Seal(b) }
+	a.DataRequests.Open = func(s string) ([]byte, error) { return a.Secrets.Open(s) }
 	return a, nil
 }
 

@@ -50,16 +50,22 @@ const (
 	WebhookDeleted       Action = "webhook.deleted"
 	WebhookSecretRotated Action = "webhook.secret_rotated"
 
-	SettingChanged     Action = "setting.changed"
-	AdminPathRotated   Action = "setting.admin_path_rotated"
-	KBPublished        Action = "kb.published"
-	KBImported         Action = "kb.imported"
-	KBProposed         Action = "kb.proposed"
-	KBProposalRejected Action = "kb.proposal_rejected"
-	RetentionChanged   Action = "retention.changed"
-	LegalHoldPlaced    Action = "legal_hold.placed"
-	LegalHoldLifted    Action = "legal_hold.lifted"
-	KBReviewChanged    Action = "kb.review_changed"
+	SettingChanged       Action = "setting.changed"
+	AdminPathRotated     Action = "setting.admin_path_rotated"
+	KBPublished          Action = "kb.published"
+	KBImported           Action = "kb.imported"
+	KBProposed           Action = "kb.proposed"
+	KBProposalRejected   Action = "kb.proposal_rejected"
+	RetentionChanged     Action = "retention.changed"
+	DataRequestFiled     Action = "data_request.filed"
+	DataRequestVerified  Action = "data_request.verified"
+	DataRequestRejected  Action = "data_request.rejected"
+	DataRequestCompleted Action = "data_request.completed"
+	DataRequestExported  Action = "data_request.exported"
+	DataRequestOverdue   Action = "data_request.overdue"
+	LegalHoldPlaced      Action = "legal_hold.placed"
+	LegalHoldLifted      Action = "legal_hold.lifted"
+	KBReviewChanged      Action = "kb.review_changed"
 
 	ExportCreated Action = "export.created"
 	DataDeleted   Action = "data.deleted"
@@ -133,6 +139,12 @@ var Vocabulary = []struct {
 	{KBImported, "knowledge-base entries were imported from a file"},
 	{KBProposed, "a change to a knowledge-base entry was proposed for review"},
 	{KBProposalRejected, "a reviewer rejected a proposed knowledge-base change"},
+	{DataRequestFiled, "a customer's request for their data or its deletion was filed"},
+	{DataRequestVerified, "the requester proved control of the contact"},
+	{DataRequestRejected, "a manager or admin rejected a data request, with the reason"},
+	{DataRequestCompleted, "a data request was carried out: exported and/or deleted, by count"},
+	{DataRequestExported, "a data request's export was downloaded"},
+	{DataRequestOverdue, "a data request passed its due date unfinished"},
 	{RetentionChanged, "a workspace's retention period for a class of data changed"},
 	{LegalHoldPlaced, "a legal hold now keeps a contact's or conversation's data past retention"},
 	{LegalHoldLifted, "a legal hold was lifted; the data is purged again when due"},
