@@ -55,6 +55,13 @@ const (
 	KBPublished      Action = "kb.published"
 	KBImported       Action = "kb.imported"
 
+	GoldenCaseAdded    Action = "quality.golden_case_added"
+	GoldenCasesImport  Action = "quality.golden_cases_imported"
+	GoldenCaseDeleted  Action = "quality.golden_case_deleted"
+	QualityRunRecorded Action = "quality.run_recorded"
+	QualityAlerted     Action = "quality.alert_raised"
+	AIReplyFlagged     Action = "quality.ai_reply_flagged"
+
 	ExportCreated Action = "export.created"
 	DataDeleted   Action = "data.deleted"
 	AuditVerified Action = "audit.verified"
@@ -125,6 +132,17 @@ var Vocabulary = []struct {
 		"the path itself is never recorded"},
 	{KBPublished, "a knowledge-base entry was created or changed"},
 	{KBImported, "knowledge-base entries were imported from a file"},
+	{GoldenCaseAdded, "a golden case was added to the workspace's golden set, from a " +
+		"conversation or a flagged AI reply; the diff holds the expected outcome"},
+	{GoldenCasesImport, "golden cases were imported from a file of evaluation cases; " +
+		"the diff holds how many"},
+	{GoldenCaseDeleted, "a golden case was removed from the golden set"},
+	{QualityRunRecorded, "the golden set was run through the router and guardrails: " +
+		"weekly, after a knowledge-base publish, or by hand; the diff holds the metrics"},
+	{QualityAlerted, "a quality run fell below the workspace's thresholds and its " +
+		"managers and admins were alerted; the diff names the metrics"},
+	{AIReplyFlagged, "an agent flagged an AI reply as wrong, with a note and the right " +
+		"outcome when given"},
 	{ExportCreated, "data left the product as a file, such as an audit export"},
 	{DataDeleted, "data was deleted, such as audit entries past retention; " +
 		"counts only, never content"},

@@ -14,6 +14,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/apikey"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
+	"github.com/thunaivi/thunaivi/internal/quality"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/support"
 	"github.com/thunaivi/thunaivi/internal/webhook"
@@ -68,9 +69,11 @@ func classify(err error) (int, string) {
 		errors.Is(err, workspace.ErrInvalid), errors.Is(err, identity.ErrWeakPassword),
 		errors.Is(err, identity.ErrInvalidName), errors.Is(err, errForm),
 		errors.Is(err, identity.ErrSecondFactorState), errors.Is(err, identity.ErrBadSecondFactor),
-		errors.Is(err, identity.ErrSecondFactorNeeded), errors.Is(err, identity.ErrNotLocked):
+		errors.Is(err, identity.ErrSecondFactorNeeded), errors.Is(err, identity.ErrNotLocked),
+		errors.Is(err, quality.ErrInvalid):
 		return http.StatusUnprocessableEntity, "invalid"
-	case errors.Is(err, support.ErrConflict), errors.Is(err, kb.ErrConflict):
+	case errors.Is(err, support.ErrConflict), errors.Is(err, kb.ErrConflict),
+		errors.Is(err, quality.ErrConflict):
 		return http.StatusConflict, "conflict"
 	case errors.Is(err, errTooLarge), errors.Is(err, support.ErrTooLong):
 		return http.StatusRequestEntityTooLarge, "too_large"

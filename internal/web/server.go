@@ -27,6 +27,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/mail"
 	"github.com/thunaivi/thunaivi/internal/metrics"
 	"github.com/thunaivi/thunaivi/internal/origin"
+	"github.com/thunaivi/thunaivi/internal/quality"
 	"github.com/thunaivi/thunaivi/internal/support"
 	"github.com/thunaivi/thunaivi/internal/webhook"
 	"github.com/thunaivi/thunaivi/internal/workspace"
@@ -71,6 +72,10 @@ type Deps struct {
 	Idempotency *idempotency.Service
 	// Webhooks are the endpoints workspaces' events are posted to.
 	Webhooks *webhook.Service
+	// Quality keeps golden sets and their runs.
+	Quality *quality.Service
+	// Feedback keeps flags on AI replies, customers' ratings and the KPIs.
+	Feedback *support.Feedback
 }
 
 // Limits are requests per minute on the public widget endpoints.
@@ -398,6 +403,10 @@ func (s *Server) routes() {
 	if s.Webhooks != nil {
 		s.webhookRoutes()
 		s.webhookPages()
+	}
+	if s.Quality != nil {
+		s.qualityRoutes()
+		s.widgetRatingRoutes()
 	}
 	s.openAPIRoute()
 	if s.Keys != nil {
