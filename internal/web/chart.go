@@ -45,10 +45,10 @@ func (c chart) SVG() template.HTML {
 				}
 			}
 		}
+		top *= 1.1 // room above the highest point
 		if top == 0 {
 			top = 1
 		}
-		top *= 1.1
 	}
 	esc := template.HTMLEscapeString
 	plotW, plotH := float64(chartW-chartLeft-chartRight), float64(chartH-chartTop-chartBottomPad)
@@ -72,9 +72,13 @@ func (c chart) SVG() template.HTML {
 	}
 	step := max(1, len(c.Labels)/8)
 	for i, l := range c.Labels {
+		anchor := "middle"
+		if i == len(c.Labels)-1 && i > 0 {
+			anchor = "end" // the last label stays inside the chart
+		}
 		if i%step == 0 || i == len(c.Labels)-1 {
-			fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%d" text-anchor="middle">%s</text>`,
-				x(i), chartH-8, esc(l))
+			fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%d" text-anchor="%s">%s</text>`,
+				x(i), chartH-8, anchor, esc(l))
 		}
 	}
 	for n, s := range c.Series {
@@ -98,7 +102,7 @@ func (c chart) SVG() template.HTML {
 		}
 		flush()
 	}
-	b.WriteString(`</svg><p class="legend">`)
+	fmt.Fprintf(&b, `</svg><p class="legend"><strong>%s</strong> `, esc(c.Title))
 	for n, s := range c.Series {
 		fmt.Fprintf(&b, `<span class="key s%d">%s</span> `, n, esc(s.Name))
 	}
@@ -109,8 +113,11 @@ func (c chart) SVG() template.HTML {
 func percent(v float64) string { return fmt.Sprintf("%.0f%%", v*100) }
 
 func seconds(v float64) string {
-	if v >= 120 {
+	switch {
+	case v >= 120:
 		return fmt.Sprintf("%.0f min", v/60)
+	case v < 10 && v != 0:
+		return fmt.Sprintf("%.1f s", v)
 	}
 	return fmt.Sprintf("%.0f s", v)
 }

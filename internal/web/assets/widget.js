@@ -21,6 +21,9 @@
     '<button type="button" class="thv-close" aria-label="Close chat">\u00d7</button></header>' +
     '<ol class="thv-log" role="log" aria-live="polite"></ol>' +
     '<p class="thv-status" role="status"></p>' +
+    '<form class="thv-form"><textarea name="text" rows="2" maxlength="16000" ' +
+    'placeholder="Type your message" aria-label="Message"></textarea>' +
+    '<button type="submit">Send</button></form>' +
     '<form class="thv-rating" hidden><p class="thv-ask" id="thv-ask">How did we do?</p>' +
     '<span class="thv-scores" role="group" aria-labelledby="thv-ask">' +
     [1, 2, 3, 4, 5].map(function (n) {
@@ -30,9 +33,7 @@
     '<textarea name="comment" rows="2" maxlength="2000" aria-label="Comment" ' +
     'placeholder="Tell us more (optional)"></textarea>' +
     '<button type="submit">Send rating</button></form>' +
-    '<form class="thv-form"><textarea name="text" rows="2" maxlength="16000" ' +
-    'placeholder="Type your message" aria-label="Message"></textarea>' +
-    '<button type="submit">Send</button></form></section>' +
+    '</section>' +
     '<button type="button" class="thv-open" aria-expanded="false" ' +
     'aria-controls="thunaivi-chat-panel">Chat with us</button>';
   // The styles come from the product's own origin, so a site whose content
