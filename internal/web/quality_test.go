@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -284,4 +286,33 @@ func TestBrowserCSATAfterResolution(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("svg.chart")))
 	b.shot(t, manager, "console-kpis")
 	b.checkNoErrors(t)
+}
+
+// TestQualityAlertIsMailed runs a golden set the AI gets partly wrong: the
+// workspace's managers and admins are mailed, its agents are not.
+func TestQualityAlertIsMailed(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	ws := e.WS.Workspace.ID
+	e.addMember(ws, "agent@first.example", access.Agent, e.WS.Inbox.ID)
+	e.addMember(ws, "manager@first.example", access.Manager)
+	manager := e.login("manager@first.example")
+	e.post(manager, "POST", "/api/v1/ai/golden/import", map[string]string{"jsonl": `{"text": ` +
+		`"how long does shipping take?", "expect": "answer", "kb": "return-policy"}`},
+		http.StatusCreated)
+	var run struct{ Below []string }
+	e.post(manager, "POST", "/api/v1/ai/runs", nil, http.StatusCreated).JSON(t, &run)
+	if strings.Join(run.Below, ",") != "answer_precision" {
+		t.Fatalf("run below %v", run.Below)
+	}
+	subject := "Quality alert"
+	e.waitForMail("manager@first.example", subject)
+	e.waitForMail(e.AdminEmail, subject)
+	files, _ := filepath.Glob(filepath.Join(e.outbox, "*.eml"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if strings.Contains(string(b), "agent@first.example") &&
+			strings.Contains(string(b), subject) {
+			t.Errorf("an agent was mailed the quality alert")
+		}
+	}
 }
