@@ -49,7 +49,8 @@ func (a *App) Handler(cfg *config.Config) (*web.Server, error) {
 		return nil, err
 	}
 	d := web.Deps{Mail: sender, Keys: a.Keys, Idempotency: a.Idempotency,
-		Webhooks: a.Webhooks, Quality: a.Quality, Feedback: a.Feedback, Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
+		Webhooks: a.Webhooks, Quality: a.Quality, Feedback: a.Feedback,
+		Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
 		Support: a.Support, Hub: a.Hub, Log: a.Log, Now: a.Now, PublicURL: cfg.PublicURL,
 		Ready:         a.DB.Ping,
 		SecureCookies: overHTTPS(cfg.PublicURL),

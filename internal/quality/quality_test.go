@@ -62,9 +62,11 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	return f
 }
 
-const goldenSet = `{"text": "how long does shipping take?", "expect": "answer", "kb": "shipping-time"}
+const goldenSet = `{"text": "how long does shipping take?", "expect": "answer", ` +
+	`"kb": "shipping-time"}
 {"text": "what is your return policy", "expect": "answer", "kb": "return-policy"}
-{"text": "someone used my card for purchases I never made", "expect": "handoff", "category": "payment_dispute"}
+{"text": "someone used my card for purchases I never made", "expect": "handoff", ` +
+	`"category": "payment_dispute"}
 `
 
 func (f *fixture) importGolden(t *testing.T, jsonl string) {
@@ -302,10 +304,8 @@ func TestRunBelowThresholdAlerts(t *testing.T) {
 		f := newFixture(t, db)
 		ws := f.ws.Workspace.ID
 		// The second case expects the wrong entry: precision 1/2.
-		f.importGolden(t, `{"text": "how long does shipping take?", "expect": "answer", "kb": "shipping-time"}
-{"text": "what is your return policy", "expect": "answer", "kb": "shipping-time"}
-{"text": "someone used my card for purchases I never made", "expect": "handoff", "category": "payment_dispute"}
-`)
+		f.importGolden(t, strings.ReplaceAll(goldenSet, `"kb": "return-policy"`,
+			`"kb": "shipping-time"`))
 		r, err := f.a.Quality.Run(ctx, ws, quality.TriggerManual)
 		if err != nil {
 			t.Fatal(err)
