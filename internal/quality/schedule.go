@@ -98,6 +98,11 @@ func (sc *Scheduler) Tick(ctx context.Context) ([]Run, error) {
 }
 
 // Run ticks every interval until ctx ends; warn hears of failures.
+//
+// TODO: nodes sharing a PostgreSQL database each run this loop, and two
+// that tick together may both start a workspace's weekly run. Take a
+// per-workspace advisory lock (or claim the run with a row) before running
+// once the product is deployed on several nodes.
 func (sc *Scheduler) Run(ctx context.Context, every time.Duration, warn func(error)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
