@@ -23,6 +23,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/kb"
 	"github.com/thunaivi/thunaivi/internal/mail"
 	"github.com/thunaivi/thunaivi/internal/metrics"
+	"github.com/thunaivi/thunaivi/internal/quality"
 	"github.com/thunaivi/thunaivi/internal/retention"
 	"github.com/thunaivi/thunaivi/internal/secrets"
 	"github.com/thunaivi/thunaivi/internal/store"
@@ -43,7 +44,14 @@ type App struct {
 	// DataRequests are customers' requests for their data or its deletion.
 	DataRequests *datarequest.Service
 	Support      *support.Service
-	Keys         *apikey.Service
+	// Feedback keeps agents' flags on AI replies, customers' ratings and
+	// the KPIs.
+	Feedback *support.Feedback
+	// Quality keeps golden sets and their runs; QualitySchedule runs them
+	// weekly and after knowledge-base publishes, once Serve starts it.
+	Quality         *quality.Service
+	QualitySchedule *quality.Scheduler
+	Keys            *apikey.Service
 	// Secrets seals secrets kept in the database, under the master keyring.
 	Secrets *secrets.Keyring
 	// Webhooks sends workspaces' events to their endpoints; set by Handler,
@@ -210,6 +218,16 @@ func New(db *store.DB, log *slog.Logger, now func() time.Time, auditSecret []byt
 	a.Support.Observe = a.observe
 	a.Support.Changed = a.notify
 	a.Support.Policy = a.policy
+	if a.Feedback, err = support.NewFeedback(db, now, a.Audit, a.Support); err != nil {
+		return nil, err
+	}
+	a.Quality, err = quality.New(db, now, a.Audit, a.Support, a.Feedback, a.KB)
+	if err != nil {
+		return nil, err
+	}
+	a.Quality.Alert = a.qualityAlert
+	a.QualitySchedule = quality.NewScheduler(a.Quality, now, a.Workspaces.IDs)
+	a.KB.Published = a.QualitySchedule.Published
 	a.Identity.RuleRevoked = a.ruleRevoked
 	if a.Keys, err = apikey.New(db, now, a.Audit, a.AuditKeys.Pepper); err != nil {
 		return nil, err

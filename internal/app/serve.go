@@ -30,6 +30,8 @@ const (
 	checkpointEvery = 15 * time.Second
 	// webhookEvery is how often due webhook deliveries are sent.
 	webhookEvery = 2 * time.Second
+	// qualityEvery is how often the schedule of golden-set runs is checked.
+	qualityEvery = time.Minute
 	// pruneEvery is how often audit entries past retention are removed.
 	pruneEvery = 24 * time.Hour
 	// GCPercent is the garbage collector's target when GOGC is not set.
@@ -50,7 +52,8 @@ func (a *App) Handler(cfg *config.Config) (*web.Server, error) {
 	}
 	d := web.Deps{Mail: sender, Keys: a.Keys, Idempotency: a.Idempotency,
 		Retention: a.Retention, AuditRetentionDays: auditRetentionDays(cfg),
-		Webhooks: a.Webhooks, Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
+		Webhooks: a.Webhooks, Quality: a.Quality, Feedback: a.Feedback,
+		Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
 		Support: a.Support, Hub: a.Hub, Log: a.Log, Now: a.Now, PublicURL: cfg.PublicURL,
 		Ready:         a.DB.Ping,
 		SecureCookies: overHTTPS(cfg.PublicURL),
@@ -185,6 +188,15 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	}
 	go func() { errc <- srv.Serve(ln) }()
 	go a.warm(ctx)
+	// A golden-set run ends before the store closes.
+	qualityDone := make(chan struct{})
+	go func() {
+		defer close(qualityDone)
+		a.QualitySchedule.Run(ctx, qualityEvery, func(err error) {
+			log.Error("Running golden sets failed", "error", err)
+		})
+	}()
+	defer func() { <-qualityDone }()
 	go func() {
 		if err := a.Support.Relay(ctx); err != nil {
 			log.Error("Live events from other nodes stopped", "error", err)

@@ -67,6 +67,13 @@ const (
 	LegalHoldLifted      Action = "legal_hold.lifted"
 	KBReviewChanged      Action = "kb.review_changed"
 
+	GoldenCaseAdded    Action = "quality.golden_case_added"
+	GoldenCasesImport  Action = "quality.golden_cases_imported"
+	GoldenCaseDeleted  Action = "quality.golden_case_deleted"
+	QualityRunRecorded Action = "quality.run_recorded"
+	QualityAlerted     Action = "quality.alert_raised"
+	AIReplyFlagged     Action = "quality.ai_reply_flagged"
+
 	ExportCreated Action = "export.created"
 	DataDeleted   Action = "data.deleted"
 	AuditVerified Action = "audit.verified"
@@ -149,6 +156,17 @@ var Vocabulary = []struct {
 	{LegalHoldPlaced, "a legal hold now keeps a contact's or conversation's data past retention"},
 	{LegalHoldLifted, "a legal hold was lifted; the data is purged again when due"},
 	{KBReviewChanged, "who must have knowledge-base changes reviewed was changed"},
+	{GoldenCaseAdded, "a golden case was added to the workspace's golden set, from a " +
+		"conversation or a flagged AI reply; the diff holds the expected outcome"},
+	{GoldenCasesImport, "golden cases were imported from a file of evaluation cases; " +
+		"the diff holds how many"},
+	{GoldenCaseDeleted, "a golden case was removed from the golden set"},
+	{QualityRunRecorded, "the golden set was run through the router and guardrails: " +
+		"weekly, after a knowledge-base publish, or by hand; the diff holds the metrics"},
+	{QualityAlerted, "a quality run fell below the workspace's thresholds and its " +
+		"managers and admins were alerted; the diff names the metrics"},
+	{AIReplyFlagged, "an agent flagged an AI reply as wrong, with a note and the right " +
+		"outcome when given"},
 	{ExportCreated, "data left the product as a file, such as an audit export"},
 	{DataDeleted, "data was deleted, such as audit entries past retention; " +
 		"counts only, never content"},

@@ -14,6 +14,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/apikey"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
+	"github.com/thunaivi/thunaivi/internal/quality"
 	"github.com/thunaivi/thunaivi/internal/retention"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/support"
@@ -70,9 +71,10 @@ func classify(err error) (int, string) {
 		errors.Is(err, identity.ErrInvalidName), errors.Is(err, errForm),
 		errors.Is(err, identity.ErrSecondFactorState), errors.Is(err, identity.ErrBadSecondFactor),
 		errors.Is(err, identity.ErrSecondFactorNeeded), errors.Is(err, identity.ErrNotLocked),
-		errors.Is(err, retention.ErrInvalid):
+		errors.Is(err, retention.ErrInvalid), errors.Is(err, quality.ErrInvalid):
 		return http.StatusUnprocessableEntity, "invalid"
-	case errors.Is(err, support.ErrConflict), errors.Is(err, kb.ErrConflict):
+	case errors.Is(err, support.ErrConflict), errors.Is(err, kb.ErrConflict),
+		errors.Is(err, quality.ErrConflict):
 		return http.StatusConflict, "conflict"
 	case errors.Is(err, retention.ErrHeld):
 		return http.StatusConflict, "conflict"

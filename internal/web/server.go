@@ -27,6 +27,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/mail"
 	"github.com/thunaivi/thunaivi/internal/metrics"
 	"github.com/thunaivi/thunaivi/internal/origin"
+	"github.com/thunaivi/thunaivi/internal/quality"
 	"github.com/thunaivi/thunaivi/internal/retention"
 	"github.com/thunaivi/thunaivi/internal/support"
 	"github.com/thunaivi/thunaivi/internal/webhook"
@@ -77,6 +78,10 @@ type Deps struct {
 	// AuditRetentionDays is how long the server keeps audit entries, for
 	// every workspace.
 	AuditRetentionDays int
+	// Quality keeps golden sets and their runs.
+	Quality *quality.Service
+	// Feedback keeps flags on AI replies, customers' ratings and the KPIs.
+	Feedback *support.Feedback
 }
 
 // Limits are requests per minute on the public widget endpoints.
@@ -408,6 +413,10 @@ func (s *Server) routes() {
 	s.kbReviewRoutes()
 	if s.Retention != nil {
 		s.retentionRoutes()
+	}
+	if s.Quality != nil {
+		s.qualityRoutes()
+		s.widgetRatingRoutes()
 	}
 	s.openAPIRoute()
 	if s.Keys != nil {
