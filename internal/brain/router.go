@@ -30,6 +30,10 @@ const (
 	// hand the message off: a near tie with a "do not answer" topic is not
 	// safe to answer.
 	handoffNear = 0.9
+	// deferNear is how close to the best score an entry marked for a matched
+	// category must come to stop the category deferring to the best entry:
+	// looser than handoffNear, because the category's rule also fired.
+	deferNear = 0.85
 	// markedMinScore is the least score at which a marked entry counts: below
 	// it the message is about nothing in the knowledge base, marked or not.
 	markedMinScore = 0.15
@@ -128,10 +132,24 @@ func clamp01(x float64) float64 {
 }
 
 // defers reports whether a matched category yields to the best candidate: an
-// unmarked entry about the category that answers with confidence.
+// unmarked entry about the category that answers with confidence, with no
+// entry marked for the same category close behind it. The category's own rule
+// already says the message may be restricted; a marked entry that nearly ties
+// says the knowledge base cannot tell the two apart either.
 func (r *Router) defers(m categoryMatch, cands []Candidate, conf float64) bool {
-	return len(cands) > 0 && conf >= r.thresholds.Answer &&
-		r.categories.defers(m.index, cands[0].EntryID)
+	if len(cands) == 0 || conf < r.thresholds.Answer ||
+		!r.categories.defers(m, cands[0].EntryID) {
+		return false
+	}
+	for _, c := range cands[1:] {
+		if c.Score < deferNear*cands[0].Score {
+			break
+		}
+		if e, ok := r.index.Entry(c.EntryID); ok && e.Handoff == m.category {
+			return false
+		}
+	}
+	return true
 }
 
 // markedEntry returns the entry marked for handoff that is the best candidate or
