@@ -19,8 +19,8 @@ const (
 	shoutShare   = 0.8
 )
 
-// categoryAngry is the category frustration signals hand off to when the
-// workspace has it.
+// categoryAngry is the category the built-in signals hand off to: the
+// customer's frustration, a question asked again, answers rejected.
 const categoryAngry = "angry"
 
 // categoryMatch is why a message belongs to a restricted category.
@@ -33,8 +33,8 @@ type categoryMatch struct {
 	rules []int
 }
 
-// categoryMatcher finds the restricted category of a message by phrase rules,
-// by similarity to each category's examples, and by frustration signals.
+// categoryMatcher finds the restricted category of a message by phrase rules
+// and by similarity to each category's examples.
 type categoryMatcher struct {
 	names    []string
 	phrases  [][]phrase
@@ -229,9 +229,8 @@ func slotMatches(slot []wordPattern, t token) bool {
 	return false
 }
 
-// match returns the restricted categories text belongs to, at most one match
-// each, in category order: phrase rules and frustration signals first, then
-// similarity to examples.
+// match returns the restricted categories text belongs to, in category order:
+// phrase rules first, then similarity to examples.
 func (m *categoryMatcher) match(text string) []categoryMatch {
 	var found []categoryMatch
 	ts := tokens(text)
@@ -245,14 +244,6 @@ func (m *categoryMatcher) match(text string) []categoryMatch {
 			}
 			found = append(found, categoryMatch{index: ci, category: m.names[ci],
 				phrase: words, rules: rules})
-			continue
-		}
-		if m.names[ci] == categoryAngry && Shouting(text) {
-			found = append(found, categoryMatch{
-				index:    ci,
-				category: categoryAngry,
-				phrase:   "writing in capitals",
-			})
 		}
 	}
 	if e, q, sim := m.examples.closest(text); sim >= exampleSimilarity {
