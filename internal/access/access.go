@@ -51,6 +51,9 @@ const (
 	// WebhooksManage is adding and removing the endpoints the workspace's
 	// events are posted to.
 	WebhooksManage Permission = "webhooks:manage"
+	// DataRequests is reading, approving and rejecting customers' requests
+	// for their data or its deletion.
+	DataRequests Permission = "data:requests"
 	// DataManage is setting how long the workspace keeps customer data,
 	// placing and lifting legal holds, and purging.
 	DataManage Permission = "data:manage"
@@ -76,11 +79,11 @@ var matrix = map[Role]map[Permission]bool{
 		MembersRead, OwnAccount, QualityContribute),
 	Manager: set(ConversationsRead, ConversationsWrite, MessagesWrite, ConversationsAll, KBRead,
 		KBWrite, KBPropose, KBReview, BrainSettings, TeamsManage, MembersRead, OwnAccount,
-		QualityContribute, QualityManage),
+		QualityContribute, QualityManage, DataRequests),
 	Admin: set(ConversationsRead, ConversationsWrite, MessagesWrite, ConversationsAll, KBRead,
 		KBWrite, KBPropose, KBReview, BrainSettings, TeamsManage, MembersRead, MembersManage,
 		InboxesManage, AuditRead, OwnAccount, SecurityManage, APIKeysManage, WebhooksManage,
-		DataManage, QualityContribute, QualityManage),
+		DataManage, QualityContribute, QualityManage, DataRequests),
 }
 
 func set(ps ...Permission) map[Permission]bool {

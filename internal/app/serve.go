@@ -52,7 +52,8 @@ func (a *App) Handler(cfg *config.Config) (*web.Server, error) {
 	}
 	d := web.Deps{Mail: sender, Keys: a.Keys, Idempotency: a.Idempotency,
 		Retention: a.Retention, AuditRetentionDays: auditRetentionDays(cfg),
-		Webhooks: a.Webhooks, Quality: a.Quality, Feedback: a.Feedback,
+		DataRequests: a.DataRequests,
+		Webhooks:     a.Webhooks, Quality: a.Quality, Feedback: a.Feedback,
 		Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
 		Support: a.Support, Hub: a.Hub, Log: a.Log, Now: a.Now, PublicURL: cfg.PublicURL,
 		Ready:         a.DB.Ping,
@@ -251,6 +252,13 @@ func (a *App) pruneAudit(ctx context.Context, cfg *config.Config, sink audit.Sin
 		}
 		if _, err := a.Webhooks.Prune(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("Pruning the webhook delivery log failed", "error", err)
+		}
+		if _, err := a.DataRequests.PruneExports(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("Pruning expired data exports failed", "error", err)
+		}
+		if err := a.DataRequests.Remind(ctx, a.remindDataRequest); err != nil &&
+			ctx.Err() == nil {
+			a.Log.Error("Reminding of data requests failed", "error", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -79,6 +79,18 @@ var apiOps = map[string]apiOp{
 		"else's proposal as the entry's next version", map[string]string{"note": "string"}, 0},
 	"POST /api/v1/kb/proposals/{id}/reject": {"rejectProposal", "Close someone else's " +
 		"proposal without publishing it", map[string]string{"note": "string"}, 0},
+	"POST /api/v1/data-requests": {"fileDataRequest", "File a customer's request, made " +
+		"by mail or in person, for access, portability or deletion; the contact is mailed " +
+		"a link to confirm it", map[string]string{"contact_id": "string", "kinds": "array",
+		"source": "string"}, 201},
+	"GET /api/v1/data-requests":      {"listDataRequests", "Data requests, newest first", nil, 0},
+	"GET /api/v1/data-requests/{id}": {"getDataRequest", "A data request", nil, 0},
+	"POST /api/v1/data-requests/{id}/approve": {"approveDataRequest", "Carry out a " +
+		"confirmed request: export and/or delete, and sign the receipt", nil, 0},
+	"POST /api/v1/data-requests/{id}/reject": {"rejectDataRequest", "Close a request " +
+		"without acting on it", map[string]string{"note": "string"}, 204},
+	"GET /api/v1/data-requests/{id}/export": {"dataRequestExport", "The export's zip " +
+		"(data.json, data.html), while it is kept", nil, 0},
 	"GET /api/v1/retention": {"getRetention", "Retention periods in days by data class, " +
 		"the defaults, and the server's audit retention", nil, 0},
 	"PUT /api/v1/retention": {"setRetention", "Change some retention periods (0 keeps)",

@@ -21,6 +21,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/apikey"
 	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/datarequest"
 	"github.com/thunaivi/thunaivi/internal/idempotency"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
@@ -75,6 +76,8 @@ type Deps struct {
 	Webhooks *webhook.Service
 	// Retention keeps the workspaces' retention periods and legal holds.
 	Retention *retention.Service
+	// DataRequests are customers' requests for their data or its deletion.
+	DataRequests *datarequest.Service
 	// AuditRetentionDays is how long the server keeps audit entries, for
 	// every workspace.
 	AuditRetentionDays int
@@ -413,6 +416,9 @@ func (s *Server) routes() {
 	s.kbReviewRoutes()
 	if s.Retention != nil {
 		s.retentionRoutes()
+	}
+	if s.DataRequests != nil {
+		s.dataRequestRoutes()
 	}
 	if s.Quality != nil {
 		s.qualityRoutes()
