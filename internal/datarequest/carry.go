@@ -282,7 +282,8 @@ var page = template.Must(template.New("export").Parse(`<!doctype html>
 <dl>{{range $k, $v := .Contact}}<dt>{{$k}}</dt><dd>{{$v}}</dd>{{end}}</dl>
 {{range .Conversations}}<h2>Conversation {{.ID}}</h2>
 <p>{{.Status}}, started {{.StartedAt.Format "2006-01-02 15:04"}}</p>
-<ol>{{range .Messages}}<li><strong>{{.Author}}</strong> ({{.Kind}}, {{.At.Format "2006-01-02 15:04"}}): {{.Text}}</li>{{end}}</ol>
+<ol>{{range .Messages}}<li><strong>{{.Author}}</strong>
+({{.Kind}}, {{.At.Format "2006-01-02 15:04"}}): {{.Text}}</li>{{end}}</ol>
 {{end}}</html>
 `))
 
