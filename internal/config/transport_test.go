@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/thunaivi/thunaivi/internal/config"
 )
 
 // setting is a case of flags and environment variables, and what comes of
@@ -13,6 +15,18 @@ type setting struct {
 	args []string
 	env  map[string]string
 	want string
+}
+
+// parse reads the case's settings, in an environment without PostgreSQL's
+// own variables unless the case sets them.
+func (s setting) parse(t *testing.T) (*config.Config, error) {
+	t.Helper()
+	t.Setenv("PGHOST", "")
+	t.Setenv("PGSSLMODE", "")
+	for k, v := range s.env {
+		t.Setenv(k, v)
+	}
+	return parse(t, s.args...)
 }
 
 // TestRefusesTrafficInTheClear gives each setting that would send traffic
@@ -87,12 +101,7 @@ func TestRefusesTrafficInTheClear(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("PGHOST", "")
-			t.Setenv("PGSSLMODE", "")
-			for k, v := range tc.env {
-				t.Setenv(k, v)
-			}
-			_, err := parse(t, tc.args...)
+			_, err := tc.parse(t)
 			if err == nil {
 				t.Fatal("accepted")
 			}
@@ -146,12 +155,7 @@ func TestTransportSettings(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("PGHOST", "")
-			t.Setenv("PGSSLMODE", "")
-			for k, v := range tc.env {
-				t.Setenv(k, v)
-			}
-			c, err := parse(t, tc.args...)
+			c, err := tc.parse(t)
 			if err != nil {
 				t.Fatal(err)
 			}
