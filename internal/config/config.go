@@ -336,9 +336,7 @@ func (c *Config) Finish() error {
 	if c.IPLimit < 1 || c.WidgetLimit < 1 {
 		return errors.New("config: rate limits must be at least 1 request per minute")
 	}
-	if err := c.defaultPublicURL(); err != nil {
-		return err
-	}
+	c.defaultPublicURL()
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	c.defaultRedirect()
 	return c.checkListening()

@@ -62,6 +62,10 @@ func (c *Config) checkListening() error {
 			"THUNAIVI_TLS_SELF_SIGNED=true for a trial), or name the reverse proxy that "+
 			"speaks HTTPS in THUNAIVI_TRUSTED_PROXIES", c.Addr)
 	}
+	if c.PublicURL == "" {
+		return fmt.Errorf("config: THUNAIVI_PUBLIC_URL is needed when listening beyond "+
+			"this machine (%s): set the https:// address people reach the product at", c.Addr)
+	}
 	u, err := url.Parse(c.PublicURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("config: THUNAIVI_PUBLIC_URL %q is not an http:// or https:// URL",
@@ -116,14 +120,12 @@ func (c *Config) checkCertificateSource() error {
 
 // defaultPublicURL derives the public URL when it is not set: the ACME
 // domain, or the listen address on loopback. Beyond loopback the listen
-// address is rarely what browsers use, so it must be given.
-func (c *Config) defaultPublicURL() error {
-	if c.PublicURL != "" {
-		return nil
-	}
+// address is rarely what browsers use, so it stays unset, for
+// checkListening to ask for it.
+func (c *Config) defaultPublicURL() {
 	host, port, err := net.SplitHostPort(c.Addr)
-	if err != nil {
-		return fmt.Errorf("config: listen address %q: %w", c.Addr, err)
+	if c.PublicURL != "" || err != nil {
+		return
 	}
 	switch {
 	case c.ACMEDomain != "" && port == "443":
@@ -131,14 +133,11 @@ func (c *Config) defaultPublicURL() error {
 	case c.ACMEDomain != "":
 		c.PublicURL = "https://" + net.JoinHostPort(c.ACMEDomain, port)
 	case BeyondLoopback(host):
-		return fmt.Errorf("config: THUNAIVI_PUBLIC_URL is needed when listening beyond "+
-			"this machine (%s): set the https:// address people reach the product at", c.Addr)
 	case c.HTTPS():
 		c.PublicURL = "https://" + c.Addr
 	default:
 		c.PublicURL = "http://" + c.Addr
 	}
-	return nil
 }
 
 // defaultRedirect listens for plain HTTP on port 80 of the listen host when
