@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -85,6 +86,9 @@ type Deps struct {
 	Quality *quality.Service
 	// Feedback keeps flags on AI replies, customers' ratings and the KPIs.
 	Feedback *support.Feedback
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For, -Proto
+	// and -Host headers are believed; from any other peer they are ignored.
+	TrustedProxies []netip.Prefix
 }
 
 // Limits are requests per minute on the public widget endpoints.
@@ -141,6 +145,7 @@ func (s *Server) CloseStreams() { s.once.Do(func() { close(s.closing) }) }
 // ServeHTTP runs the middleware every request passes through.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := newRequestID()
+	r = s.forwarded(r)
 	r = r.WithContext(origin.WithRequest(r.Context(), origin.Request{ID: id,
 		IP: remoteIP(r), UserAgent: r.UserAgent()}))
 	h := w.Header()
@@ -152,6 +157,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// which set their own: every other answer is one member's or one
 	// visitor's, a sign-in or a redirect.
 	h.Set("Cache-Control", "no-store")
+	if overHTTPS(r) {
+		h.Set("Strict-Transport-Security", hstsHeader)
+	}
 	start := s.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	defer func() {
