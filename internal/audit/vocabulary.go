@@ -54,6 +54,7 @@ const (
 	AdminPathRotated Action = "setting.admin_path_rotated"
 	KBPublished      Action = "kb.published"
 	KBImported       Action = "kb.imported"
+	LLMChanged       Action = "ai.llm_changed"
 
 	ExportCreated Action = "export.created"
 	DataDeleted   Action = "data.deleted"
@@ -123,6 +124,9 @@ var Vocabulary = []struct {
 		"categories; the diff holds old and new values"},
 	{AdminPathRotated, "the workspace's secret admin path was set or replaced; " +
 		"the path itself is never recorded"},
+	{LLMChanged, "an admin changed the workspace's LLM provider: on or off, base URL, " +
+		"model, tone or monthly token budget; a new API key shows " +
+		"only as changed, never the key"},
 	{KBPublished, "a knowledge-base entry was created or changed"},
 	{KBImported, "knowledge-base entries were imported from a file"},
 	{ExportCreated, "data left the product as a file, such as an audit export"},
