@@ -182,4 +182,3 @@ func FuzzParseCompletion(f *testing.F) {
 		}
 	})
 }
-

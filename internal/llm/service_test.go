@@ -37,7 +37,8 @@ func newService(t *testing.T, db *store.DB, p *llmtest.Provider) *fixture {
 		t.Fatal(err)
 	}
 	ws, err := a.Workspaces.Setup(ctx, a.Identity, "", workspace.SetupRequest{
-		Workspace: "Shop", AdminEmail: "admin@shop.example", AdminPassword: "an llm test password 12"})
+		Workspace: "Shop", AdminEmail: "admin@shop.example",
+		AdminPassword: "an llm test password 12"})
 	if err != nil {
 		t.Fatal(err)
 	}
