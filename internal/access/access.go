@@ -46,6 +46,9 @@ const (
 	// WebhooksManage is adding and removing the endpoints the workspace's
 	// events are posted to.
 	WebhooksManage Permission = "webhooks:manage"
+	// LLMManage is choosing the workspace's LLM provider and giving it the
+	// key: customers' messages go to it.
+	LLMManage Permission = "llm:manage"
 	// InboundOpen and InboundMessage are opening a conversation and adding
 	// a customer's message from an integrator's own channel. No role holds
 	// them, so that no member writes as a customer: only an API key with the
@@ -63,7 +66,7 @@ var matrix = map[Role]map[Permission]bool{
 		KBWrite, BrainSettings, TeamsManage, MembersRead, OwnAccount),
 	Admin: set(ConversationsRead, ConversationsWrite, MessagesWrite, ConversationsAll, KBRead,
 		KBWrite, BrainSettings, TeamsManage, MembersRead, MembersManage, InboxesManage,
-		AuditRead, OwnAccount, SecurityManage, APIKeysManage, WebhooksManage),
+		AuditRead, OwnAccount, SecurityManage, APIKeysManage, WebhooksManage, LLMManage),
 }
 
 func set(ps ...Permission) map[Permission]bool {

@@ -96,6 +96,11 @@ type Config struct {
 	// are private or loopback (THUNAIVI_WEBHOOK_ALLOW, comma-separated CIDR
 	// ranges); none by default.
 	WebhookAllow []netip.Prefix
+	// LLMAllow are address ranges workspaces' LLM providers may be reached at
+	// although they are private or loopback, such as a model served on the
+	// operator's own network (THUNAIVI_LLM_ALLOW, comma-separated CIDR
+	// ranges); none by default.
+	LLMAllow []netip.Prefix
 	// MasterKeyFile is the master keyring that seals secrets kept in the
 	// database (THUNAIVI_MASTER_KEY_FILE); master.keys in the data folder
 	// when empty.
@@ -103,22 +108,35 @@ type Config struct {
 
 	limitsSetting   *string
 	webhookAllowErr error
+	llmAllowErr     error
 }
 
 // allowWebhooks reads the webhook allow list.
-func (c *Config) allowWebhooks(v string) error {
-	c.WebhookAllow = nil
+func (c *Config) allowWebhooks(v string) (err error) {
+	c.WebhookAllow, err = ranges("webhook", v)
+	return err
+}
+
+// allowLLM reads the LLM providers' allow list.
+func (c *Config) allowLLM(v string) (err error) {
+	c.LLMAllow, err = ranges("LLM", v)
+	return err
+}
+
+// ranges reads a comma-separated list of CIDR ranges, for what names.
+func ranges(what, v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
 	for _, r := range strings.Split(v, ",") {
 		if r = strings.TrimSpace(r); r == "" {
 			continue
 		}
 		p, err := netip.ParsePrefix(r)
 		if err != nil {
-			return fmt.Errorf("config: webhook allow range %q is not a CIDR range", r)
+			return nil, fmt.Errorf("config: %s allow range %q is not a CIDR range", what, r)
 		}
-		c.WebhookAllow = append(c.WebhookAllow, p.Masked())
+		out = append(out, p.Masked())
 	}
-	return nil
+	return out, nil
 }
 
 // Storage binds the flags that say where data lives, for every command that
@@ -160,6 +178,12 @@ func (c *Config) Server(fs *flag.FlagSet) {
 	})
 	if v := env("WEBHOOK_ALLOW", ""); v != "" {
 		c.webhookAllowErr = c.allowWebhooks(v)
+	}
+	fs.Func("llm-allow", "private or loopback CIDR ranges workspaces' LLM providers may "+
+		"still be reached at, comma-separated; none unless set (env THUNAIVI_LLM_ALLOW)",
+		c.allowLLM)
+	if v := env("LLM_ALLOW", ""); v != "" {
+		c.llmAllowErr = c.allowLLM(v)
 	}
 	fs.StringVar(&c.MailFrom, "mail-from", env("MAIL_FROM", ""),
 		"sender of the product's mail, such as \"Thunaivi <support@example.com>\"; "+
@@ -262,6 +286,9 @@ func (c *Config) Finish() error {
 	if c.webhookAllowErr != nil {
 		return c.webhookAllowErr
 	}
+	if c.llmAllowErr != nil {
+		return c.llmAllowErr
+	}
 	if c.limitsSetting == nil {
 		return nil
 	}
@@ -318,6 +345,7 @@ func (c *Config) Redacted() map[string]string {
 		"breached_password_api": c.BreachAPI,
 		"master_key_file":       c.MasterKeyFile,
 		"webhook_allow":         fmt.Sprint(c.WebhookAllow),
+		"llm_allow":             fmt.Sprint(c.LLMAllow),
 		"database_url":          RedactURL(c.DatabaseURL),
 		"smtp_url":              RedactURL(c.MailURL),
 		"mail_from":             c.MailFrom,

@@ -3,6 +3,7 @@ package llm
 import (
 	"context"
 	"errors"
+	"strings"
 )
 
 // Result is how a rewrite went: the model's text, or why there is none.
@@ -14,6 +15,8 @@ type Result struct {
 	// instead: one of the Fail constants, with the status of an error
 	// answer. Empty when the provider is off or Text is set.
 	Fallback string
+	// Kind is the Fail constant of the fallback.
+	Kind string
 	// Tokens are the tokens the call cost.
 	Tokens int64
 }
@@ -42,14 +45,14 @@ func (s *Service) rewrite(ctx context.Context, wsID string, src Source) Result {
 	month := s.now().UTC().Format(monthStyle)
 	used, err := s.used(ctx, wsID, month)
 	if err != nil {
-		return Result{Fallback: FailUnreachable}
+		return fallback(FailUnreachable)
 	}
 	if used >= st.budget {
-		return Result{Fallback: FailBudget}
+		return fallback(FailBudget)
 	}
 	key, err := s.sealer.Open(st.sealed)
 	if err != nil {
-		return Result{Fallback: FailKey}
+		return fallback(FailKey)
 	}
 	c, err := s.client.Complete(ctx, Provider{BaseURL: st.baseURL, Model: st.model,
 		Key: string(key)}, rewriteRequest(src, st.tone))
@@ -59,11 +62,15 @@ func (s *Service) rewrite(ctx context.Context, wsID string, src Source) Result {
 		s.db.ExecContext(context.WithoutCancel(ctx), s.q.AddUsage, wsID, month, c.Tokens)
 	}
 	if err != nil {
+		r := fallback(FailMalformed)
 		var e *Error
 		if errors.As(err, &e) {
-			return Result{Fallback: e.Error()[len("llm: "):], Tokens: c.Tokens}
+			r = Result{Fallback: strings.TrimPrefix(e.Error(), "llm: "), Kind: e.Kind}
 		}
-		return Result{Fallback: FailMalformed, Tokens: c.Tokens}
+		r.Tokens = c.Tokens
+		return r
 	}
 	return Result{Text: c.Text, Tokens: c.Tokens}
 }
+
+func fallback(kind string) Result { return Result{Fallback: kind, Kind: kind} }

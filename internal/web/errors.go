@@ -14,6 +14,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/apikey"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
+	"github.com/thunaivi/thunaivi/internal/llm"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/support"
 	"github.com/thunaivi/thunaivi/internal/webhook"
@@ -65,6 +66,7 @@ func classify(err error) (int, string) {
 		return http.StatusForbidden, "email_not_verified"
 	case errors.Is(err, support.ErrInvalid), errors.Is(err, kb.ErrInvalid),
 		errors.Is(err, webhook.ErrInvalid), errors.Is(err, apikey.ErrInvalid),
+		errors.Is(err, llm.ErrInvalid),
 		errors.Is(err, workspace.ErrInvalid), errors.Is(err, identity.ErrWeakPassword),
 		errors.Is(err, identity.ErrInvalidName), errors.Is(err, errForm),
 		errors.Is(err, identity.ErrSecondFactorState), errors.Is(err, identity.ErrBadSecondFactor),

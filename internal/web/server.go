@@ -24,6 +24,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/idempotency"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
+	"github.com/thunaivi/thunaivi/internal/llm"
 	"github.com/thunaivi/thunaivi/internal/mail"
 	"github.com/thunaivi/thunaivi/internal/metrics"
 	"github.com/thunaivi/thunaivi/internal/origin"
@@ -71,6 +72,8 @@ type Deps struct {
 	Idempotency *idempotency.Service
 	// Webhooks are the endpoints workspaces' events are posted to.
 	Webhooks *webhook.Service
+	// LLM keeps workspaces' optional LLM providers.
+	LLM *llm.Service
 }
 
 // Limits are requests per minute on the public widget endpoints.
@@ -398,6 +401,9 @@ func (s *Server) routes() {
 	if s.Webhooks != nil {
 		s.webhookRoutes()
 		s.webhookPages()
+	}
+	if s.LLM != nil {
+		s.llmRoutes()
 	}
 	s.openAPIRoute()
 	if s.Keys != nil {
