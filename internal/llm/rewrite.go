@@ -19,6 +19,10 @@ type Result struct {
 	Kind string
 	// Tokens are the tokens the call cost.
 	Tokens int64
+	// KeyEchoed says the model's text holds the provider's own API key, or
+	// a good part of it, whatever its shape: the text must never be sent,
+	// nor quoted.
+	KeyEchoed bool
 }
 
 // On reports whether the workspace's provider was asked, or would have been
@@ -70,7 +74,25 @@ func (s *Service) rewrite(ctx context.Context, wsID string, src Source) Result {
 		r.Tokens = c.Tokens
 		return r
 	}
-	return Result{Text: c.Text, Tokens: c.Tokens}
+	return Result{Text: c.Text, Tokens: c.Tokens,
+		KeyEchoed: echoes(c.Text, string(key))}
+}
+
+// keyPart is how many characters of a key in a row give it away.
+const keyPart = 12
+
+// echoes reports whether text holds key, or any keyPart characters of it
+// in a row.
+func echoes(text, key string) bool {
+	if len(key) <= keyPart {
+		return strings.Contains(text, key)
+	}
+	for i := 0; i+keyPart <= len(key); i++ {
+		if strings.Contains(text, key[i:i+keyPart]) {
+			return true
+		}
+	}
+	return false
 }
 
 func fallback(kind string) Result { return Result{Fallback: kind, Kind: kind} }

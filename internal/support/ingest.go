@@ -221,6 +221,10 @@ func (s *Service) passes(o *outcome, d brain.Decision, text string, router *brai
 	v, by := guard.Check(entry.Answer, sources(entry), text, policy), ""
 	if v.OK && rw.Text != "" {
 		v = guard.CheckRewrite(rw.Text, sources(entry), text, llm.Instructions, policy)
+		if rw.KeyEchoed {
+			v = guard.Verdict{Rule: guard.RuleSecret,
+				Reason: "the reply holds the LLM provider's API key"}
+		}
 		by = " (in the LLM's rewrite)"
 	}
 	if v.OK {
