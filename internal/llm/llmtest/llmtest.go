@@ -67,6 +67,17 @@ type Provider struct {
 // Start runs a provider whose answers model decides, until the test ends.
 func Start(t testing.TB, model Model) *Provider {
 	t.Helper()
+	return start(t, model, true)
+}
+
+// StartPlain runs a provider over plain http, which the product reaches
+// only on ranges its operator allowed, such as loopback in tests.
+func StartPlain(t testing.TB, model Model) *Provider {
+	t.Helper()
+	return start(t, model, false)
+}
+
+func start(t testing.TB, model Model, tls bool) *Provider {
 	p := &Provider{}
 	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter,
 		r *http.Request) {
@@ -88,8 +99,13 @@ func Start(t testing.TB, model Model) *Provider {
 	}))
 	// A client refusing the certificate is what some tests check for.
 	p.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	p.srv.StartTLS()
 	t.Cleanup(p.srv.Close)
+	if !tls {
+		p.srv.Start()
+		p.URL = p.srv.URL + "/v1"
+		return p
+	}
+	p.srv.StartTLS()
 	p.URL = p.srv.URL + "/v1"
 	p.Roots = x509.NewCertPool()
 	p.Roots.AddCert(p.srv.Certificate())
