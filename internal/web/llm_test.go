@@ -129,6 +129,14 @@ func TestTheLLMIsAnAdminsChoice(t *testing.T) {
 	if !strings.Contains(logs.String(), "invalid_api_key") {
 		t.Fatalf("no warning: %s", logs.String())
 	}
+	m := keep(e.post(admin, "GET", "/metrics", nil, http.StatusOK))
+	for _, want := range []string{`thunaivi_llm_calls_total{outcome="ok"} 2`,
+		`thunaivi_llm_calls_total{outcome="error_status"} 1`,
+		`thunaivi_llm_fallbacks_total{reason="error"} 1`} {
+		if !strings.Contains(string(m.Body), want+"\n") {
+			t.Fatalf("metrics lack %s:\n%s", want, m.Body)
+		}
+	}
 
 	// Past the step-up window, a change asks for the password and code.
 	stale := e.session(e.WS.Admin.ID, e.WS.Workspace.ID)
