@@ -1,12 +1,12 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,24 +18,6 @@ import (
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
 )
 
-// lockedBuffer collects log lines written from many goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestTheLLMIsAnAdminsChoice has an admin turn on a provider with the API
 // and the console: only admins, only after a recent step-up, the key never
 // shown again, audited without it; customers then get the rewrite, a
@@ -44,8 +26,15 @@ func (l *lockedBuffer) String() string {
 // audit entry or log line.
 func TestTheLLMIsAnAdminsChoice(t *testing.T) {
 	e := newEnv(t, storetest.OpenSQLite(t))
-	var logs lockedBuffer
-	e.App.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	// The app's log goes to a file, which is safe to read while the
+	// server's goroutines write to it.
+	logFile, err := os.Create(filepath.Join(t.TempDir(), "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	e.App.Log = slog.New(slog.NewTextHandler(logFile, nil))
+	logs := func() string { b, _ := os.ReadFile(logFile.Name()); return string(b) }
 	rewrite := "Happy to help! Orders ship within one business day."
 	var model atomic.Value
 	model.Store(llmtest.Says(rewrite, 40))
@@ -126,8 +115,8 @@ func TestTheLLMIsAnAdminsChoice(t *testing.T) {
 	if got := v.send("how long does shipping take?"); got != brain.ActionAnswer {
 		t.Fatalf("outcome %s", got)
 	}
-	if !strings.Contains(logs.String(), "invalid_api_key") {
-		t.Fatalf("no warning: %s", logs.String())
+	if !strings.Contains(logs(), "invalid_api_key") {
+		t.Fatalf("no warning: %s", logs())
 	}
 	m := keep(e.post(admin, "GET", "/metrics", nil, http.StatusOK))
 	for _, want := range []string{`thunaivi_llm_calls_total{outcome="ok"} 2`,
@@ -152,7 +141,7 @@ func TestTheLLMIsAnAdminsChoice(t *testing.T) {
 	for _, en := range entries {
 		seen = append(seen, en.Diff, en.Reason)
 	}
-	seen = append(seen, logs.String())
+	seen = append(seen, logs())
 	for _, s := range seen {
 		if strings.Contains(s, key) || strings.Contains(s, key[3:15]) {
 			t.Fatalf("the key shows: %s", s)
