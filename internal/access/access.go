@@ -57,6 +57,9 @@ const (
 	// DataManage is setting how long the workspace keeps customer data,
 	// placing and lifting legal holds, and purging.
 	DataManage Permission = "data:manage"
+	// LLMManage is choosing the workspace's LLM provider and giving it the
+	// key: customers' messages go to it.
+	LLMManage Permission = "llm:manage"
 	// InboundOpen and InboundMessage are opening a conversation and adding
 	// a customer's message from an integrator's own channel. No role holds
 	// them, so that no member writes as a customer: only an API key with the
@@ -83,7 +86,7 @@ var matrix = map[Role]map[Permission]bool{
 	Admin: set(ConversationsRead, ConversationsWrite, MessagesWrite, ConversationsAll, KBRead,
 		KBWrite, KBPropose, KBReview, BrainSettings, TeamsManage, MembersRead, MembersManage,
 		InboxesManage, AuditRead, OwnAccount, SecurityManage, APIKeysManage, WebhooksManage,
-		DataManage, QualityContribute, QualityManage, DataRequests),
+		DataManage, QualityContribute, QualityManage, DataRequests, LLMManage),
 }
 
 func set(ps ...Permission) map[Permission]bool {

@@ -13,7 +13,9 @@ import (
 
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/config"
+	"github.com/thunaivi/thunaivi/internal/llm"
 	"github.com/thunaivi/thunaivi/internal/mail"
+	"github.com/thunaivi/thunaivi/internal/outbound"
 	"github.com/thunaivi/thunaivi/internal/retention"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/web"
@@ -49,11 +51,17 @@ func (a *App) Handler(cfg *config.Config) (*web.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := web.Deps{Mail: sender, Keys: a.Keys, Idempotency: a.Idempotency,
+	a.LLM, err = llm.New(a.DB, a.Now, a.Audit, a.Secrets,
+		llm.Options{Options: outbound.Options{Allow: cfg.LLMAllow}})
+	if err != nil {
+		return nil, err
+	}
+	a.LLM.Observe = a.llmObserved
+	a.Support.LLM = a.LLM
+	d := web.Deps{Mail: sender, Keys: a.Keys, Idempotency: a.Idempotency, LLM: a.LLM,
 		Retention: a.Retention, AuditRetentionDays: auditRetentionDays(cfg),
-		DataRequests: a.DataRequests,
-		Webhooks:     a.Webhooks, Quality: a.Quality, Feedback: a.Feedback,
-		Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
+		DataRequests: a.DataRequests, Quality: a.Quality, Feedback: a.Feedback,
+		Webhooks: a.Webhooks, Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
 		Support: a.Support, Hub: a.Hub, Log: a.Log, Now: a.Now, PublicURL: cfg.PublicURL,
 		Ready:         a.DB.Ping,
 		SecureCookies: overHTTPS(cfg.PublicURL),

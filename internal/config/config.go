@@ -96,6 +96,11 @@ type Config struct {
 	// are private or loopback (THUNAIVI_WEBHOOK_ALLOW, comma-separated CIDR
 	// ranges); none by default.
 	WebhookAllow []netip.Prefix
+	// LLMAllow are address ranges workspaces' LLM providers may be reached at
+	// although they are private or loopback, such as a model served on the
+	// operator's own network (THUNAIVI_LLM_ALLOW, comma-separated CIDR
+	// ranges); none by default.
+	LLMAllow []netip.Prefix
 	// MasterKeyFile is the master keyring that seals secrets kept in the
 	// database (THUNAIVI_MASTER_KEY_FILE); master.keys in the data folder
 	// when empty.
@@ -221,6 +226,9 @@ func (c *Config) Server(fs *flag.FlagSet) {
 	fs.StringVar(&c.RedirectAddr, "redirect-addr", env("REDIRECT_ADDR", ""),
 		"plain-HTTP address that redirects to HTTPS; port 80 when serving on 443, off for "+
 			"none (env THUNAIVI_REDIRECT_ADDR)")
+	c.rangesFlag(fs, "llm-allow", "LLM_ALLOW", "private or loopback CIDR ranges "+
+		"workspaces' LLM providers may still be reached at, comma-separated; none unless set",
+		&c.LLMAllow)
 	fs.StringVar(&c.MailFrom, "mail-from", env("MAIL_FROM", ""),
 		"sender of the product's mail, such as \"Thunaivi <support@example.com>\"; "+
 			"no-reply at the public URL's host when empty (env THUNAIVI_MAIL_FROM)")
@@ -371,6 +379,7 @@ func (c *Config) Redacted() map[string]string {
 		"breached_password_api": c.BreachAPI,
 		"master_key_file":       c.MasterKeyFile,
 		"webhook_allow":         fmt.Sprint(c.WebhookAllow),
+		"llm_allow":             fmt.Sprint(c.LLMAllow),
 		"database_url":          RedactURL(c.DatabaseURL),
 		"smtp_url":              RedactURL(c.MailURL),
 		"mail_from":             c.MailFrom,

@@ -232,6 +232,13 @@ func TestEveryActionIsRecorded(t *testing.T) {
 				e.post(admin, "PUT", "/api/v1/kb/thresholds",
 					map[string]float64{"answer": 0.8, "draft": 0.4}, http.StatusOK)
 			}, want(e.AdminEmail, audit.Success, "thresholds", `"answer":[`, `0.8]`)},
+			{audit.LLMChanged, ws, func(t *testing.T) {
+				e.post(admin, "PUT", "/api/v1/ai/llm", map[string]any{"enabled": true,
+					"base_url": "http://127.0.0.1:9/v1", "model": "test-model",
+					"api_key": "sk-audit-test-1234567890", "monthly_token_budget": 1000},
+					http.StatusOK)
+			}, want(e.AdminEmail, audit.Success, "ai_llm", `"model":["","test-model"]`,
+				`"api_key":["[secret]","[secret, changed]"]`)},
 			{audit.KBPublished, ws, func(t *testing.T) {
 				e.post(admin, "POST", "/api/v1/kb/entries", map[string]any{
 					"title": "Opening hours", "answer": "We open at nine.", "reason": "new"},

@@ -62,6 +62,21 @@ func TestDataRequestEndToEnd(t *testing.T) {
 		v.send("I want a refund for " + planted[2])
 		e.post(manager, "PATCH", "/api/v1/conversations/"+v.ConversationID,
 			map[string]any{"labels": []string{"vip-" + planted[2]}}, http.StatusOK)
+		var thread struct {
+			Messages []struct{ ID, Kind string }
+		}
+		e.post(manager, "GET", "/api/v1/conversations/"+v.ConversationID, nil,
+			http.StatusOK).JSON(t, &thread)
+		e.post(manager, "POST", "/api/v1/conversations/"+v.ConversationID+"/golden",
+			map[string]string{"message_id": thread.Messages[0].ID, "expect": "handoff",
+				"category": "payment_dispute", "note": "seen"}, http.StatusCreated)
+		e.post(manager, "PATCH", "/api/v1/conversations/"+v.ConversationID,
+			map[string]any{"status": "resolved"}, http.StatusOK)
+		if res := e.do(nil, "POST", "/widget/v1/conversations/"+v.ConversationID+"/rating",
+			v.headers(), map[string]any{"score": 2, "comment": "slow, " + planted[2]}); res.Status !=
+			http.StatusCreated {
+			t.Fatalf("rating: %d %s", res.Status, res.Body)
+		}
 		other, _ := e.chatAs(e.WS.Inbox.WidgetToken, "Someone Else", "else@example.com")
 		other.send("where is my order?")
 

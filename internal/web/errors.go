@@ -15,6 +15,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/datarequest"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
+	"github.com/thunaivi/thunaivi/internal/llm"
 	"github.com/thunaivi/thunaivi/internal/quality"
 	"github.com/thunaivi/thunaivi/internal/retention"
 	"github.com/thunaivi/thunaivi/internal/store"
@@ -68,6 +69,7 @@ func classify(err error) (int, string) {
 		return http.StatusForbidden, "email_not_verified"
 	case errors.Is(err, support.ErrInvalid), errors.Is(err, kb.ErrInvalid),
 		errors.Is(err, webhook.ErrInvalid), errors.Is(err, apikey.ErrInvalid),
+		errors.Is(err, llm.ErrInvalid),
 		errors.Is(err, workspace.ErrInvalid), errors.Is(err, identity.ErrWeakPassword),
 		errors.Is(err, identity.ErrInvalidName), errors.Is(err, errForm),
 		errors.Is(err, identity.ErrSecondFactorState), errors.Is(err, identity.ErrBadSecondFactor),

@@ -115,6 +115,13 @@ var apiOps = map[string]apiOp{
 		"and the longest reply", nil, 0},
 	"PUT /api/v1/ai/policy": {"setAIPolicy", "Change the guardrails' settings",
 		map[string]string{"forbidden_claims": "array", "max_chars": "integer"}, 0},
+	"GET /api/v1/ai/llm": {"getLLM", "The optional LLM provider's settings and this " +
+		"month's token usage; never the API key, only whether one is set and its last " +
+		"four characters", nil, 0},
+	"PUT /api/v1/ai/llm": {"setLLM", "Change the optional LLM provider (admins, after " +
+		"a step-up); an empty api_key keeps the stored key",
+		map[string]string{"enabled": "boolean", "base_url": "string", "model": "string",
+			"api_key": "string", "tone": "string", "monthly_token_budget": "integer"}, 0},
 	"POST /api/v1/kb/route": {"tryRoute", "What the AI would decide for a message",
 		map[string]string{"text": "string"}, 0},
 	"GET /api/v1/ai/golden": {"listGoldenCases", "The workspace's golden set", nil, 0},

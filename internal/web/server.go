@@ -26,6 +26,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/idempotency"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
+	"github.com/thunaivi/thunaivi/internal/llm"
 	"github.com/thunaivi/thunaivi/internal/mail"
 	"github.com/thunaivi/thunaivi/internal/metrics"
 	"github.com/thunaivi/thunaivi/internal/origin"
@@ -89,6 +90,8 @@ type Deps struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For, -Proto
 	// and -Host headers are believed; from any other peer they are ignored.
 	TrustedProxies []netip.Prefix
+	// LLM keeps workspaces' optional LLM providers.
+	LLM *llm.Service
 }
 
 // Limits are requests per minute on the public widget endpoints.
@@ -431,6 +434,9 @@ func (s *Server) routes() {
 	if s.Quality != nil {
 		s.qualityRoutes()
 		s.widgetRatingRoutes()
+	}
+	if s.LLM != nil {
+		s.llmRoutes()
 	}
 	s.openAPIRoute()
 	if s.Keys != nil {
