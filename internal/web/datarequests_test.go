@@ -72,9 +72,9 @@ func TestDataRequestEndToEnd(t *testing.T) {
 				"category": "payment_dispute", "note": "seen"}, http.StatusCreated)
 		e.post(manager, "PATCH", "/api/v1/conversations/"+v.ConversationID,
 			map[string]any{"status": "resolved"}, http.StatusOK)
+		rating := map[string]any{"score": 2, "comment": "slow, " + planted[2]}
 		if res := e.do(nil, "POST", "/widget/v1/conversations/"+v.ConversationID+"/rating",
-			v.headers(), map[string]any{"score": 2, "comment": "slow, " + planted[2]}); res.Status !=
-			http.StatusCreated {
+			v.headers(), rating); res.Status != http.StatusCreated {
 			t.Fatalf("rating: %d %s", res.Status, res.Body)
 		}
 		other, _ := e.chatAs(e.WS.Inbox.WidgetToken, "Someone Else", "else@example.com")
