@@ -124,44 +124,125 @@ func (s *Service) erase(ctx context.Context, tx *store.Tx, wsID, contactID strin
 	if err != nil {
 		return err
 	}
-	exec := func(kind, query string, args ...any) error {
-		res, err := tx.ExecContext(ctx, query, args...)
-		if err != nil {
-			return fmt.Errorf("datarequest: delete %s: %w", kind, err)
-		}
-		n, _ := res.RowsAffected()
-		removed[kind] += n
-		return nil
-	}
 	for _, c := range convs {
-		for _, step := range []struct{ kind, query string }{
-			{"flags", s.q.DeleteFlags}, {"ratings", s.q.DeleteRating},
-			{"decisions", s.q.DeleteDecisions}, {"messages", s.q.DeleteMessages},
-			{"labels", s.q.DeleteLabels},
-		} {
-			if err := exec(step.kind, step.query, c.ID); err != nil {
-				return err
-			}
-		}
-		if err := exec("golden_cases", s.q.DeleteGoldenCases, wsID, c.ID); err != nil {
-			return err
-		}
-		if err := exec("webhook_deliveries", s.q.DeleteDeliveries, wsID,
-			"%"+c.ID+"%"); err != nil {
-			return err
-		}
-		if err := exec("kept_api_answers", s.q.DeleteIdempotent, "%"+c.ID+"%"); err != nil {
-			return err
-		}
-		if err := exec("conversations", s.q.DeleteConversation, c.ID); err != nil {
+		if err := s.eraseConversation(ctx, tx, wsID, c.ID, removed); err != nil {
 			return err
 		}
 	}
-	if err := exec("webhook_deliveries", s.q.DeleteDeliveries, wsID,
+	if err := count(ctx, tx, removed, "webhook_deliveries", s.q.DeleteDeliveries, wsID,
 		"%"+contactID+"%"); err != nil {
 		return err
 	}
-	return exec("contacts", s.q.DeleteContact, wsID, contactID)
+	return count(ctx, tx, removed, "contacts", s.q.DeleteContact, wsID, contactID)
+}
+
+// eraseConversation deletes one conversation and everything that holds its
+// content.
+func (s *Service) eraseConversation(ctx context.Context, tx *store.Tx, wsID, id string,
+	removed map[string]int64) error {
+	for _, step := range []struct{ kind, query string }{
+		{"flags", s.q.DeleteFlags}, {"ratings", s.q.DeleteRating},
+		{"decisions", s.q.DeleteDecisions}, {"messages", s.q.DeleteMessages},
+		{"labels", s.q.DeleteLabels},
+	} {
+		if err := count(ctx, tx, removed, step.kind, step.query, id); err != nil {
+			return err
+		}
+	}
+	for _, step := range []struct {
+		kind, query string
+		args        []any
+	}{
+		{"golden_cases", s.q.DeleteGoldenCases, []any{wsID, id}},
+		{"webhook_deliveries", s.q.DeleteDeliveries, []any{wsID, "%" + id + "%"}},
+		{"kept_api_answers", s.q.DeleteIdempotent, []any{"%" + id + "%"}},
+		{"conversations", s.q.DeleteConversation, []any{id}},
+	} {
+		if err := count(ctx, tx, removed, step.kind, step.query, step.args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func count(ctx context.Context, tx *store.Tx, removed map[string]int64, kind, query string,
+	args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("datarequest: delete %s: %w", kind, err)
+	}
+	n, _ := res.RowsAffected()
+	removed[kind] += n
+	return nil
+}
+
+// EraseChannel deletes the history of a disconnected inbox through the same
+// steps as a deletion request: every conversation not under a legal hold,
+// and the contacts left with none. It returns a signed receipt whose
+// ContactRef names the inbox, and how many held conversations it kept.
+func (s *Service) EraseChannel(ctx context.Context, wsID, inboxID string) (Receipt, int,
+	error) {
+	rc := Receipt{RequestID: store.NewID("dr"), WorkspaceID: wsID, ContactRef: inboxID,
+		Kinds: []string{Deletion}, Removed: map[string]int64{},
+		CompletedAt: s.now().UTC().Truncate(time.Millisecond)}
+	var kept int
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var disconnected int
+		if err := tx.QueryRowContext(ctx, s.q.InboxDisconnected, wsID,
+			inboxID).Scan(&disconnected); err != nil {
+			return store.ErrNotFound
+		}
+		if disconnected == 0 {
+			return fmt.Errorf("datarequest: %w: disconnect the channel first", ErrInvalid)
+		}
+		rows, err := tx.QueryContext(ctx, s.q.InboxConversations, wsID, inboxID)
+		if err != nil {
+			return fmt.Errorf("datarequest: channel conversations: %w", err)
+		}
+		type conv struct {
+			id, contact string
+			held        bool
+		}
+		var convs []conv
+		for rows.Next() {
+			var c conv
+			if err := rows.Scan(&c.id, &c.contact, &c.held); err != nil {
+				rows.Close()
+				return err
+			}
+			convs = append(convs, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, c := range convs {
+			if c.held {
+				kept++
+				continue
+			}
+			if err := s.eraseConversation(ctx, tx, wsID, c.id, rc.Removed); err != nil {
+				return err
+			}
+			if err := count(ctx, tx, rc.Removed, "contacts", s.q.DeleteOrphanContact, wsID,
+				c.contact, c.contact); err != nil {
+				return err
+			}
+		}
+		rc.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(s.sign, rc.signed()))
+		diff := audit.Diff{"held_kept": {nil, kept}}
+		for k, n := range rc.Removed {
+			diff["removed_"+k] = [2]any{nil, n}
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+			Action: audit.DataDeleted, TargetType: "inbox", TargetID: inboxID,
+			Reason: "the disconnected channel's history", Diff: diff})
+	})
+	if err != nil {
+		return Receipt{}, 0, err
+	}
+	s.db.Checkpoint(ctx)
+	return rc, kept, nil
 }
 
 // Export returns a completed request's archive, a zip of data.json and

@@ -56,6 +56,9 @@ type queries struct {
 	InsertExport         string
 	Export               string
 	PruneExports         string
+	InboxDisconnected    string
+	InboxConversations   string
+	DeleteOrphanContact  string
 }
 
 // Kinds of request.

@@ -88,3 +88,18 @@ SELECT archive, expires_at FROM data_exports WHERE workspace_id = ? AND request_
 
 -- name: PruneExports
 DELETE FROM data_exports WHERE expires_at < ?;
+
+-- name: InboxDisconnected
+SELECT CASE WHEN disconnected_at IS NULL THEN 0 ELSE 1 END FROM inboxes
+WHERE workspace_id = ? AND id = ?;
+
+-- name: InboxConversations
+SELECT c.id, c.contact_id, EXISTS (SELECT 1 FROM legal_holds h
+    WHERE h.workspace_id = c.workspace_id AND h.lifted_at = 0
+        AND ((h.target_type = 'conversation' AND h.target_id = c.id)
+            OR (h.target_type = 'contact' AND h.target_id = c.contact_id)))
+FROM conversations c WHERE c.workspace_id = ? AND c.inbox_id = ?;
+
+-- name: DeleteOrphanContact
+DELETE FROM contacts WHERE workspace_id = ? AND id = ?
+    AND NOT EXISTS (SELECT 1 FROM conversations WHERE contact_id = ?);

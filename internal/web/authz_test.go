@@ -203,6 +203,7 @@ var policy = map[string]access.Permission{
 	"GET /data-requests/{id}":                                 access.Public,
 	"POST /data-requests/{id}/verify":                         access.Public,
 	"GET /data-requests/{id}/export":                          access.Public,
+	"POST /api/v1/inboxes/{inbox}/history/delete":             access.InboxesManage,
 	"POST /api/v1/data-requests":                              access.ConversationsWrite,
 	"GET /api/v1/data-requests":                               access.DataRequests,
 	"GET /api/v1/data-requests/{id}":                          access.DataRequests,

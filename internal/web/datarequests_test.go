@@ -245,3 +245,50 @@ func findText(t *testing.T, db *store.DB, text string) string {
 	}
 	return ""
 }
+
+// TestDisconnectedChannelHistoryIsDeleted disconnects an inbox, whose widget
+// token stops working at once, then deletes its history through the
+// deletion-request path: its conversations go, except one under a legal
+// hold, and the receipt verifies.
+func TestDisconnectedChannelHistoryIsDeleted(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	admin := e.login(e.AdminEmail)
+	var inbox struct {
+		ID          string
+		WidgetToken string `json:"widget_token"`
+	}
+	e.post(admin, "POST", "/api/v1/inboxes", map[string]string{"name": "Old shop"},
+		http.StatusCreated).JSON(t, &inbox)
+	gone := e.startChat(inbox.WidgetToken)
+	gone.send("where is my order " + planted[2])
+	held := e.startChat(inbox.WidgetToken)
+	held.send("I dispute this charge")
+	e.post(admin, "POST", "/api/v1/legal-holds", map[string]string{
+		"target_type": "conversation", "target_id": held.ConversationID,
+		"reason": "chargeback"}, http.StatusCreated)
+
+	wantError(t, e.post(admin, "POST", "/api/v1/inboxes/"+inbox.ID+"/history/delete", nil,
+		http.StatusUnprocessableEntity), http.StatusUnprocessableEntity, "invalid")
+	e.post(admin, "DELETE", "/api/v1/inboxes/"+inbox.ID, nil, http.StatusNoContent)
+	if res := e.do(nil, "POST", "/widget/v1/conversations", map[string]string{
+		"X-Widget-Token": inbox.WidgetToken}, nil); res.Status == http.StatusCreated {
+		t.Fatal("a disconnected inbox's widget token still works")
+	}
+	var out struct {
+		Receipt datarequest.Receipt `json:"receipt"`
+		Kept    int                 `json:"kept_on_legal_hold"`
+	}
+	e.post(admin, "POST", "/api/v1/inboxes/"+inbox.ID+"/history/delete", nil,
+		http.StatusOK).JSON(t, &out)
+	if out.Kept != 1 || out.Receipt.Removed["conversations"] != 1 ||
+		!out.Receipt.Verify(e.App.DataRequests.ReceiptKey()) {
+		t.Fatalf("channel deletion %+v", out)
+	}
+	if where := findText(t, e.App.DB, planted[2]); where != "" {
+		t.Fatalf("the channel's history is still in %s", where)
+	}
+	v := support.Viewer{WorkspaceID: e.WS.Workspace.ID, AllInboxes: true}
+	if _, err := e.App.Support.Get(context.Background(), v, held.ConversationID); err != nil {
+		t.Fatalf("the held conversation went: %v", err)
+	}
+}

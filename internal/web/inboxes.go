@@ -13,6 +13,19 @@ func (s *Server) inboxRoutes() {
 		s.noContent(func(r *http.Request, p *principal) error {
 			return s.Workspaces.DisconnectInbox(r.Context(), p.WorkspaceID, r.PathValue("inbox"))
 		}))
+	if s.DataRequests != nil {
+		s.api("POST /api/v1/inboxes/{inbox}/history/delete", access.InboxesManage, s.fresh(
+			func(w http.ResponseWriter, r *http.Request, p *principal) {
+				rc, kept, err := s.DataRequests.EraseChannel(r.Context(), p.WorkspaceID,
+					r.PathValue("inbox"))
+				if err != nil {
+					s.fail(w, r, err)
+					return
+				}
+				writeJSON(w, http.StatusOK, map[string]any{"receipt": rc,
+					"kept_on_legal_hold": kept})
+			}))
+	}
 }
 
 func (s *Server) apiCreateInbox(w http.ResponseWriter, r *http.Request, p *principal) {

@@ -79,6 +79,9 @@ var apiOps = map[string]apiOp{
 		"else's proposal as the entry's next version", map[string]string{"note": "string"}, 0},
 	"POST /api/v1/kb/proposals/{id}/reject": {"rejectProposal", "Close someone else's " +
 		"proposal without publishing it", map[string]string{"note": "string"}, 0},
+	"POST /api/v1/inboxes/{inbox}/history/delete": {"deleteChannelHistory", "Delete a " +
+		"disconnected inbox's conversations and their contacts, as a deletion request " +
+		"would, except what a legal hold keeps; returns the signed receipt", nil, 0},
 	"POST /api/v1/data-requests": {"fileDataRequest", "File a customer's request, made " +
 		"by mail or in person, for access, portability or deletion; the contact is mailed " +
 		"a link to confirm it", map[string]string{"contact_id": "string", "kinds": "array",
