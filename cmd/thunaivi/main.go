@@ -55,7 +55,7 @@ func init() {
 			"eval --kb FILE --cases FILE [--json]", runEval},
 		"replay": {"play cases as website-chat customers against a running server",
 			"replay --url URL --widget-token TOKEN --cases FILE [--limit N] " +
-				"[--concurrency C] [--json]",
+				"[--concurrency C] [--retry] [--json]",
 			runReplay},
 		"audit": {"check the audit log: audit verify recomputes its hash chain and checks " +
 			"it against the signed checkpoints",
@@ -430,6 +430,8 @@ func runReplay(ctx context.Context, args []string) error {
 	limit := fs.Int("limit", 0, "replay only the first N cases (0: all)")
 	conc := fs.Int("concurrency", 8, "customers chatting at once")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	retry := fs.Bool("retry", false, "send a request again, with the same message id, "+
+		"while the server is unreachable or failing, as across a restart")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -451,7 +453,7 @@ func runReplay(ctx context.Context, args []string) error {
 	fmt.Fprintf(os.Stderr, "replaying %d cases at concurrency %d\n", len(cases), *conc)
 	step := max(len(cases)/10, 1)
 	res, err := replay.Run(ctx, cases, replay.Options{URL: *url, WidgetToken: *token,
-		Concurrency: *conc, Progress: func(done, total int) {
+		Concurrency: *conc, Retry: *retry, Progress: func(done, total int) {
 			if done%step == 0 || done == total {
 				fmt.Fprintf(os.Stderr, "  %d/%d cases\n", done, total)
 			}

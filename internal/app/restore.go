@@ -206,29 +206,6 @@ func (a *App) RecordVerification(ctx context.Context, r VerifyResult) error {
 	})
 }
 
-// LastVerification is the newest recorded backup verification.
-type LastVerification struct {
-	At     time.Time
-	SHA256 string
-	OK     bool
-	Detail string
-}
-
-// LastVerifiedRestore returns the newest verification, store.ErrNotFound
-// when no backup was ever verified against this store.
-func (a *App) LastVerifiedRestore(ctx context.Context) (LastVerification, error) {
-	var v LastVerification
-	var at int64
-	err := a.DB.QueryRowContext(ctx, `SELECT verified_at, file_sha256, ok, detail
-		FROM backup_verifications ORDER BY verified_at DESC, id DESC LIMIT 1`).
-		Scan(&at, &v.SHA256, &v.OK, &v.Detail)
-	if errors.Is(err, sql.ErrNoRows) {
-		return v, store.ErrNotFound
-	}
-	v.At = time.UnixMilli(at).UTC()
-	return v, err
-}
-
 // VerifyBackup restores file into a scratch store and checks it: a SQLite
 // backup into a folder made in scratch (the system's temporary folder when
 // empty), a PostgreSQL one into a new schema of the database at pgURL. The
