@@ -76,6 +76,8 @@ func (r *VerifyResult) fail(format string, args ...any) {
 type restoreTarget struct {
 	dir string
 	url string
+	// checkpoints are those kept with the snapshot, once read.
+	checkpoints []byte
 }
 
 // RestoreVerify restores a backup into a scratch store, checks it, reports
@@ -316,9 +318,7 @@ func restore(ctx context.Context, file string, keys RestoreKeys,
 		// The rest of the file: the archive's end and the final chunk.
 		_, err = io.Copy(io.Discard, plain)
 	}
-	if err == nil && target.dir != "" && len(cps) > 0 {
-		err = writeFile(filepath.Join(target.dir, CheckpointFileName), bytes.NewReader(cps))
-	}
+	target.checkpoints = cps
 	if err != nil {
 		if !errors.Is(err, backup.ErrDamaged) {
 			return res, err
@@ -568,13 +568,19 @@ func Restore(ctx context.Context, cfg *config.Config, file string, out io.Writer
 					"--database-url (or THUNAIVI_DATABASE_URL) of an empty database")
 			}
 			target.url = cfg.DatabaseURL
-			return emptySchema(ctx, cfg.DatabaseURL)
+			if err := emptySchema(ctx, cfg.DatabaseURL); err != nil {
+				return err
+			}
+			return noCheckpoints(cfg)
 		}
 		if cfg.DatabaseURL != "" {
 			return errors.New("a SQLite backup is restored into a data folder: give " +
 				"--data and no database URL")
 		}
 		if err := emptyDataDir(cfg.DataDir); err != nil {
+			return err
+		}
+		if err := noCheckpoints(cfg); err != nil {
 			return err
 		}
 		dir, err := os.MkdirTemp(cfg.DataDir, ".restore-")
@@ -598,6 +604,12 @@ func Restore(ctx context.Context, cfg *config.Config, file string, out io.Writer
 	if target.dir != "" {
 		if err := moveRestored(target.dir, cfg); err != nil {
 			return err
+		}
+	}
+	if dest := CheckpointFile(cfg); dest != "" && len(target.checkpoints) > 0 {
+		err := writeFile(dest, bytes.NewReader(target.checkpoints))
+		if err != nil {
+			return fmt.Errorf("write the checkpoints kept with the backup: %w", err)
 		}
 	}
 	a, err := Open(ctx, cfg, NewLogger(cfg))
@@ -643,6 +655,18 @@ func emptyDataDir(dir string) error {
 	return nil
 }
 
+// noCheckpoints refuses a checkpoint file left from another store: the
+// restored chain starts its own from those kept with the backup.
+func noCheckpoints(cfg *config.Config) error {
+	if dest := CheckpointFile(cfg); dest != "" {
+		if _, err := os.Stat(dest); err == nil {
+			return fmt.Errorf("%s exists: a restored store's checkpoints are those kept "+
+				"with its backup; move it away first", dest)
+		}
+	}
+	return nil
+}
+
 // emptySchema refuses a PostgreSQL schema that holds any table.
 func emptySchema(ctx context.Context, url string) error {
 	db, err := store.Open(ctx, store.Options{DatabaseURL: url})
@@ -671,14 +695,6 @@ func moveRestored(from string, cfg *config.Config) error {
 		}
 		if err := os.Rename(src, store.DatabaseFile(cfg.DataDir)+suffix); err != nil {
 			return err
-		}
-	}
-	cps := filepath.Join(from, CheckpointFileName)
-	if dest := CheckpointFile(cfg); dest != "" {
-		if _, err := os.Stat(cps); err == nil {
-			if err := os.Rename(cps, dest); err != nil {
-				return err
-			}
 		}
 	}
 	syncDir(cfg.DataDir)
