@@ -618,10 +618,7 @@ func Restore(ctx context.Context, cfg *config.Config, file string, out io.Writer
 	}
 	err = a.RecordVerification(ctx, res)
 	if err == nil {
-		err = a.Audit.Write(ctx, audit.Event{Action: audit.BackupRestored,
-			TargetType: "backup", TargetID: res.SHA256, Actor: &backupActor,
-			Diff: audit.Diff{"rows": {nil, res.Rows},
-				"backup_at": {nil, res.BackupAt.Format(time.RFC3339)}}})
+		err = a.RecordRestore(ctx, res)
 	}
 	if cerr := a.Close(); err == nil {
 		err = cerr
@@ -631,6 +628,15 @@ func Restore(ctx context.Context, cfg *config.Config, file string, out io.Writer
 	}
 	printVerify(out, res, "restored into "+Describe(cfg))
 	return nil
+}
+
+// RecordRestore audits, in the restored store's own log, that it was
+// restored from a backup.
+func (a *App) RecordRestore(ctx context.Context, res VerifyResult) error {
+	return a.Audit.Write(ctx, audit.Event{Action: audit.BackupRestored,
+		TargetType: "backup", TargetID: res.SHA256, Actor: &backupActor,
+		Diff: audit.Diff{"rows": {nil, res.Rows},
+			"backup_at": {nil, res.BackupAt.Format(time.RFC3339)}}})
 }
 
 // keyFiles may be in a data folder a backup is restored into: the restore
