@@ -51,24 +51,36 @@ const (
 	// WebhooksManage is adding and removing the endpoints the workspace's
 	// events are posted to.
 	WebhooksManage Permission = "webhooks:manage"
+	// DataManage is setting how long the workspace keeps customer data,
+	// placing and lifting legal holds, and purging.
+	DataManage Permission = "data:manage"
 	// InboundOpen and InboundMessage are opening a conversation and adding
 	// a customer's message from an integrator's own channel. No role holds
 	// them, so that no member writes as a customer: only an API key with the
 	// matching scope does.
 	InboundOpen    Permission = "inbound:open"
 	InboundMessage Permission = "inbound:message"
+	// QualityContribute is telling the AI's quality from the conversations a
+	// member works: flagging an AI reply as wrong, recording a customer's
+	// message with its right outcome as a golden case.
+	QualityContribute Permission = "quality:contribute"
+	// QualityManage is looking after measured quality: golden sets, runs and
+	// their thresholds, flags, the KPIs.
+	QualityManage Permission = "quality:manage"
 )
 
 // matrix is deny by default: a permission missing from a role's set is refused.
 // docs/PERMISSIONS.md describes the same table for people.
 var matrix = map[Role]map[Permission]bool{
 	Agent: set(ConversationsRead, ConversationsWrite, MessagesWrite, KBRead, KBPropose,
-		MembersRead, OwnAccount),
+		MembersRead, OwnAccount, QualityContribute),
 	Manager: set(ConversationsRead, ConversationsWrite, MessagesWrite, ConversationsAll, KBRead,
-		KBWrite, KBPropose, KBReview, BrainSettings, TeamsManage, MembersRead, OwnAccount),
+		KBWrite, KBPropose, KBReview, BrainSettings, TeamsManage, MembersRead, OwnAccount,
+		QualityContribute, QualityManage),
 	Admin: set(ConversationsRead, ConversationsWrite, MessagesWrite, ConversationsAll, KBRead,
 		KBWrite, KBPropose, KBReview, BrainSettings, TeamsManage, MembersRead, MembersManage,
-		InboxesManage, AuditRead, OwnAccount, SecurityManage, APIKeysManage, WebhooksManage),
+		InboxesManage, AuditRead, OwnAccount, SecurityManage, APIKeysManage, WebhooksManage,
+		DataManage, QualityContribute, QualityManage),
 }
 
 func set(ps ...Permission) map[Permission]bool {

@@ -16,12 +16,15 @@ import (
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/brain"
 	"github.com/thunaivi/thunaivi/internal/config"
+	"github.com/thunaivi/thunaivi/internal/datarequest"
 	"github.com/thunaivi/thunaivi/internal/guard"
 	"github.com/thunaivi/thunaivi/internal/idempotency"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
 	"github.com/thunaivi/thunaivi/internal/mail"
 	"github.com/thunaivi/thunaivi/internal/metrics"
+	"github.com/thunaivi/thunaivi/internal/quality"
+	"github.com/thunaivi/thunaivi/internal/retention"
 	"github.com/thunaivi/thunaivi/internal/secrets"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/support"
@@ -37,8 +40,18 @@ type App struct {
 	Identity   *identity.Service
 	Workspaces *workspace.Service
 	KB         *kb.Service
-	Support    *support.Service
-	Keys       *apikey.Service
+	Retention  *retention.Service
+	// DataRequests are customers' requests for their data or its deletion.
+	DataRequests *datarequest.Service
+	Support      *support.Service
+	// Feedback keeps agents' flags on AI replies, customers' ratings and
+	// the KPIs.
+	Feedback *support.Feedback
+	// Quality keeps golden sets and their runs; QualitySchedule runs them
+	// weekly and after knowledge-base publishes, once Serve starts it.
+	Quality         *quality.Service
+	QualitySchedule *quality.Scheduler
+	Keys            *apikey.Service
 	// Secrets seals secrets kept in the database, under the master keyring.
 	Secrets *secrets.Keyring
 	// Webhooks sends workspaces' events to their endpoints; set by Handler,
@@ -205,6 +218,16 @@ func New(db *store.DB, log *slog.Logger, now func() time.Time, auditSecret []byt
 	a.Support.Observe = a.observe
 	a.Support.Changed = a.notify
 	a.Support.Policy = a.policy
+	if a.Feedback, err = support.NewFeedback(db, now, a.Audit, a.Support); err != nil {
+		return nil, err
+	}
+	a.Quality, err = quality.New(db, now, a.Audit, a.Support, a.Feedback, a.KB)
+	if err != nil {
+		return nil, err
+	}
+	a.Quality.Alert = a.qualityAlert
+	a.QualitySchedule = quality.NewScheduler(a.Quality, now, a.Workspaces.IDs)
+	a.KB.Published = a.QualitySchedule.Published
 	a.Identity.RuleRevoked = a.ruleRevoked
 	if a.Keys, err = apikey.New(db, now, a.Audit, a.AuditKeys.Pepper); err != nil {
 		return nil, err
@@ -213,6 +236,16 @@ func New(db *store.DB, log *slog.Logger, now func() time.Time, auditSecret []byt
 	if a.Idempotency, err = idempotency.New(db, now); err != nil {
 		return nil, err
 	}
+	if a.Retention, err = retention.New(db, now, a.Audit); err != nil {
+		return nil, err
+	}
+	if a.DataRequests, err = datarequest.New(db, now, a.Audit,
+		a.AuditKeys.Receipts); err != nil {
+		return nil, err
+	}
+	// The keyring Open loads replaces a.Secrets: look it up at each use.
+	a.DataRequests.Seal = func(b []byte) (string, error) { return a.Secrets.Seal(b) }
+	a.DataRequests.Open = func(s string) ([]byte, error) { return a.Secrets.Open(s) }
 	return a, nil
 }
 

@@ -15,6 +15,8 @@ import (
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/config"
 	"github.com/thunaivi/thunaivi/internal/mail"
+	"github.com/thunaivi/thunaivi/internal/retention"
+	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/web"
 	"github.com/thunaivi/thunaivi/internal/webhook"
 )
@@ -28,6 +30,8 @@ const (
 	checkpointEvery = 15 * time.Second
 	// webhookEvery is how often due webhook deliveries are sent.
 	webhookEvery = 2 * time.Second
+	// qualityEvery is how often the schedule of golden-set runs is checked.
+	qualityEvery = time.Minute
 	// pruneEvery is how often audit entries past retention are removed.
 	pruneEvery = 24 * time.Hour
 	// GCPercent is the garbage collector's target when GOGC is not set.
@@ -47,7 +51,9 @@ func (a *App) Handler(cfg *config.Config) (*web.Server, error) {
 		return nil, err
 	}
 	d := web.Deps{Mail: sender, Keys: a.Keys, Idempotency: a.Idempotency,
-		Webhooks: a.Webhooks, Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
+		Retention: a.Retention, AuditRetentionDays: auditRetentionDays(cfg),
+		Webhooks: a.Webhooks, Quality: a.Quality, Feedback: a.Feedback,
+		Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
 		Support: a.Support, Hub: a.Hub, Log: a.Log, Now: a.Now, PublicURL: cfg.PublicURL,
 		Ready:         a.DB.Ping,
 		SecureCookies: overHTTPS(cfg.PublicURL),
@@ -166,6 +172,7 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	}()
 	defer func() { stopCheckpoints(); <-cpDone }()
 	go a.pruneAudit(ctx, cfg, sink)
+	go a.purgeNightly(ctx)
 	go a.Webhooks.Run(ctx, webhookEvery, func(err error) {
 		a.Log.Error("Sending webhooks failed", "error", err)
 	})
@@ -181,6 +188,15 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	}
 	go func() { errc <- srv.Serve(ln) }()
 	go a.warm(ctx)
+	// A golden-set run ends before the store closes.
+	qualityDone := make(chan struct{})
+	go func() {
+		defer close(qualityDone)
+		a.QualitySchedule.Run(ctx, qualityEvery, func(err error) {
+			log.Error("Running golden sets failed", "error", err)
+		})
+	}()
+	defer func() { <-qualityDone }()
 	go func() {
 		if err := a.Support.Relay(ctx); err != nil {
 			log.Error("Live events from other nodes stopped", "error", err)
@@ -201,12 +217,17 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	return nil
 }
 
+// auditRetentionDays is how long the server keeps audit entries.
+func auditRetentionDays(cfg *config.Config) int {
+	if cfg.AuditRetentionDays == 0 {
+		return config.DefaultAuditRetentionDays
+	}
+	return cfg.AuditRetentionDays
+}
+
 // pruneAudit removes audit entries past retention at start and then daily.
 func (a *App) pruneAudit(ctx context.Context, cfg *config.Config, sink audit.Sink) {
-	days := cfg.AuditRetentionDays
-	if days == 0 {
-		days = config.DefaultAuditRetentionDays
-	}
+	days := auditRetentionDays(cfg)
 	t := time.NewTicker(pruneEvery)
 	defer t.Stop()
 	for {
@@ -235,6 +256,41 @@ func (a *App) pruneAudit(ctx context.Context, cfg *config.Config, sink audit.Sin
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// purgeHour is when, UTC, the nightly purge of data past retention runs.
+const purgeHour = 3
+
+// purgeNightly purges every workspace's data past its retention periods each
+// night. Nodes take turns through a lease, so one purges at a time.
+func (a *App) purgeNightly(ctx context.Context) {
+	host, _ := os.Hostname()
+	holder := fmt.Sprintf("%s:%d:%s", host, os.Getpid(), store.NewID("nd"))
+	for {
+		wait := retention.NextRun(a.Now(), purgeHour).Sub(a.Now())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		ids, err := a.Workspaces.IDs(ctx)
+		if err == nil {
+			var counts map[string]retention.Counts
+			counts, err = a.Retention.PurgeAll(ctx, holder, ids)
+			for id, c := range counts {
+				if c != (retention.Counts{}) {
+					a.Log.Info("Purged data past retention", "workspace_id", id,
+						"conversations", c.Conversations, "messages", c.Messages,
+						"contacts", c.Contacts)
+				}
+			}
+		}
+		switch {
+		case errors.Is(err, retention.ErrLeased), ctx.Err() != nil:
+		case err != nil:
+			a.Log.Error("Purging data past retention failed", "error", err)
 		}
 	}
 }

@@ -26,6 +26,8 @@ type Keys struct {
 	// Pepper keys the hashes of API keys the database keeps, so that the
 	// database alone cannot confirm a guessed key.
 	Pepper []byte
+	// Receipts signs the receipts of completed data-subject requests.
+	Receipts ed25519.PrivateKey
 }
 
 // DeriveKeys derives the audit keys from secret, which must hold at least 32
@@ -37,10 +39,11 @@ func DeriveKeys(secret []byte) Keys {
 		return m.Sum(nil)
 	}
 	return Keys{
-		Chain:  derive("thunaivi audit chain v1"),
-		Sign:   ed25519.NewKeyFromSeed(derive("thunaivi audit checkpoint v1")),
-		AtRest: derive("thunaivi secrets at rest v1"),
-		Pepper: derive("thunaivi api key pepper v1"),
+		Chain:    derive("thunaivi audit chain v1"),
+		Sign:     ed25519.NewKeyFromSeed(derive("thunaivi audit checkpoint v1")),
+		AtRest:   derive("thunaivi secrets at rest v1"),
+		Pepper:   derive("thunaivi api key pepper v1"),
+		Receipts: ed25519.NewKeyFromSeed(derive("thunaivi data request receipt v1")),
 	}
 }
 

@@ -50,13 +50,29 @@ const (
 	WebhookDeleted       Action = "webhook.deleted"
 	WebhookSecretRotated Action = "webhook.secret_rotated"
 
-	SettingChanged     Action = "setting.changed"
-	AdminPathRotated   Action = "setting.admin_path_rotated"
-	KBPublished        Action = "kb.published"
-	KBImported         Action = "kb.imported"
-	KBProposed         Action = "kb.proposed"
-	KBProposalRejected Action = "kb.proposal_rejected"
-	KBReviewChanged    Action = "kb.review_changed"
+	SettingChanged       Action = "setting.changed"
+	AdminPathRotated     Action = "setting.admin_path_rotated"
+	KBPublished          Action = "kb.published"
+	KBImported           Action = "kb.imported"
+	KBProposed           Action = "kb.proposed"
+	KBProposalRejected   Action = "kb.proposal_rejected"
+	RetentionChanged     Action = "retention.changed"
+	DataRequestFiled     Action = "data_request.filed"
+	DataRequestVerified  Action = "data_request.verified"
+	DataRequestRejected  Action = "data_request.rejected"
+	DataRequestCompleted Action = "data_request.completed"
+	DataRequestExported  Action = "data_request.exported"
+	DataRequestOverdue   Action = "data_request.overdue"
+	LegalHoldPlaced      Action = "legal_hold.placed"
+	LegalHoldLifted      Action = "legal_hold.lifted"
+	KBReviewChanged      Action = "kb.review_changed"
+
+	GoldenCaseAdded    Action = "quality.golden_case_added"
+	GoldenCasesImport  Action = "quality.golden_cases_imported"
+	GoldenCaseDeleted  Action = "quality.golden_case_deleted"
+	QualityRunRecorded Action = "quality.run_recorded"
+	QualityAlerted     Action = "quality.alert_raised"
+	AIReplyFlagged     Action = "quality.ai_reply_flagged"
 
 	ExportCreated Action = "export.created"
 	DataDeleted   Action = "data.deleted"
@@ -134,7 +150,27 @@ var Vocabulary = []struct {
 	{KBImported, "knowledge-base entries were imported from a file"},
 	{KBProposed, "a change to a knowledge-base entry was proposed for review"},
 	{KBProposalRejected, "a reviewer rejected a proposed knowledge-base change"},
+	{DataRequestFiled, "a customer's request for their data or its deletion was filed"},
+	{DataRequestVerified, "the requester proved control of the contact"},
+	{DataRequestRejected, "a manager or admin rejected a data request, with the reason"},
+	{DataRequestCompleted, "a data request was carried out: exported and/or deleted, by count"},
+	{DataRequestExported, "a data request's export was downloaded"},
+	{DataRequestOverdue, "a data request passed its due date unfinished"},
+	{RetentionChanged, "a workspace's retention period for a class of data changed"},
+	{LegalHoldPlaced, "a legal hold now keeps a contact's or conversation's data past retention"},
+	{LegalHoldLifted, "a legal hold was lifted; the data is purged again when due"},
 	{KBReviewChanged, "who must have knowledge-base changes reviewed was changed"},
+	{GoldenCaseAdded, "a golden case was added to the workspace's golden set, from a " +
+		"conversation or a flagged AI reply; the diff holds the expected outcome"},
+	{GoldenCasesImport, "golden cases were imported from a file of evaluation cases; " +
+		"the diff holds how many"},
+	{GoldenCaseDeleted, "a golden case was removed from the golden set"},
+	{QualityRunRecorded, "the golden set was run through the router and guardrails: " +
+		"weekly, after a knowledge-base publish, or by hand; the diff holds the metrics"},
+	{QualityAlerted, "a quality run fell below the workspace's thresholds and its " +
+		"managers and admins were alerted; the diff names the metrics"},
+	{AIReplyFlagged, "an agent flagged an AI reply as wrong, with a note and the right " +
+		"outcome when given"},
 	{ExportCreated, "data left the product as a file, such as an audit export"},
 	{DataDeleted, "data was deleted, such as audit entries past retention; " +
 		"counts only, never content"},

@@ -89,6 +89,10 @@ type Service struct {
 	mu       sync.Mutex
 	routers  map[string]cachedRouter
 	building sync.Mutex
+
+	// Published, when set, is told of the workspace after each change to its
+	// published knowledge is stored: an entry saved published, or an import.
+	Published func(wsID string)
 }
 
 type cachedRouter struct {
@@ -167,6 +171,9 @@ func (s *Service) Save(
 		return err
 	})
 	s.changed(wsID)
+	if err == nil && e.Published {
+		s.published(wsID)
+	}
 	return e, err
 }
 
@@ -294,6 +301,9 @@ func (s *Service) Import(ctx context.Context, wsID, by string, entries []brain.E
 				"updated": {nil, res.Updated}, "unchanged": {nil, res.Unchanged}}})
 	})
 	s.changed(wsID)
+	if err == nil && res.Created+res.Updated > 0 {
+		s.published(wsID)
+	}
 	return res, err
 }
 

@@ -221,6 +221,9 @@ func (s *Service) Approve(ctx context.Context, wsID, id, reviewerID, reviewer,
 		return Entry{}, err
 	}
 	s.changed(wsID)
+	if e.Published {
+		s.published(wsID)
+	}
 	return e, nil
 }
 

@@ -29,6 +29,19 @@ type ContactDetails struct {
 	Email string `json:"email"`
 }
 
+// Contact returns the details of one of the workspace's contacts.
+func (s *Service) Contact(ctx context.Context, wsID, id string) (ContactDetails, error) {
+	var d ContactDetails
+	if !plainText(id) {
+		return d, store.ErrNotFound
+	}
+	err := s.db.QueryRowContext(ctx, s.q.ContactByID, wsID, id).Scan(&d.Name, &d.Email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, store.ErrNotFound
+	}
+	return d, err
+}
+
 // Start opens a conversation in an inbox for a new contact of the website
 // chat, who holds the visitor token returned.
 func (s *Service) Start(

@@ -7,6 +7,10 @@ const (
 	EventMessage      = "message"
 	EventRouted       = "routed"
 	EventConversation = "conversation"
+	// EventResolved tells the customer's connection that their conversation
+	// was resolved, so that the widget may ask them to rate it; they get no
+	// other conversation event.
+	EventResolved = "resolved"
 )
 
 // Event is a change that live views should show at once.
@@ -42,6 +46,10 @@ func (e Event) ForCustomer() (Event, bool) {
 		}
 		m := e.Message.ForCustomer()
 		return Event{Type: e.Type, ConversationID: e.ConversationID, Message: &m}, true
+	case EventConversation:
+		if e.Conversation != nil && e.Conversation.Status == StatusResolved {
+			return Event{Type: EventResolved, ConversationID: e.ConversationID}, true
+		}
 	}
 	return Event{}, false
 }

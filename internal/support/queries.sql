@@ -90,3 +90,6 @@ DELETE FROM conversation_labels WHERE workspace_id = ? AND conversation_id = ?;
 -- name: InsertLabel
 INSERT INTO conversation_labels (workspace_id, conversation_id, label) VALUES (?, ?, ?);
 
+
+-- name: ContactByID
+SELECT name, email FROM contacts WHERE workspace_id = ? AND id = ?;

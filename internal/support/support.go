@@ -42,6 +42,7 @@ type queries struct {
 	DeleteLabels       string
 	InsertLabel        string
 	SetLabelList       string
+	ContactByID        string
 }
 
 // MaxMessageBytes is the largest message body accepted, from anyone.

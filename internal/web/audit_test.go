@@ -19,6 +19,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/origin"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
+	"github.com/thunaivi/thunaivi/internal/support"
 )
 
 // newest returns the newest audit entry of an action in a workspace ("" for
@@ -55,6 +56,9 @@ func TestEveryActionIsRecorded(t *testing.T) {
 		mover := e.login("mover@first.example")
 		var invitationURL string
 		var inboxID string
+		var holdTarget, holdID string
+		var chat *visitor
+		var caseID string
 
 		type check func(t *testing.T, got audit.Entry)
 		want := func(actorEmail string, outcome audit.Outcome, target string,
@@ -235,6 +239,24 @@ func TestEveryActionIsRecorded(t *testing.T) {
 			}, want(e.AdminEmail, audit.Success, "kb_entry", `"version":[0,1]`)},
 			{audit.KBImported, ws, func(t *testing.T) { e.importKB(ws) },
 				want("", audit.Success, "kb", `"unchanged"`)},
+			{audit.RetentionChanged, ws, func(t *testing.T) {
+				e.post(admin, "PUT", "/api/v1/retention", map[string]int{"conversations": 400},
+					http.StatusOK)
+			}, want(e.AdminEmail, audit.Success, ws, `"conversations":[730,400]`)},
+			{audit.LegalHoldPlaced, ws, func(t *testing.T) {
+				v := e.startChat(e.WS.Inbox.WidgetToken)
+				holdTarget = v.ConversationID
+				r := e.post(admin, "POST", "/api/v1/legal-holds", map[string]string{
+					"target_type": "conversation", "target_id": holdTarget,
+					"reason": "dispute"}, http.StatusCreated)
+				var out struct{ Hold struct{ ID string } }
+				r.JSON(t, &out)
+				holdID = out.Hold.ID
+			}, want(e.AdminEmail, audit.Success, "conversation", `"hold":[null,"lh_`)},
+			{audit.LegalHoldLifted, ws, func(t *testing.T) {
+				e.post(admin, "POST", "/api/v1/legal-holds/"+holdID+"/lift",
+					map[string]string{"reason": "settled"}, http.StatusNoContent)
+			}, want(e.AdminEmail, audit.Success, "conversation", `"hold":["lh_`)},
 			{audit.KBReviewChanged, ws, func(t *testing.T) {
 				e.post(admin, "PUT", "/api/v1/kb/review", map[string]string{"mode": "four_eyes"},
 					http.StatusOK)
@@ -305,6 +327,45 @@ func TestEveryActionIsRecorded(t *testing.T) {
 			{audit.WebhookDeleted, ws, func(t *testing.T) {
 				e.post(admin, "DELETE", "/api/v1/webhooks/"+hookID, nil, http.StatusNoContent)
 			}, want(e.AdminEmail, audit.Success, "webhook")},
+			{audit.GoldenCasesImport, ws, func(t *testing.T) {
+				e.post(admin, "POST", "/api/v1/ai/golden/import", map[string]string{"jsonl": `
+{"text": "how long does shipping take?", "expect": "answer", "kb": "shipping-time"}
+{"text": "I will sue you over this", "expect": "handoff", "category": "legal"}`},
+					http.StatusCreated)
+			}, want(e.AdminEmail, audit.Success, "golden_set", `"cases":[null,2]`)},
+			{audit.GoldenCaseAdded, ws, func(t *testing.T) {
+				chat = e.startChat(e.WS.Inbox.WidgetToken)
+				chat.send("how long does shipping take?")
+				msgs := e.thread(admin, chat.ConversationID).Messages
+				r := e.post(admin, "POST", "/api/v1/conversations/"+chat.ConversationID+
+					"/golden", map[string]string{"message_id": msgs[0].ID, "expect": "answer",
+					"kb": "shipping-time"}, http.StatusCreated)
+				var c struct{ ID string }
+				r.JSON(t, &c)
+				caseID = c.ID
+			}, want(e.AdminEmail, audit.Success, "golden_case", `"source":[null,"conversation"]`)},
+			{audit.AIReplyFlagged, ws, func(t *testing.T) {
+				reply := e.thread(admin, chat.ConversationID).Messages[1]
+				if reply.AuthorType != support.AuthorAI {
+					t.Fatalf("the reply is %+v", reply)
+				}
+				e.post(admin, "POST", "/api/v1/conversations/"+chat.ConversationID+
+					"/messages/"+reply.ID+"/flag", map[string]string{"note": "too vague",
+					"expect": "answer", "kb": "track-order"}, http.StatusCreated)
+			}, want(e.AdminEmail, audit.Success, "message", `"kb":[null,"track-order"]`)},
+			{audit.GoldenCaseDeleted, ws, func(t *testing.T) {
+				e.post(admin, "DELETE", "/api/v1/ai/golden/"+caseID, nil, http.StatusNoContent)
+			}, want(e.AdminEmail, audit.Success, caseID)},
+			{audit.QualityRunRecorded, ws, func(t *testing.T) {
+				e.post(admin, "POST", "/api/v1/ai/runs", nil, http.StatusCreated)
+			}, want(e.AdminEmail, audit.Success, "quality_run", `"trigger":[null,"manual"]`)},
+			{audit.QualityAlerted, ws, func(t *testing.T) {
+				e.post(admin, "POST", "/api/v1/ai/golden/import", map[string]string{"jsonl": `
+{"text": "how long does shipping take?", "expect": "answer", "kb": "return-policy"}`},
+					http.StatusCreated)
+				e.post(admin, "POST", "/api/v1/ai/runs", nil, http.StatusCreated)
+			}, want(e.AdminEmail, audit.Success, "quality_run",
+				`"below":[null,["answer_precision"]]`)},
 			{audit.APIKeyUsed, ws, func(t *testing.T) {
 				ctx := origin.WithRequest(context.Background(), origin.Request{IP: "192.0.2.4"})
 				if err := audit.NewUsage(e.App.Audit).Used(ctx, ws, "key_test"); err != nil {

@@ -31,7 +31,8 @@ var pages = parsePages()
 // parsePages parses each page together with the shared layout.
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{"join": strings.Join, "pathEscape": url.PathEscape,
-		"visitor": visitorName, "list": func(v ...string) []string { return v }}
+		"visitor": visitorName, "list": func(v ...string) []string { return v },
+		"mul100": func(v float64) float64 { return v * 100 }}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).
 		ParseFS(templateFiles, "templates/layout.html"))
 	names, _ := fs.Glob(templateFiles, "templates/*.html")
@@ -134,7 +135,8 @@ func (s *Server) consoleRoutes() {
 
 // me is what the layout shows of the signed-in member.
 func me(p *principal) map[string]any {
-	return map[string]any{"UserID": p.UserID, "Email": p.Email, "Role": p.Role}
+	return map[string]any{"UserID": p.UserID, "Email": p.Email, "Role": p.Role,
+		"Quality": access.Allowed(p.Role, access.QualityManage)}
 }
 
 // memberNames maps the workspace's members' user ids to the names the
@@ -298,7 +300,9 @@ func (s *Server) conversationPage(w http.ResponseWriter, r *http.Request, p *pri
 	}
 	s.render(w, r, "conversation.html", map[string]any{"Title": title, "Section": "inbox",
 		"Me": me(p), "Thread": t, "Members": assignable, "Names": memberNames(members),
-		"Asked": asked, "Statuses": statusOptions, "Priorities": priorityOptions})
+		"Asked": asked, "Statuses": statusOptions, "Priorities": priorityOptions,
+		"Contribute": access.Allowed(p.Role, access.QualityContribute) && s.Quality != nil,
+		"Flagged":    s.flaggedReplies(r, p, t.Conversation.ID)})
 }
 
 // flashCookie carries an error from a form to the page it returns to. A

@@ -80,6 +80,20 @@ var apiOps = map[string]apiOp{
 		"else's proposal as the entry's next version", map[string]string{"note": "string"}, 0},
 	"POST /api/v1/kb/proposals/{id}/reject": {"rejectProposal", "Close someone else's " +
 		"proposal without publishing it", map[string]string{"note": "string"}, 0},
+	"GET /api/v1/retention": {"getRetention", "Retention periods in days by data class, " +
+		"the defaults, and the server's audit retention", nil, 0},
+	"PUT /api/v1/retention": {"setRetention", "Change some retention periods (0 keeps)",
+		map[string]string{"conversations": "integer", "ai_decisions": "integer",
+			"contacts": "integer", "security_events": "integer"}, 0},
+	"GET /api/v1/retention/preview": {"previewPurge", "What the next purge would remove, " +
+		"by count", nil, 0},
+	"POST /api/v1/retention/purge": {"purge", "Purge what is past retention now", nil, 0},
+	"GET /api/v1/legal-holds":      {"listLegalHolds", "Legal holds, live and lifted", nil, 0},
+	"POST /api/v1/legal-holds": {"placeLegalHold", "Keep a contact's or conversation's " +
+		"data until the hold is lifted", map[string]string{"target_type": "string",
+		"target_id": "string", "reason": "string"}, 201},
+	"POST /api/v1/legal-holds/{id}/lift": {"liftLegalHold", "Lift a legal hold",
+		map[string]string{"reason": "string"}, 204},
 	"GET /api/v1/kb/categories": {"listCategories", "Restricted categories", nil, 0},
 	"PUT /api/v1/kb/categories/{name}": {"saveCategory", "Change a restricted category",
 		map[string]string{"description": "string", "phrases": "array", "examples": "array"}, 0},
@@ -92,6 +106,33 @@ var apiOps = map[string]apiOp{
 		map[string]string{"forbidden_claims": "array", "max_chars": "integer"}, 0},
 	"POST /api/v1/kb/route": {"tryRoute", "What the AI would decide for a message",
 		map[string]string{"text": "string"}, 0},
+	"GET /api/v1/ai/golden": {"listGoldenCases", "The workspace's golden set", nil, 0},
+	"POST /api/v1/ai/golden/import": {"importGoldenCases", "Add evaluation cases, one JSON " +
+		"object a line as thunaivi eval reads them, to the golden set",
+		map[string]string{"jsonl": "string"}, 201},
+	"DELETE /api/v1/ai/golden/{id}": {"deleteGoldenCase", "Remove a golden case", nil, 204},
+	"POST /api/v1/conversations/{id}/golden": {"addGoldenCase", "Record a customer's " +
+		"message of the conversation as a golden case with its right outcome",
+		map[string]string{"message_id": "string", "expect": "string", "kb": "string",
+			"category": "string", "note": "string"}, 201},
+	"POST /api/v1/conversations/{id}/messages/{message}/flag": {"flagReply", "Flag an AI " +
+		"reply as wrong, with a note and the right outcome when known",
+		map[string]string{"expect": "string", "kb": "string", "category": "string",
+			"note": "string"}, 201},
+	"GET /api/v1/ai/flags": {"listFlags", "AI replies agents flagged as wrong", nil, 0},
+	"POST /api/v1/ai/flags/{id}/golden": {"goldenCaseFromFlag", "Make a golden case of a " +
+		"flagged reply's customer message and its right outcome", nil, 201},
+	"GET /api/v1/ai/runs": {"listQualityRuns", "Runs of the golden set, newest first, " +
+		"with the thresholds", nil, 0},
+	"POST /api/v1/ai/runs": {"runGoldenSet", "Run the golden set through the router and " +
+		"guardrails now", nil, 201},
+	"GET /api/v1/ai/quality/thresholds": {"getQualityThresholds", "The least restricted " +
+		"recall and answer precision before an alert", nil, 0},
+	"PUT /api/v1/ai/quality/thresholds": {"setQualityThresholds", "Change the quality " +
+		"thresholds", map[string]string{"restricted_recall": "number",
+		"answer_precision": "number"}, 0},
+	"GET /api/v1/ai/kpis": {"getKPIs", "Weekly KPIs: deflection, escalation, wrong " +
+		"answers, first response time, CSAT; ?weeks= (1 to 104, default 12)", nil, 0},
 	"GET /api/v1/members": {"listMembers", "Members and the inboxes they work", nil, 0},
 	"PATCH /api/v1/members/{user}": {"setRole", "Change a member's role",
 		map[string]string{"role": "string"}, 204},

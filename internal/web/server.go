@@ -27,6 +27,8 @@ import (
 	"github.com/thunaivi/thunaivi/internal/mail"
 	"github.com/thunaivi/thunaivi/internal/metrics"
 	"github.com/thunaivi/thunaivi/internal/origin"
+	"github.com/thunaivi/thunaivi/internal/quality"
+	"github.com/thunaivi/thunaivi/internal/retention"
 	"github.com/thunaivi/thunaivi/internal/support"
 	"github.com/thunaivi/thunaivi/internal/webhook"
 	"github.com/thunaivi/thunaivi/internal/workspace"
@@ -71,6 +73,15 @@ type Deps struct {
 	Idempotency *idempotency.Service
 	// Webhooks are the endpoints workspaces' events are posted to.
 	Webhooks *webhook.Service
+	// Retention keeps the workspaces' retention periods and legal holds.
+	Retention *retention.Service
+	// AuditRetentionDays is how long the server keeps audit entries, for
+	// every workspace.
+	AuditRetentionDays int
+	// Quality keeps golden sets and their runs.
+	Quality *quality.Service
+	// Feedback keeps flags on AI replies, customers' ratings and the KPIs.
+	Feedback *support.Feedback
 }
 
 // Limits are requests per minute on the public widget endpoints.
@@ -400,6 +411,13 @@ func (s *Server) routes() {
 		s.webhookPages()
 	}
 	s.kbReviewRoutes()
+	if s.Retention != nil {
+		s.retentionRoutes()
+	}
+	if s.Quality != nil {
+		s.qualityRoutes()
+		s.widgetRatingRoutes()
+	}
 	s.openAPIRoute()
 	if s.Keys != nil {
 		s.apiKeyRoutes()

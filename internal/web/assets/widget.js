@@ -23,7 +23,17 @@
     '<p class="thv-status" role="status"></p>' +
     '<form class="thv-form"><textarea name="text" rows="2" maxlength="16000" ' +
     'placeholder="Type your message" aria-label="Message"></textarea>' +
-    '<button type="submit">Send</button></form></section>' +
+    '<button type="submit">Send</button></form>' +
+    '<form class="thv-rating" hidden><p class="thv-ask" id="thv-ask">How did we do?</p>' +
+    '<span class="thv-scores" role="group" aria-labelledby="thv-ask">' +
+    [1, 2, 3, 4, 5].map(function (n) {
+      return '<button type="button" data-score="' + n + '" aria-pressed="false" ' +
+        'aria-label="' + n + ' out of 5">' + n + '</button>';
+    }).join("") + '</span>' +
+    '<textarea name="comment" rows="2" maxlength="2000" aria-label="Comment" ' +
+    'placeholder="Tell us more (optional)"></textarea>' +
+    '<button type="submit">Send rating</button></form>' +
+    '</section>' +
     '<button type="button" class="thv-open" aria-expanded="false" ' +
     'aria-controls="thunaivi-chat-panel">Chat with us</button>';
   // The styles come from the product's own origin, so a site whose content
@@ -40,6 +50,8 @@
   var statusLine = root.querySelector(".thv-status");
   var form = root.querySelector(".thv-form");
   var closeBtn = root.querySelector(".thv-close");
+  var rating = root.querySelector(".thv-rating");
+  var score = 0;
   var who = { customer: "You", ai: "AI assistant", agent: "Support team", system: "Support" };
 
   var hello = document.createElement("li");
@@ -120,6 +132,7 @@
             var ev = JSON.parse(data);
             if (type === "message") { show(ev.message); }
             if (type === "routed") { statusLine.textContent = outcomes[ev.routed.outcome] || ""; }
+            if (type === "resolved") { askRating(); }
           });
           pump();
         }, function () { setTimeout(reconnect, 2000); });
@@ -131,7 +144,7 @@
   function reconnect() {
     if (!state) { return Promise.resolve(); }
     return call("GET", "/widget/v1/conversations/" + state.conversation_id + "/messages")
-      .then(function (data) { data.messages.forEach(show); return listen(); })
+      .then(function (data) { data.messages.forEach(show); askRating(); return listen(); })
       .catch(function (err) {
         if (err.status === 404) { forget(); return; }
         setTimeout(reconnect, 5000);
@@ -144,6 +157,36 @@
     state = null;
     localStorage.removeItem(storeKey);
   }
+
+  // askRating shows the one question about a resolved conversation, unless
+  // the customer answered it already.
+  function askRating() {
+    if (!state) { return; }
+    call("GET", "/widget/v1/conversations/" + state.conversation_id + "/rating")
+      .then(function (st) { rating.hidden = !st.ask; }, function () {});
+  }
+
+  rating.querySelector(".thv-scores").addEventListener("click", function (e) {
+    var n = Number(e.target.getAttribute("data-score"));
+    if (!n) { return; }
+    score = n;
+    rating.querySelectorAll(".thv-scores button").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(Number(b.getAttribute("data-score")) === n));
+    });
+  });
+
+  rating.addEventListener("submit", function (e) {
+    e.preventDefault();
+    if (!score) { statusLine.textContent = "Choose a score from 1 to 5."; return; }
+    call("POST", "/widget/v1/conversations/" + state.conversation_id + "/rating",
+      { score: score, comment: rating.comment.value.trim() }).then(function () {
+      rating.hidden = true;
+      statusLine.textContent = "Thank you for your rating.";
+    }, function (err) {
+      if (err.status === 409) { rating.hidden = true; }
+      statusLine.textContent = err.message;
+    });
+  });
 
   function ensureConversation() {
     if (state) { return Promise.resolve(); }

@@ -1,0 +1,313 @@
+package datarequest
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"slices"
+	"time"
+
+	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/store"
+)
+
+// Receipt is the signed record of what a completed request removed and
+// exported. It names the person only by the contact id, which names nothing
+// once the contact is deleted.
+type Receipt struct {
+	RequestID   string           `json:"request_id"`
+	WorkspaceID string           `json:"workspace_id"`
+	ContactRef  string           `json:"contact_ref"`
+	Kinds       []string         `json:"kinds"`
+	Removed     map[string]int64 `json:"removed"`
+	ExportUntil *time.Time       `json:"export_until,omitempty"`
+	CompletedAt time.Time        `json:"completed_at"`
+	// Signature is Ed25519 over the receipt's JSON without it, by the key
+	// ReceiptKey returns.
+	Signature string `json:"signature,omitempty"`
+}
+
+func (r Receipt) signed() []byte {
+	r.Signature = ""
+	b, _ := json.Marshal(r)
+	return b
+}
+
+// Verify reports whether the receipt is as the product signed it.
+func (r Receipt) Verify(key ed25519.PublicKey) bool {
+	sig, err := base64.StdEncoding.DecodeString(r.Signature)
+	return err == nil && ed25519.Verify(key, r.signed(), sig)
+}
+
+// Approve carries out a verified request: it exports the contact's data when
+// asked, deletes it when asked, and signs the receipt, all at once. A legal
+// hold on the contact or one of its conversations stops it (ErrHeld).
+func (s *Service) Approve(ctx context.Context, wsID, id, by string) (Request, error) {
+	r, err := s.Get(ctx, wsID, id)
+	if err != nil {
+		return Request{}, err
+	}
+	if r.State != AwaitingApproval {
+		return Request{}, ErrState
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	rc := Receipt{RequestID: id, WorkspaceID: wsID, ContactRef: r.ContactID, Kinds: r.Kinds,
+		Removed: map[string]int64{}, CompletedAt: now}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		var held int
+		if err := tx.QueryRowContext(ctx, s.q.HeldFor, wsID, r.ContactID, wsID,
+			r.ContactID).Scan(&held); err != nil {
+			return err
+		}
+		if held > 0 {
+			return ErrHeld
+		}
+		if slices.Contains(r.Kinds, Access) || slices.Contains(r.Kinds, Portability) {
+			archive, err := s.archive(ctx, tx, wsID, r)
+			if err != nil {
+				return err
+			}
+			sealed, err := s.Seal(archive)
+			if err != nil {
+				return err
+			}
+			until := now.Add(ExportFor)
+			if _, err := tx.ExecContext(ctx, s.q.InsertExport, wsID, id, sealed,
+				until.UnixMilli()); err != nil {
+				return fmt.Errorf("datarequest: keep export: %w", err)
+			}
+			rc.ExportUntil = &until
+		}
+		if slices.Contains(r.Kinds, Deletion) {
+			if err := s.erase(ctx, tx, wsID, r.ContactID, rc.Removed); err != nil {
+				return err
+			}
+		}
+		rc.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(s.sign, rc.signed()))
+		receipt, _ := json.Marshal(rc)
+		if err := s.decide(ctx, tx, wsID, id, Completed, by, "", string(receipt)); err != nil {
+			return err
+		}
+		diff := audit.Diff{"contact_id": {nil, r.ContactID}}
+		for k, n := range rc.Removed {
+			diff["removed_"+k] = [2]any{nil, n}
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+			Action: audit.DataRequestCompleted, TargetType: "data_request", TargetID: id,
+			Diff: diff})
+	})
+	if err != nil {
+		return Request{}, err
+	}
+	if slices.Contains(r.Kinds, Deletion) {
+		// Deleted text lingers in SQLite's log until a checkpoint writes the
+		// pages back; with secure_delete on, the pages no longer hold it.
+		s.db.Checkpoint(ctx)
+	}
+	return s.Get(ctx, wsID, id)
+}
+
+// erase deletes the contact and everything of theirs: conversations,
+// messages, labels, the AI's decisions, webhook deliveries and kept API
+// answers that carry them. removed counts what went, by kind.
+func (s *Service) erase(ctx context.Context, tx *store.Tx, wsID, contactID string,
+	removed map[string]int64) error {
+	convs, err := s.conversations(ctx, tx, wsID, contactID)
+	if err != nil {
+		return err
+	}
+	exec := func(kind, query string, args ...any) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("datarequest: delete %s: %w", kind, err)
+		}
+		n, _ := res.RowsAffected()
+		removed[kind] += n
+		return nil
+	}
+	for _, c := range convs {
+		for _, step := range []struct{ kind, query string }{
+			{"decisions", s.q.DeleteDecisions}, {"messages", s.q.DeleteMessages},
+			{"labels", s.q.DeleteLabels},
+		} {
+			if err := exec(step.kind, step.query, c.ID); err != nil {
+				return err
+			}
+		}
+		if err := exec("webhook_deliveries", s.q.DeleteDeliveries, wsID,
+			"%"+c.ID+"%"); err != nil {
+			return err
+		}
+		if err := exec("kept_api_answers", s.q.DeleteIdempotent, "%"+c.ID+"%"); err != nil {
+			return err
+		}
+		if err := exec("conversations", s.q.DeleteConversation, c.ID); err != nil {
+			return err
+		}
+	}
+	if err := exec("webhook_deliveries", s.q.DeleteDeliveries, wsID,
+		"%"+contactID+"%"); err != nil {
+		return err
+	}
+	return exec("contacts", s.q.DeleteContact, wsID, contactID)
+}
+
+// Export returns a completed request's archive, a zip of data.json and
+// data.html, while it is kept.
+func (s *Service) Export(ctx context.Context, wsID, id string) ([]byte, error) {
+	var sealed string
+	var expires int64
+	err := s.db.QueryRowContext(ctx, s.q.Export, wsID, id).Scan(&sealed, &expires)
+	if err != nil || s.now().UnixMilli() > expires {
+		return nil, store.ErrNotFound
+	}
+	archive, err := s.Open(sealed)
+	if err != nil {
+		return nil, fmt.Errorf("datarequest: open export: %w", err)
+	}
+	err = s.audit.Write(ctx, audit.Event{Workspace: wsID, Action: audit.DataRequestExported,
+		TargetType: "data_request", TargetID: id})
+	return archive, err
+}
+
+// PruneExports removes exports past their time.
+func (s *Service) PruneExports(ctx context.Context) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.q.PruneExports, s.now().UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("datarequest: prune exports: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// exported is the contact's data as the archive holds it.
+type exported struct {
+	RequestID     string                 `json:"request_id"`
+	ExportedAt    time.Time              `json:"exported_at"`
+	Contact       map[string]any         `json:"contact"`
+	Conversations []exportedConversation `json:"conversations"`
+}
+
+type exportedConversation struct {
+	ID            string            `json:"id"`
+	Status        string            `json:"status"`
+	Subject       string            `json:"subject"`
+	Labels        string            `json:"labels"`
+	StartedAt     time.Time         `json:"started_at"`
+	LastMessageAt time.Time         `json:"last_message_at"`
+	Messages      []exportedMessage `json:"messages"`
+}
+
+type exportedMessage struct {
+	Seq    int64     `json:"seq"`
+	Kind   string    `json:"kind"`
+	Author string    `json:"author"`
+	Text   string    `json:"text"`
+	State  string    `json:"state"`
+	At     time.Time `json:"at"`
+}
+
+func (s *Service) conversations(ctx context.Context, tx *store.Tx, wsID,
+	contactID string) ([]exportedConversation, error) {
+	rows, err := tx.QueryContext(ctx, s.q.ContactConversations, wsID, contactID)
+	if err != nil {
+		return nil, fmt.Errorf("datarequest: conversations: %w", err)
+	}
+	defer rows.Close()
+	var out []exportedConversation
+	for rows.Next() {
+		var c exportedConversation
+		var started, last int64
+		if err := rows.Scan(&c.ID, &c.Status, &c.Subject, &started, &last,
+			&c.Labels); err != nil {
+			return nil, err
+		}
+		c.StartedAt, c.LastMessageAt = time.UnixMilli(started).UTC(), time.UnixMilli(last).UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func (s *Service) archive(ctx context.Context, tx *store.Tx, wsID string,
+	r Request) ([]byte, error) {
+	var name, email string
+	var created int64
+	if err := tx.QueryRowContext(ctx, s.q.Contact, wsID, r.ContactID).Scan(&name, &email,
+		&created); err != nil {
+		return nil, fmt.Errorf("datarequest: contact: %w", err)
+	}
+	data := exported{RequestID: r.ID, ExportedAt: s.now().UTC(),
+		Contact: map[string]any{"id": r.ContactID, "name": name, "email": email,
+			"created_at": time.UnixMilli(created).UTC()}}
+	convs, err := s.conversations(ctx, tx, wsID, r.ContactID)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range convs {
+		rows, err := tx.QueryContext(ctx, s.q.ConversationMessages, c.ID)
+		if err != nil {
+			return nil, fmt.Errorf("datarequest: messages: %w", err)
+		}
+		for rows.Next() {
+			var m exportedMessage
+			var at int64
+			if err := rows.Scan(&m.Seq, &m.Kind, &m.Author, &m.Text, &m.State,
+				&at); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			m.At = time.UnixMilli(at).UTC()
+			c.Messages = append(c.Messages, m)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		data.Conversations = append(data.Conversations, c)
+	}
+	return zipArchive(data)
+}
+
+var page = template.Must(template.New("export").Parse(`<!doctype html>
+<html lang="en"><meta charset="utf-8"><title>Your data</title>
+<h1>Your data</h1>
+<p>Exported {{.ExportedAt.Format "2006-01-02 15:04 MST"}} for request {{.RequestID}}.</p>
+<h2>Contact</h2>
+<dl>{{range $k, $v := .Contact}}<dt>{{$k}}</dt><dd>{{$v}}</dd>{{end}}</dl>
+{{range .Conversations}}<h2>Conversation {{.ID}}</h2>
+<p>{{.Status}}, started {{.StartedAt.Format "2006-01-02 15:04"}}</p>
+<ol>{{range .Messages}}<li><strong>{{.Author}}</strong> ({{.Kind}}, {{.At.Format "2006-01-02 15:04"}}): {{.Text}}</li>{{end}}</ol>
+{{end}}</html>
+`))
+
+func zipArchive(data exported) ([]byte, error) {
+	var buf bytes.Buffer
+	z := zip.NewWriter(&buf)
+	js, err := z.Create("data.json")
+	if err == nil {
+		enc := json.NewEncoder(js)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(data)
+	}
+	if err == nil {
+		var h interface{ Write([]byte) (int, error) }
+		if h, err = z.Create("data.html"); err == nil {
+			err = page.Execute(h, data)
+		}
+	}
+	if err == nil {
+		err = z.Close()
+	}
+	if err != nil {
+		return nil, errors.Join(errors.New("datarequest: build archive"), err)
+	}
+	return buf.Bytes(), nil
+}
+
+func subtleEqual(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }

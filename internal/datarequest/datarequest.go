@@ -1,0 +1,403 @@
+// Package datarequest carries out data-subject requests: a customer asks for
+// a copy of their data (access, portability) or for its deletion. The
+// requester proves control of the contact (the signed widget identity, or a
+// link mailed to the contact's address), a manager or admin approves, and the
+// product exports and deletes, and signs a receipt of what it removed. Each
+// request is due 30 days after it was made.
+package datarequest
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/store"
+)
+
+//go:embed queries.sql
+var queryFiles embed.FS
+
+type queries struct {
+	Insert               string
+	ByID                 string
+	List                 string
+	SetVerified          string
+	SetDecided           string
+	Due                  string
+	SetReminded          string
+	SetOverdue           string
+	Contact              string
+	ContactConversations string
+	ConversationMessages string
+	HeldFor              string
+	DeleteDecisions      string
+	DeleteMessages       string
+	DeleteLabels         string
+	DeleteDeliveries     string
+	DeleteIdempotent     string
+	DeleteConversation   string
+	DeleteContact        string
+	InsertExport         string
+	Export               string
+	PruneExports         string
+}
+
+// Kinds of request.
+const (
+	Access      = "access"
+	Portability = "portability"
+	Deletion    = "deletion"
+)
+
+// Sources a request comes from.
+const (
+	FromWidget = "widget"
+	FromEmail  = "email"
+	FromAgent  = "agent"
+)
+
+// States of a request.
+const (
+	AwaitingVerification = "awaiting_verification"
+	AwaitingApproval     = "awaiting_approval"
+	Completed            = "completed"
+	Rejected             = "rejected"
+)
+
+// DueAfter is how long the workspace has to complete a request.
+const DueAfter = 30 * 24 * time.Hour
+
+// ExportFor is how long an export waits for its requester.
+const ExportFor = 7 * 24 * time.Hour
+
+// Errors.
+var (
+	ErrInvalid = errors.New("invalid")
+	// ErrState is returned for a step the request is not ready for.
+	ErrState = errors.New("datarequest: the request is not at that step")
+	// ErrHeld is returned when a legal hold keeps the contact's data.
+	ErrHeld = errors.New("datarequest: a legal hold keeps this contact's data; " +
+		"lift it first")
+)
+
+// Request is one data-subject request.
+type Request struct {
+	ID         string     `json:"id"`
+	ContactID  string     `json:"contact_id"`
+	Kinds      []string   `json:"kinds"`
+	Source     string     `json:"source"`
+	State      string     `json:"state"`
+	VerifiedBy string     `json:"verified_by,omitempty"`
+	FiledBy    string     `json:"filed_by"`
+	CreatedAt  time.Time  `json:"created_at"`
+	DueAt      time.Time  `json:"due_at"`
+	VerifiedAt *time.Time `json:"verified_at,omitempty"`
+	DecidedBy  string     `json:"decided_by,omitempty"`
+	DecidedAt  *time.Time `json:"decided_at,omitempty"`
+	Note       string     `json:"note,omitempty"`
+	// Receipt is the signed deletion receipt, once the request is done.
+	Receipt   *Receipt `json:"receipt,omitempty"`
+	tokenHash string
+}
+
+// Overdue reports whether the request is still open past its due date.
+func (r Request) Overdue(now time.Time) bool {
+	return (r.State == AwaitingVerification || r.State == AwaitingApproval) &&
+		now.After(r.DueAt)
+}
+
+// Service files and carries out requests.
+type Service struct {
+	db    *store.DB
+	q     queries
+	now   func() time.Time
+	audit *audit.Log
+	sign  ed25519.PrivateKey
+	// Seal and Open protect an export at rest.
+	Seal func([]byte) (string, error)
+	Open func(string) ([]byte, error)
+}
+
+// New prepares the service; sign signs deletion receipts.
+func New(db *store.DB, now func() time.Time, log *audit.Log,
+	sign ed25519.PrivateKey) (*Service, error) {
+	s := &Service{db: db, now: now, audit: log, sign: sign}
+	if err := db.LoadQueries(queryFiles, &s.q); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ReceiptKey is the public key deletion receipts are signed with.
+func (s *Service) ReceiptKey() ed25519.PublicKey {
+	return s.sign.Public().(ed25519.PublicKey)
+}
+
+// Filing is a new request.
+type Filing struct {
+	ContactID string
+	Kinds     []string
+	Source    string
+	// FiledBy is the member who filed it, or "customer" for the widget.
+	FiledBy string
+}
+
+// File records a request and returns it with the requester's token, which
+// the requester follows it with. A request from the widget is verified by the
+// widget identity that made it; any other waits for the requester to open the
+// link mailed to the contact's address.
+func (s *Service) File(ctx context.Context, wsID string, f Filing) (Request, string, error) {
+	kinds, err := checkKinds(f.Kinds)
+	if err != nil {
+		return Request{}, "", err
+	}
+	switch f.Source {
+	case FromWidget, FromEmail, FromAgent:
+	default:
+		return Request{}, "", fmt.Errorf("datarequest: %w: the source is widget, email or "+
+			"agent", ErrInvalid)
+	}
+	var name, email string
+	var created int64
+	err = s.db.QueryRowContext(ctx, s.q.Contact, wsID, f.ContactID).Scan(&name, &email,
+		&created)
+	if errors.Is(err, sql.ErrNoRows) || !plain(f.ContactID) {
+		return Request{}, "", store.ErrNotFound
+	}
+	if err != nil {
+		return Request{}, "", err
+	}
+	if f.Source != FromWidget && email == "" {
+		return Request{}, "", fmt.Errorf("datarequest: %w: the contact has no address to "+
+			"verify the request with; ask them to make it from the chat", ErrInvalid)
+	}
+	token := randomToken()
+	now := s.now().UTC().Truncate(time.Millisecond)
+	r := Request{ID: store.NewID("dr"), ContactID: f.ContactID, Kinds: kinds,
+		Source: f.Source, State: AwaitingVerification, FiledBy: f.FiledBy, CreatedAt: now,
+		DueAt: now.Add(DueAfter)}
+	var verifiedAt int64
+	if f.Source == FromWidget {
+		r.State, r.VerifiedBy, r.VerifiedAt = AwaitingApproval, "widget identity", &now
+		verifiedAt = now.UnixMilli()
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q.Insert, wsID, r.ID, r.ContactID,
+			strings.Join(kinds, ","), r.Source, r.State, hash(token), r.VerifiedBy, r.FiledBy,
+			now.UnixMilli(), r.DueAt.UnixMilli(), verifiedAt); err != nil {
+			return fmt.Errorf("datarequest: insert: %w", err)
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+			Action: audit.DataRequestFiled, TargetType: "data_request", TargetID: r.ID,
+			Diff: audit.Diff{"contact_id": {nil, r.ContactID}, "kinds": {nil, kinds},
+				"source": {nil, r.Source}}})
+	})
+	if err != nil {
+		return Request{}, "", err
+	}
+	return r, token, nil
+}
+
+// Email returns the address a request's verification link goes to.
+func (s *Service) Email(ctx context.Context, wsID, contactID string) (string, error) {
+	var name, email string
+	var created int64
+	err := s.db.QueryRowContext(ctx, s.q.Contact, wsID, contactID).Scan(&name, &email,
+		&created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", store.ErrNotFound
+	}
+	return email, err
+}
+
+func checkKinds(in []string) ([]string, error) {
+	var out []string
+	for _, k := range in {
+		switch k {
+		case Access, Portability, Deletion:
+			if !slices.Contains(out, k) {
+				out = append(out, k)
+			}
+		default:
+			return nil, fmt.Errorf("datarequest: %w: a request is for access, portability "+
+				"or deletion", ErrInvalid)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("datarequest: %w: say what is asked: access, portability "+
+			"or deletion", ErrInvalid)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Get loads a request.
+func (s *Service) Get(ctx context.Context, wsID, id string) (Request, error) {
+	if !plain(id) {
+		return Request{}, store.ErrNotFound
+	}
+	return scan(s.db.QueryRowContext(ctx, s.q.ByID, wsID, id))
+}
+
+// ByToken loads a request for its requester, who holds its token; any other
+// token finds nothing.
+func (s *Service) ByToken(ctx context.Context, wsID, id, token string) (Request, error) {
+	r, err := s.Get(ctx, wsID, id)
+	if err != nil {
+		return Request{}, err
+	}
+	if token == "" || !equalHash(r.tokenHash, hash(token)) {
+		return Request{}, store.ErrNotFound
+	}
+	return r, nil
+}
+
+// List returns the workspace's requests, newest first.
+func (s *Service) List(ctx context.Context, wsID string) ([]Request, error) {
+	rows, err := s.db.QueryContext(ctx, s.q.List, wsID)
+	if err != nil {
+		return nil, fmt.Errorf("datarequest: list: %w", err)
+	}
+	defer rows.Close()
+	out := []Request{}
+	for rows.Next() {
+		r, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Verify records that the requester opened the link mailed to the contact's
+// address: the token proves they read that mail.
+func (s *Service) Verify(ctx context.Context, wsID, id, token string) (Request, error) {
+	r, err := s.ByToken(ctx, wsID, id, token)
+	if err != nil {
+		return Request{}, err
+	}
+	if r.State != AwaitingVerification {
+		return r, nil // opened twice: nothing more to prove
+	}
+	now := s.now().UTC()
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q.SetVerified, "email link", now.UnixMilli(), wsID,
+			id)
+		if err != nil {
+			return fmt.Errorf("datarequest: verify: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return ErrState
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+			Action: audit.DataRequestVerified, TargetType: "data_request", TargetID: id,
+			Diff: audit.Diff{"verified_by": {nil, "email link"}}})
+	})
+	if err != nil {
+		return Request{}, err
+	}
+	return s.Get(ctx, wsID, id)
+}
+
+// Reject closes a request without acting on it; note says why, to the
+// requester too.
+func (s *Service) Reject(ctx context.Context, wsID, id, by, note string) error {
+	note = strings.TrimSpace(note)
+	if note == "" || utf8.RuneCountInString(note) > 500 || !plain(note) {
+		return fmt.Errorf("datarequest: %w: say why, in at most 500 characters", ErrInvalid)
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := s.decide(ctx, tx, wsID, id, Rejected, by, note, ""); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+			Action: audit.DataRequestRejected, TargetType: "data_request", TargetID: id,
+			Reason: note})
+	})
+}
+
+func (s *Service) decide(ctx context.Context, tx *store.Tx, wsID, id, state, by, note,
+	receipt string) error {
+	now := s.now().UTC().UnixMilli()
+	completed := int64(0)
+	if state == Completed {
+		completed = now
+	}
+	res, err := tx.ExecContext(ctx, s.q.SetDecided, state, by, now, note, completed, receipt,
+		wsID, id)
+	if err != nil {
+		return fmt.Errorf("datarequest: decide: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return ErrState
+	}
+	return nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scan(row scanner) (Request, error) {
+	var r Request
+	var kinds, receipt string
+	var created, due, verified, decided, completed int64
+	err := row.Scan(&r.ID, &r.ContactID, &kinds, &r.Source, &r.State, &r.tokenHash,
+		&r.VerifiedBy, &r.FiledBy, &created, &due, &verified, &r.DecidedBy, &decided, &r.Note,
+		&completed, &receipt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Request{}, store.ErrNotFound
+	}
+	if err != nil {
+		return Request{}, err
+	}
+	r.Kinds = strings.Split(kinds, ",")
+	r.CreatedAt, r.DueAt = time.UnixMilli(created).UTC(), time.UnixMilli(due).UTC()
+	r.VerifiedAt, r.DecidedAt = timeOrNil(verified), timeOrNil(decided)
+	if receipt != "" {
+		var rc Receipt
+		if err := json.Unmarshal([]byte(receipt), &rc); err == nil {
+			r.Receipt = &rc
+		}
+	}
+	return r, nil
+}
+
+func timeOrNil(ms int64) *time.Time {
+	if ms == 0 {
+		return nil
+	}
+	t := time.UnixMilli(ms).UTC()
+	return &t
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+func equalHash(a, b string) bool {
+	return len(a) == len(b) && subtleEqual([]byte(a), []byte(b))
+}
+
+func plain(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0) && len(s) <= 200
+}

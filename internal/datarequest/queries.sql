@@ -1,0 +1,81 @@
+-- name: Insert
+INSERT INTO data_requests (workspace_id, id, contact_id, kinds, source, state, token_hash,
+    verified_by, filed_by, created_at, due_at, verified_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: ByID
+SELECT id, contact_id, kinds, source, state, token_hash, verified_by, filed_by, created_at,
+    due_at, verified_at, decided_by, decided_at, note, completed_at, receipt
+FROM data_requests WHERE workspace_id = ? AND id = ?;
+
+-- name: List
+SELECT id, contact_id, kinds, source, state, token_hash, verified_by, filed_by, created_at,
+    due_at, verified_at, decided_by, decided_at, note, completed_at, receipt
+FROM data_requests WHERE workspace_id = ? ORDER BY created_at DESC, id LIMIT 500;
+
+-- name: SetVerified
+UPDATE data_requests SET state = 'awaiting_approval', verified_by = ?, verified_at = ?
+WHERE workspace_id = ? AND id = ? AND state = 'awaiting_verification';
+
+-- name: SetDecided
+UPDATE data_requests SET state = ?, decided_by = ?, decided_at = ?, note = ?,
+    completed_at = ?, receipt = ?
+WHERE workspace_id = ? AND id = ? AND state = 'awaiting_approval';
+
+-- name: Due
+SELECT workspace_id, id, due_at, reminded_at, overdue_at FROM data_requests
+WHERE state IN ('awaiting_verification', 'awaiting_approval') AND due_at < ?
+ORDER BY due_at LIMIT 500;
+
+-- name: SetReminded
+UPDATE data_requests SET reminded_at = ? WHERE workspace_id = ? AND id = ?;
+
+-- name: SetOverdue
+UPDATE data_requests SET overdue_at = ? WHERE workspace_id = ? AND id = ?;
+
+-- name: Contact
+SELECT name, email, created_at FROM contacts WHERE workspace_id = ? AND id = ?;
+
+-- name: ContactConversations
+SELECT id, status, subject, created_at, last_message_at, labels FROM conversations
+WHERE workspace_id = ? AND contact_id = ? ORDER BY created_at;
+
+-- name: ConversationMessages
+SELECT seq, kind, author_type, body, state, created_at FROM messages
+WHERE conversation_id = ? ORDER BY seq;
+
+-- name: HeldFor
+SELECT COUNT(*) FROM legal_holds h WHERE h.workspace_id = ? AND h.lifted_at = 0
+    AND ((h.target_type = 'contact' AND h.target_id = ?)
+        OR (h.target_type = 'conversation' AND h.target_id IN
+            (SELECT id FROM conversations WHERE workspace_id = ? AND contact_id = ?)));
+
+-- name: DeleteDecisions
+DELETE FROM decisions WHERE conversation_id = ?;
+
+-- name: DeleteMessages
+DELETE FROM messages WHERE conversation_id = ?;
+
+-- name: DeleteLabels
+DELETE FROM conversation_labels WHERE conversation_id = ?;
+
+-- name: DeleteDeliveries
+DELETE FROM webhook_deliveries WHERE workspace_id = ? AND payload LIKE ?;
+
+-- name: DeleteIdempotent
+DELETE FROM idempotency_keys WHERE body LIKE ?;
+
+-- name: DeleteConversation
+DELETE FROM conversations WHERE id = ?;
+
+-- name: DeleteContact
+DELETE FROM contacts WHERE workspace_id = ? AND id = ?;
+
+-- name: InsertExport
+INSERT INTO data_exports (workspace_id, request_id, archive, expires_at) VALUES (?, ?, ?, ?);
+
+-- name: Export
+SELECT archive, expires_at FROM data_exports WHERE workspace_id = ? AND request_id = ?;
+
+-- name: PruneExports
+DELETE FROM data_exports WHERE expires_at < ?;

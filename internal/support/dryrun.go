@@ -1,0 +1,31 @@
+package support
+
+import (
+	"context"
+
+	"github.com/thunaivi/thunaivi/internal/brain"
+	"github.com/thunaivi/thunaivi/internal/guard"
+)
+
+// Verdict is what the AI would decide for text as the first message of a new
+// conversation in the workspace: the router's decision after the guardrails,
+// as Receive would store it. Nothing is stored and nobody is told, so
+// measuring the AI's quality leaves no conversation behind.
+func (s *Service) Verdict(ctx context.Context, wsID, text string) (brain.Decision, error) {
+	text, err := CheckText(text)
+	if err != nil {
+		return brain.Decision{}, err
+	}
+	router, err := s.routers.Router(ctx, wsID)
+	if err != nil {
+		return brain.Decision{}, err
+	}
+	policy := guard.Policy{}
+	if s.Policy != nil {
+		policy = s.Policy(ctx, wsID)
+	}
+	c := Conversation{WorkspaceID: wsID, Status: StatusOpen, Priority: "medium"}
+	var h history
+	o := s.respond(c, router.Route(text, h.signals()), text, h, router, s.now().UTC(), policy)
+	return o.decision, nil
+}
