@@ -19,8 +19,8 @@ const (
 	shoutShare   = 0.8
 )
 
-// categoryAngry is the category frustration signals hand off to when the
-// workspace has it.
+// categoryAngry is the category the built-in signals hand off to: the
+// customer's frustration, a question asked again, answers rejected.
 const categoryAngry = "angry"
 
 // categoryMatch is why a message belongs to a restricted category.
@@ -28,17 +28,21 @@ type categoryMatch struct {
 	index    int
 	category string
 	phrase   string
+	// rules are the indexes of every phrase rule of the category that
+	// matched; none for a match by example or by a frustration signal.
+	rules []int
 }
 
-// categoryMatcher finds the restricted category of a message by phrase rules,
-// by similarity to each category's examples, and by frustration signals.
+// categoryMatcher finds the restricted category of a message by phrase rules
+// and by similarity to each category's examples.
 type categoryMatcher struct {
 	names    []string
 	phrases  [][]phrase
 	examples *Index
 	// deferTo holds, per category that defers to the knowledge base, the ids
-	// of the unmarked entries about it.
-	deferTo []map[string]bool
+	// of the unmarked entries about it, each with the phrase rules its title
+	// or questions match.
+	deferTo []map[string]map[int]bool
 }
 
 // phrase is a compiled Category phrase: a sequence of slots, each a set of
@@ -94,29 +98,48 @@ func newCategoryMatcher(categories []Category, kb *Index) *categoryMatcher {
 }
 
 // entriesAbout returns the ids of the unmarked entries whose title or a question
-// matches one of phrases, when c defers to the knowledge base.
-func entriesAbout(c Category, phrases []phrase, entries []Entry) map[string]bool {
+// matches one of phrases, with the phrases each matches, when c defers to the
+// knowledge base.
+func entriesAbout(c Category, phrases []phrase, entries []Entry) map[string]map[int]bool {
 	if !c.DeferToKB {
 		return nil
 	}
-	about := make(map[string]bool)
+	about := make(map[string]map[int]bool)
 	for _, e := range entries {
 		if e.Handoff != "" {
 			continue
 		}
 		for _, text := range append([]string{e.Title}, e.Questions...) {
-			if _, ok := matchPhrases(phrases, tokens(text)); ok {
-				about[e.ID] = true
-				break
+			ts := tokens(text)
+			for pi, p := range phrases {
+				if _, _, ok := matchPhrases([]phrase{p}, ts); !ok {
+					continue
+				}
+				if about[e.ID] == nil {
+					about[e.ID] = make(map[int]bool)
+				}
+				about[e.ID][pi] = true
 			}
 		}
 	}
 	return about
 }
 
-// defers reports whether category ci yields to entry id.
-func (m *categoryMatcher) defers(ci int, id string) bool {
-	return m.deferTo[ci][id]
+// defers reports whether the match m yields to entry id: the entry is about
+// m's category and, when a phrase rule matched, uses that same rule. An entry
+// about refund policy answers "how do refunds work" ("refund") but not "the
+// amount is wrong" ("amount wrong"), which it never speaks of.
+func (m *categoryMatcher) defers(cm categoryMatch, id string) bool {
+	about, ok := m.deferTo[cm.index][id]
+	if !ok {
+		return false
+	}
+	for _, r := range cm.rules {
+		if !about[r] {
+			return false
+		}
+	}
+	return true
 }
 
 // tokens returns the words of text, as written and stemmed.
@@ -131,20 +154,20 @@ func tokens(text string) []token {
 
 // matchPhrases returns the first of phrases that matches ts, and the words
 // of the message it matched, so that an agent reads the customer's words
-// rather than the rule.
-func matchPhrases(phrases []phrase, ts []token) (string, bool) {
-	for _, p := range phrases {
+// rather than the rule, with the phrase's index.
+func matchPhrases(phrases []phrase, ts []token) (string, int, bool) {
+	for pi, p := range phrases {
 		for i := range ts {
 			if end, ok := p.matchAt(ts, i); ok {
 				span := make([]string, 0, end-i+1)
 				for _, t := range ts[i : end+1] {
 					span = append(span, t.plain)
 				}
-				return strings.Join(span, " "), true
+				return strings.Join(span, " "), pi, true
 			}
 		}
 	}
-	return "", false
+	return "", -1, false
 }
 
 // compilePhrase turns a phrase such as "speak|talk human|person" into slots
@@ -206,23 +229,21 @@ func slotMatches(slot []wordPattern, t token) bool {
 	return false
 }
 
-// match returns the restricted categories text belongs to, at most one match
-// each, in category order: phrase rules and frustration signals first, then
-// similarity to examples.
+// match returns the restricted categories text belongs to, in category order:
+// phrase rules first, then similarity to examples.
 func (m *categoryMatcher) match(text string) []categoryMatch {
 	var found []categoryMatch
 	ts := tokens(text)
 	for ci, ps := range m.phrases {
-		if words, ok := matchPhrases(ps, ts); ok {
-			found = append(found, categoryMatch{index: ci, category: m.names[ci], phrase: words})
-			continue
-		}
-		if m.names[ci] == categoryAngry && Shouting(text) {
-			found = append(found, categoryMatch{
-				index:    ci,
-				category: categoryAngry,
-				phrase:   "writing in capitals",
-			})
+		if words, pi, ok := matchPhrases(ps, ts); ok {
+			rules := []int{pi}
+			for pj := pi + 1; pj < len(ps); pj++ {
+				if _, _, ok := matchPhrases(ps[pj:pj+1], ts); ok {
+					rules = append(rules, pj)
+				}
+			}
+			found = append(found, categoryMatch{index: ci, category: m.names[ci],
+				phrase: words, rules: rules})
 		}
 	}
 	if e, q, sim := m.examples.closest(text); sim >= exampleSimilarity {

@@ -2,7 +2,7 @@ package brain
 
 // DefaultThresholds returns the confidence limits a new workspace starts with.
 func DefaultThresholds() Thresholds {
-	return Thresholds{Answer: 0.66, Draft: 0.55}
+	return Thresholds{Answer: 0.74, Draft: 0.55}
 }
 
 // DefaultCategories returns the restricted categories a new workspace starts
@@ -53,7 +53,7 @@ func DefaultCategories() []Category {
 				"charged|billed|paid|showing|shows|appears multiple|several|many times",
 				"multiple|several|duplicate charges|payments|transactions",
 				"overcharged", "overcharge",
-				"wrong|incorrect|different|bad amount|rate|price|charge",
+				"wrong|incorrect|different|bad|error|mistake|mistaken amount|rate|price|charge",
 				"amount|rate|price|charge wrong|incorrect|bad|different|error",
 				"extra|unexpected|hidden|additional charge|fee",
 				"compensation", "compensate",

@@ -64,14 +64,14 @@ func TestQuality(t *testing.T) {
 				"deflection=%.3f oos_false_answer_rate=%.3f by_category=%v",
 				rep.Cases, rep.RestrictedRecall, rep.AnswerPrecision,
 				rep.Deflection, rep.OOSFalseAnswerRate, rep.ByCategory)
-			if rep.RestrictedRecall < 0.95 {
-				t.Errorf("restricted_recall = %.3f, want >= 0.95", rep.RestrictedRecall)
+			if rep.RestrictedRecall < 0.98 {
+				t.Errorf("restricted_recall = %.3f, want >= 0.98", rep.RestrictedRecall)
 			}
-			if rep.AnswerPrecision < 0.90 {
-				t.Errorf("answer_precision = %.3f, want >= 0.90", rep.AnswerPrecision)
+			if rep.AnswerPrecision < 0.95 {
+				t.Errorf("answer_precision = %.3f, want >= 0.95", rep.AnswerPrecision)
 			}
-			if rep.OOSFalseAnswerRate > 0.05 {
-				t.Errorf("oos_false_answer_rate = %.3f, want <= 0.05", rep.OOSFalseAnswerRate)
+			if rep.OOSFalseAnswerRate > 0.03 {
+				t.Errorf("oos_false_answer_rate = %.3f, want <= 0.03", rep.OOSFalseAnswerRate)
 			}
 		})
 	}

@@ -30,6 +30,10 @@ const (
 	// hand the message off: a near tie with a "do not answer" topic is not
 	// safe to answer.
 	handoffNear = 0.9
+	// deferNear is how close to the best score an entry marked for a matched
+	// category must come to stop the category deferring to the best entry:
+	// looser than handoffNear, because the category's rule also fired.
+	deferNear = 0.85
 	// markedMinScore is the least score at which a marked entry counts: below
 	// it the message is about nothing in the knowledge base, marked or not.
 	markedMinScore = 0.15
@@ -49,38 +53,70 @@ func NewRouter(ix *Index, categories []Category, th Thresholds) *Router {
 	}
 }
 
-// Route decides what happens to one customer message.
+// Route decides what happens to one customer message. The decision lists
+// every rule that fired; the first that hands off decides, in this order: a
+// restricted category, the customer's frustration, the conversation (asking
+// again, two answers rejected in a row), a marked entry,
+// and last the confidence of the best entry.
 func (r *Router) Route(text string, sig Signals) Decision {
 	if reply, ok := smallTalk(text); ok {
+		why := "The message is only a greeting or thanks; the AI answers politely."
 		return Decision{Action: ActionAnswer, Reply: reply, Confidence: 1,
-			Candidates: []Candidate{},
-			Reason:     "The message is only a greeting or thanks; the AI answers politely."}
+			Candidates: []Candidate{}, Reason: why,
+			Rules: []RuleHit{{Name: RuleSmallTalk, Kind: KindSmallTalk, Why: why}}}
 	}
 	rk := r.index.search(text)
 	cands := rk.cands
-	d := Decision{Candidates: cands, Confidence: confidence(rk)}
+	d := Decision{Candidates: cands, Confidence: confidence(rk), Rules: []RuleHit{}}
+	ts := tokens(text)
 
+	// Every rule is weighed, so that the decision can show all that fired;
+	// the first handoff found decides.
+	var handoff *[3]string // category, matched words, reason
+	decide := func(category, matched, reason string) {
+		if handoff == nil {
+			handoff = &[3]string{category, matched, reason}
+		}
+	}
 	for _, m := range r.categories.match(text) {
+		hit := RuleHit{Name: m.category, Kind: KindPhrase, Matched: m.phrase}
+		if len(m.rules) == 0 {
+			hit.Kind = KindExample
+		}
 		if r.defers(m, cands, d.Confidence) {
+			hit.Why = fmt.Sprintf("The message matches the restricted category %q, but "+
+				"the entry %q is about it and answers it.", m.category, cands[0].Title)
+			d.Rules = append(d.Rules, hit)
 			continue
 		}
-		return d.handoff(m.category, m.phrase,
-			fmt.Sprintf("The message matches the restricted category %q (%s).",
-				m.category, m.phrase))
+		hit.Why = fmt.Sprintf("The message matches the restricted category %q (%s).",
+			m.category, m.phrase)
+		d.Rules = append(d.Rules, hit)
+		decide(m.category, m.phrase, hit.Why)
 	}
-	if sig.AIReplies > 0 {
-		if prev, ok := r.repeated(text, sig.PreviousCustomerMessages); ok {
-			return d.handoff(categoryAngry, prev,
-				"The customer is asking again after an AI reply, so it did not help.")
+	for _, hit := range frustration(text, ts, sig.PreviousCustomerMessages) {
+		d.Rules = append(d.Rules, hit)
+		decide(categoryAngry, hit.Matched, hit.Why)
+	}
+	for _, hit := range r.conversation(text, ts, sig) {
+		d.Rules = append(d.Rules, hit)
+		if hit.Name != RuleRejected { // one rejection alone does not hand off
+			decide(categoryAngry, hit.Matched, hit.Why)
 		}
 	}
 	if e, ok := r.markedEntry(cands); ok {
-		return d.handoff(e.Handoff, "",
-			fmt.Sprintf("The closest entry %q is marked for handoff as %q.", e.Title, e.Handoff))
+		why := fmt.Sprintf("The closest entry %q is marked for handoff as %q.",
+			e.Title, e.Handoff)
+		d.Rules = append(d.Rules, RuleHit{Name: RuleMarkedEntry, Kind: KindMarkedEntry,
+			Matched: e.ID, Why: why})
+		decide(e.Handoff, "", why)
+	}
+	if handoff != nil {
+		return d.handoff(handoff[0], handoff[1], handoff[2])
 	}
 	switch {
 	case len(cands) == 0:
-		return d.handoff(CategoryUnknown, "", "No entry shares anything with the message.")
+		d = d.handoff(CategoryUnknown, "", "No entry shares anything with the message.")
 	case d.Confidence >= r.thresholds.Answer:
 		d.Action = ActionAnswer
 		d.EntryID = cands[0].EntryID
@@ -92,10 +128,40 @@ func (r *Router) Route(text string, sig Signals) Decision {
 		d.Reason = fmt.Sprintf("The entry %q may answer it (confidence %.2f); "+
 			"an agent approves the draft.", cands[0].Title, d.Confidence)
 	default:
-		return d.handoff(CategoryUnknown, "",
+		d = d.handoff(CategoryUnknown, "",
 			fmt.Sprintf("No entry answers it with enough confidence (%.2f).", d.Confidence))
 	}
+	hit := RuleHit{Name: RuleConfidence, Kind: KindConfidence, Why: d.Reason}
+	if len(cands) > 0 {
+		hit.Matched = cands[0].EntryID
+	}
+	d.Rules = append(d.Rules, hit)
 	return d
+}
+
+// conversation returns the signals of the conversation so far: the customer
+// asking again after an AI answer, or rejecting the AI's last answer (and the
+// one before). Asking for a person is the human_request category's, on any
+// turn.
+func (r *Router) conversation(text string, ts []token, sig Signals) []RuleHit {
+	var hits []RuleHit
+	if sig.AIReplies > 0 {
+		if prev, ok := r.repeated(text, sig.PreviousCustomerMessages); ok {
+			hits = append(hits, RuleHit{Name: RuleRepeatQuestion, Kind: KindConversation,
+				Matched: prev,
+				Why:     "The customer is asking again after an AI reply, so it did not help."})
+		}
+	}
+	if words, now, twice := rejections(ts, sig.History); now {
+		hits = append(hits, RuleHit{Name: RuleRejected, Kind: KindConversation,
+			Matched: words, Why: rejection.why})
+		if twice {
+			hits = append(hits, RuleHit{Name: RuleRejectedTwice, Kind: KindConversation,
+				Matched: words,
+				Why:     "The customer rejected two AI answers in a row."})
+		}
+	}
+	return hits
 }
 
 func (d Decision) handoff(category, phrase, reason string) Decision {
@@ -128,10 +194,24 @@ func clamp01(x float64) float64 {
 }
 
 // defers reports whether a matched category yields to the best candidate: an
-// unmarked entry about the category that answers with confidence.
+// unmarked entry about the category that answers with confidence, with no
+// entry marked for the same category close behind it. The category's own rule
+// already says the message may be restricted; a marked entry that nearly ties
+// says the knowledge base cannot tell the two apart either.
 func (r *Router) defers(m categoryMatch, cands []Candidate, conf float64) bool {
-	return len(cands) > 0 && conf >= r.thresholds.Answer &&
-		r.categories.defers(m.index, cands[0].EntryID)
+	if len(cands) == 0 || conf < r.thresholds.Answer ||
+		!r.categories.defers(m, cands[0].EntryID) {
+		return false
+	}
+	for _, c := range cands[1:] {
+		if c.Score < deferNear*cands[0].Score {
+			break
+		}
+		if e, ok := r.index.Entry(c.EntryID); ok && e.Handoff == m.category {
+			return false
+		}
+	}
+	return true
 }
 
 // markedEntry returns the entry marked for handoff that is the best candidate or

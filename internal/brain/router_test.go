@@ -255,3 +255,42 @@ func TestLookAlikeLettersStillMatchPhrases(t *testing.T) {
 		}
 	}
 }
+
+// TestRouteDeferRules: a category defers to an unmarked entry only when the
+// entry speaks of what matched, and no entry marked for it is close behind.
+func TestRouteDeferRules(t *testing.T) {
+	lax := Thresholds{}
+	policy := Entry{ID: "refund-policy", Title: "Refund policy",
+		Questions: []string{"what is your refund policy", "how do refunds work"},
+		Answer:    "Within 30 days."}
+	r := NewRouter(NewIndex(append(testEntries[:4:4], policy)), DefaultCategories(), lax)
+	if d := r.Route("how do refunds work", Signals{}); d.Action != ActionAnswer {
+		t.Errorf("policy question: %s/%s, want answer", d.Action, d.Category)
+	}
+	d := r.Route("how do refunds work when the price was wrong", Signals{})
+	if d.Action != ActionHandoff || d.Category != "payment_dispute" {
+		t.Errorf("a rule the entry never speaks of: %s/%s, want handoff/payment_dispute",
+			d.Action, d.Category)
+	}
+
+	request := Entry{ID: "request-refund", Title: "Request a refund",
+		Questions: []string{"I want a refund of my payment", "refund my payment"},
+		Answer:    "A person handles it.", Handoff: "payment_dispute"}
+	r = NewRouter(NewIndex(append(testEntries[:4:4], policy, request)),
+		DefaultCategories(), lax)
+	m := r.categories.match("how do refunds work")
+	if len(m) == 0 {
+		t.Fatal("no category matches a refund question")
+	}
+	for _, tt := range []struct {
+		behind float64
+		defers bool
+	}{{0.8, true}, {0.87, false}, {0.95, false}} {
+		cands := []Candidate{{EntryID: "refund-policy", Score: 0.5},
+			{EntryID: "request-refund", Score: 0.5 * tt.behind}}
+		if got := r.defers(m[0], cands, 1); got != tt.defers {
+			t.Errorf("marked entry at %.2f of the best: defers = %v, want %v",
+				tt.behind, got, tt.defers)
+		}
+	}
+}

@@ -71,6 +71,65 @@ type Signals struct {
 	AIReplies int
 	// PreviousCustomerMessages are the customer's earlier messages, oldest first.
 	PreviousCustomerMessages []string
+	// History is the conversation before the message, oldest first: the
+	// customer's messages and the AI's answers from the knowledge base, in the
+	// order they were sent. The signals that depend on order (an answer the
+	// customer rejected) read it.
+	History []Turn
+}
+
+// Speaker says who wrote a Turn.
+type Speaker string
+
+const (
+	SpeakerCustomer Speaker = "customer"
+	// SpeakerAI is an answer the AI sent from the knowledge base; courtesy
+	// replies to small talk are not turns.
+	SpeakerAI Speaker = "ai"
+)
+
+// Turn is one earlier message of a conversation.
+type Turn struct {
+	Speaker Speaker
+	Text    string
+}
+
+// RuleKind is the family of a rule that fired.
+type RuleKind string
+
+const (
+	// KindPhrase is a restricted category's phrase rule.
+	KindPhrase RuleKind = "phrase"
+	// KindExample is similarity to one of a category's example messages.
+	KindExample RuleKind = "example"
+	// KindFrustration is the customer's frustration read from the message:
+	// abuse, shouting, "this is not helping", repeated complaints.
+	KindFrustration RuleKind = "frustration"
+	// KindConversation is what the conversation says: the customer asks
+	// again, rejects the AI's answers, or asks for a person.
+	KindConversation RuleKind = "conversation"
+	// KindMarkedEntry is a knowledge-base entry marked "do not answer".
+	KindMarkedEntry RuleKind = "marked-entry"
+	// KindConfidence is the retrieval's confidence against the thresholds.
+	KindConfidence RuleKind = "confidence"
+	// KindSmallTalk is a greeting or thanks, answered with a courtesy.
+	KindSmallTalk RuleKind = "small-talk"
+	// KindGuardrail is a guardrail that stopped the AI's answer.
+	KindGuardrail RuleKind = "guardrail"
+)
+
+// RuleHit is one rule that fired on a message, and why. A decision lists
+// every rule that fired, not only the one that decided.
+type RuleHit struct {
+	// Name names the rule: a category ("security"), a signal
+	// ("rejected_twice") or a step ("confidence").
+	Name string   `json:"name"`
+	Kind RuleKind `json:"kind"`
+	// Matched is the customer's words, the example, or the entry that
+	// fired the rule, when there is one.
+	Matched string `json:"matched,omitempty"`
+	// Why is one sentence an agent reads.
+	Why string `json:"why"`
 }
 
 // Decision is the router's verdict on one message, with the reasons an agent sees.
@@ -91,4 +150,7 @@ type Decision struct {
 	Candidates []Candidate `json:"candidates"`
 	// Reason is one human-readable sentence explaining the decision.
 	Reason string `json:"reason"`
+	// Rules are every rule that fired on the message, in the order the
+	// router weighed them, the deciding one included.
+	Rules []RuleHit `json:"rules"`
 }

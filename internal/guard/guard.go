@@ -70,16 +70,15 @@ func Check(reply string, sources []string, customer string, p Policy) Verdict {
 	if len(apikey.Find(reply)) > 0 {
 		return refuse(RuleSecret, "the reply holds an API key")
 	}
-	if hasCard(reply) {
+	flat := plain(reply)
+	if hasCard(flat) {
 		return refuse(RuleSecret, "the reply holds a card number")
 	}
-	if flat := plain(reply); oneTimeCode.MatchString(flat) || codeAfter.MatchString(flat) ||
-		hasPassword(flat) {
+	if hasCode(flat) || hasPassword(flat) {
 		return refuse(RuleSecret, "the reply holds a password or a one-time code")
 	}
 	known := strings.ToLower(strings.Join(sources, "\n") + "\n" + customer)
-	for _, found := range append(emails.FindAllString(reply, -1),
-		phones.FindAllString(reply, -1)...) {
+	for _, found := range contacts(reply) {
 		if !strings.Contains(known, strings.ToLower(found)) {
 			return refuse(RulePersonal, "the reply holds contact details that are neither "+
 				"the business's nor the customer's own")
@@ -89,15 +88,15 @@ func Check(reply string, sources []string, customer string, p Policy) Verdict {
 	// entry; a claim the workspace forbids may not stand anywhere. Both are
 	// read past spelling tricks: invisible characters, look-alike letters,
 	// other separators, a plural.
-	said, wrote := tokens(reply), tokens(strings.Join(sources, "\n"))
-	for _, c := range DefaultClaims {
-		if hasPhrase(said, c) && !hasPhrase(wrote, c) {
+	said, wrote := plainTokens(flat), tokens(strings.Join(sources, "\n"))
+	for i, c := range DefaultClaims {
+		if hasPhrase(said, defaultClaims[i]) && !hasPhrase(wrote, defaultClaims[i]) {
 			return refuse(RuleClaim, "the reply makes a commitment the knowledge base does "+
 				"not: \""+c+"\"")
 		}
 	}
 	for _, c := range p.Claims {
-		if hasPhrase(said, c) {
+		if hasPhrase(said, phraseTokens(c)) {
 			return refuse(RuleClaim, "the reply says what the workspace forbids: \""+c+"\"")
 		}
 	}
@@ -121,10 +120,49 @@ var (
 	passWord    = regexp.MustCompile(`\b(pass(word|phrase)s?|passwd|pwd|pw)\b`)
 )
 
+// contacts returns the email addresses and phone numbers in text. Text with
+// no "@" holds no address and text with no digit no number: they are spared
+// the expressions.
+func contacts(text string) []string {
+	var found []string
+	if strings.Contains(text, "@") {
+		found = emails.FindAllString(text, -1)
+	}
+	if strings.ContainsAny(text, "0123456789") {
+		found = append(found, phones.FindAllString(text, -1)...)
+	}
+	return found
+}
+
+// defaultClaims are DefaultClaims as phrase tokens, made once.
+var defaultClaims = func() []string {
+	out := make([]string, len(DefaultClaims))
+	for i, c := range DefaultClaims {
+		out[i] = phraseTokens(c)
+	}
+	return out
+}()
+
+// hasCode reports whether plain text holds a one-time code: a code word
+// near a group of four to eight digits. Text with fewer than four digits
+// holds none, and is spared the expressions.
+func hasCode(flat string) bool {
+	digits := 0
+	for i := 0; i < len(flat) && digits < 4; i++ {
+		if flat[i] >= '0' && flat[i] <= '9' {
+			digits++
+		}
+	}
+	return digits >= 4 && (oneTimeCode.MatchString(flat) || codeAfter.MatchString(flat))
+}
+
 // hasPassword reports whether plain text names a password next to a value
 // that looks like one: a word of six characters or more with a digit or a
 // symbol in it, within 40 characters either side.
 func hasPassword(flat string) bool {
+	if !strings.Contains(flat, "pass") && !strings.Contains(flat, "pw") {
+		return false
+	}
 	for _, m := range passWord.FindAllStringIndex(flat, -1) {
 		from, to := max(0, m[0]-40), min(len(flat), m[1]+40)
 		for _, w := range strings.Fields(flat[from:m[0]] + " " + flat[m[1]:to]) {
@@ -139,10 +177,10 @@ func hasPassword(flat string) bool {
 	return false
 }
 
-// hasCard reports whether text holds a number of 13 to 19 digits, however
-// separated, that passes the Luhn check: a payment card's.
-func hasCard(text string) bool {
-	for _, digits := range digitRuns(text) {
+// hasCard reports whether plain text holds a number of 13 to 19 digits,
+// however separated, that passes the Luhn check: a payment card's.
+func hasCard(flat string) bool {
+	for _, digits := range digitRuns(flat) {
 		if len(digits) >= 13 && len(digits) <= 19 && luhn(digits) {
 			return true
 		}

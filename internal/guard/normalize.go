@@ -69,8 +69,11 @@ func unleet(word string) string {
 
 // tokens is plain text's words, letters and digits only, each once separated
 // by a space and the whole padded by one: " store credit ".
-func tokens(text string) string {
-	words := strings.FieldsFunc(plain(text), func(r rune) bool {
+func tokens(text string) string { return plainTokens(plain(text)) }
+
+// plainTokens is tokens of text already made plain.
+func plainTokens(flat string) string {
+	words := strings.FieldsFunc(flat, func(r rune) bool {
 		return !isWordRune(r) && r != '@' && r != '$'
 	})
 	for i, w := range words {
@@ -79,10 +82,12 @@ func tokens(text string) string {
 	return " " + strings.Join(words, " ") + " "
 }
 
-// hasPhrase reports whether the tokens of text hold the tokens of phrase as
-// whole words, a plural's s allowed after the last.
-func hasPhrase(textTokens, phrase string) bool {
-	p := strings.TrimSpace(tokens(phrase))
+// phraseTokens is a phrase as hasPhrase takes it.
+func phraseTokens(phrase string) string { return strings.TrimSpace(tokens(phrase)) }
+
+// hasPhrase reports whether the tokens of text hold p, a phrase's tokens
+// (phraseTokens), as whole words, a plural's s allowed after the last.
+func hasPhrase(textTokens, p string) bool {
 	if p == "" {
 		return false
 	}
@@ -90,11 +95,11 @@ func hasPhrase(textTokens, phrase string) bool {
 		strings.Contains(textTokens, " "+p+"es ")
 }
 
-// digitRuns returns the runs of digits in text joined across separators: up
-// to four characters that are neither letters nor digits between digits, so
-// that "4111.1111 1111-1111" is one run, and a letter or a line break ends a
-// run.
-func digitRuns(text string) []string {
+// digitRuns returns the runs of digits in plain text joined across
+// separators: up to four characters that are neither letters nor digits
+// between digits, so that "4111.1111 1111-1111" is one run, and a letter or a
+// line break ends a run.
+func digitRuns(flat string) []string {
 	var runs []string
 	var cur strings.Builder
 	gap := 0
@@ -105,7 +110,7 @@ func digitRuns(text string) []string {
 		}
 		gap = 0
 	}
-	for _, r := range plain(text) {
+	for _, r := range flat {
 		switch {
 		case r >= '0' && r <= '9':
 			cur.WriteRune(r)
@@ -124,4 +129,4 @@ func digitRuns(text string) []string {
 
 // Meaningful reports whether a phrase holds any letter or digit the rules
 // can match: one of invisible characters only would match nothing.
-func Meaningful(phrase string) bool { return strings.TrimSpace(tokens(phrase)) != "" }
+func Meaningful(phrase string) bool { return phraseTokens(phrase) != "" }

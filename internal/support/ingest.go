@@ -188,7 +188,7 @@ func (s *Service) respond(c Conversation, d brain.Decision, text string, h histo
 		// A person has the conversation: the AI stays quiet, and the
 		// decision records why.
 		o.decision = brain.Decision{Action: brain.ActionHandoff, Candidates: d.Candidates,
-			Category: d.Category, Confidence: d.Confidence,
+			Category: d.Category, Confidence: d.Confidence, Rules: d.Rules,
 			Reason: "A person already handles this conversation; the AI does not reply."}
 	case d.Reply != "" && c.Status == StatusPending:
 		// Small talk while a draft waits for an agent: a courtesy now would
@@ -243,7 +243,9 @@ func (s *Service) passes(o *outcome, d brain.Decision, text string, router *brai
 	}
 	o.decision = brain.Decision{Action: brain.ActionHandoff, Category: d.Category,
 		EntryID: d.EntryID, Confidence: d.Confidence, Candidates: d.Candidates,
-		Reason: "guardrail " + v.Rule + ": " + v.Reason}
+		Reason: "guardrail " + v.Rule + ": " + v.Reason,
+		Rules: append(d.Rules, brain.RuleHit{Name: v.Rule, Kind: brain.KindGuardrail,
+			Matched: d.EntryID, Why: "The answer was stopped: " + v.Reason + "."})}
 	return false
 }
 
@@ -323,7 +325,7 @@ func (s *Service) insertDecision(
 	c Conversation,
 	d Decision,
 ) error {
-	cands, err := json.Marshal(d.Candidates)
+	cands, err := json.Marshal(routing{Candidates: d.Candidates, Rules: d.Rules})
 	if err != nil {
 		return err
 	}
@@ -336,14 +338,39 @@ func (s *Service) insertDecision(
 	return nil
 }
 
+// routing is what the decisions table's candidates column holds: the ranked
+// entries and the rules that fired. Decisions stored before rules were kept
+// hold the candidates alone, as a JSON array.
+type routing struct {
+	Candidates []brain.Candidate `json:"candidates"`
+	Rules      []brain.RuleHit   `json:"rules"`
+}
+
+func readRouting(stored string) ([]brain.Candidate, []brain.RuleHit) {
+	var r routing
+	if strings.HasPrefix(stored, "[") {
+		json.Unmarshal([]byte(stored), &r.Candidates)
+	} else {
+		json.Unmarshal([]byte(stored), &r)
+	}
+	if r.Rules == nil {
+		r.Rules = []brain.RuleHit{}
+	}
+	return r.Candidates, r.Rules
+}
+
 // history is the recent, customer-visible part of a conversation, newest last.
 type history struct {
 	customer  []string
 	aiReplies []string
+	// turns are the customer's messages and the AI's answers in the order
+	// they were sent, for the signals that read order.
+	turns []brain.Turn
 }
 
 func (h history) signals() brain.Signals {
-	return brain.Signals{AIReplies: len(h.aiReplies), PreviousCustomerMessages: h.customer}
+	return brain.Signals{AIReplies: len(h.aiReplies), PreviousCustomerMessages: h.customer,
+		History: h.turns}
 }
 
 func (s *Service) recent(ctx context.Context, c Conversation) (history, error) {
@@ -364,9 +391,13 @@ func (s *Service) recent(ctx context.Context, c Conversation) (history, error) {
 		switch {
 		case kind == KindIncoming:
 			h.customer = append([]string{body}, h.customer...)
+			h.turns = append([]brain.Turn{{Speaker: brain.SpeakerCustomer, Text: body}},
+				h.turns...)
 		case kind == KindOutgoing && author == AuthorAI && entry != "":
 			// Answers from the knowledge base; courtesy replies say nothing.
 			h.aiReplies = append([]string{body}, h.aiReplies...)
+			h.turns = append([]brain.Turn{{Speaker: brain.SpeakerAI, Text: body}},
+				h.turns...)
 		}
 	}
 	return h, rows.Err()
@@ -391,7 +422,7 @@ func (s *Service) Decisions(ctx context.Context, v Viewer, id string) ([]Decisio
 			&d.EntryID, &d.Confidence, &cands, &d.Reason, &at); err != nil {
 			return nil, err
 		}
-		json.Unmarshal([]byte(cands), &d.Candidates)
+		d.Candidates, d.Rules = readRouting(cands)
 		d.CreatedAt = timeMilli(at)
 		out = append(out, d)
 	}

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -51,6 +52,42 @@ func TestTheConsoleShowsWhatTheGuardrailsDo(t *testing.T) {
 	r = e.do(admin, "POST", "/settings/ai/try", form, "text=how+long+does+shipping+take%3F")
 	if !strings.Contains(string(r.Body), "stopped</strong> (forbidden_claim)") {
 		t.Fatalf("the try page: %s", r.Body)
+	}
+}
+
+// TestTryingAMessageShowsTheRulesThatFired: the try box and its API list
+// every rule that fired on the message, with its kind and why.
+func TestTryingAMessageShowsTheRulesThatFired(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	admin := e.login(e.AdminEmail)
+	text := "THIS IS USELESS, I WANT A REFUND"
+	var d struct {
+		Action string `json:"action"`
+		Rules  []struct {
+			Name, Kind, Matched, Why string
+		} `json:"rules"`
+	}
+	e.post(admin, "POST", "/api/v1/kb/route", map[string]any{"text": text},
+		http.StatusOK).JSON(t, &d)
+	kinds := map[string]string{}
+	for _, h := range d.Rules {
+		if h.Why == "" {
+			t.Errorf("rule %s without a reason", h.Name)
+		}
+		kinds[h.Name] = h.Kind
+	}
+	if d.Action != "handoff" || kinds["payment_dispute"] != "phrase" ||
+		kinds["shouting"] != "frustration" || kinds["not_helping"] != "frustration" {
+		t.Fatalf("the API's rules: %+v", d)
+	}
+	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded",
+		"Origin": e.URL}
+	r := e.do(admin, "POST", "/settings/ai/try", form, "text="+url.QueryEscape(text))
+	for _, want := range []string{"<code>shouting</code> <small>frustration</small>",
+		"<code>payment_dispute</code> <small>phrase</small>"} {
+		if !strings.Contains(string(r.Body), want) {
+			t.Errorf("the try page lacks %q: %s", want, r.Body)
+		}
 	}
 }
 
