@@ -98,7 +98,7 @@ func TestFileRefusesEveryChange(t *testing.T) {
 		"cut in the middle of one":   good[:len(good)-20],
 		"a byte after the end":       append(append([]byte{}, good...), 0),
 		"two chunks swapped":         swap(good),
-		"a chunk dropped":            append(append([]byte{}, good[:first]...), good[first+chunkLen:]...),
+		"a chunk dropped":            drop(good, first, chunkLen),
 		"not a backup":               []byte("PK\x03\x04 a zip file"),
 		"empty":                      nil,
 		"the magic of a new version": append([]byte("THVBKUP9"), good[len(backup.Magic):]...),
@@ -113,6 +113,11 @@ func TestFileRefusesEveryChange(t *testing.T) {
 	if _, err := open(good, other); !errors.Is(err, backup.ErrDamaged) {
 		t.Errorf("another key: %v, want ErrDamaged", err)
 	}
+}
+
+// drop removes n bytes at i.
+func drop(b []byte, i, n int) []byte {
+	return append(append([]byte{}, b[:i]...), b[i+n:]...)
 }
 
 func flip(b []byte, i int) []byte {
