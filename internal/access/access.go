@@ -51,9 +51,15 @@ const (
 	// WebhooksManage is adding and removing the endpoints the workspace's
 	// events are posted to.
 	WebhooksManage Permission = "webhooks:manage"
+	// DataRequests is reading, approving and rejecting customers' requests
+	// for their data or its deletion.
+	DataRequests Permission = "data:requests"
 	// DataManage is setting how long the workspace keeps customer data,
 	// placing and lifting legal holds, and purging.
 	DataManage Permission = "data:manage"
+	// LLMManage is choosing the workspace's LLM provider and giving it the
+	// key: customers' messages go to it.
+	LLMManage Permission = "llm:manage"
 	// InboundOpen and InboundMessage are opening a conversation and adding
 	// a customer's message from an integrator's own channel. No role holds
 	// them, so that no member writes as a customer: only an API key with the
@@ -76,11 +82,11 @@ var matrix = map[Role]map[Permission]bool{
 		MembersRead, OwnAccount, QualityContribute),
 	Manager: set(ConversationsRead, ConversationsWrite, MessagesWrite, ConversationsAll, KBRead,
 		KBWrite, KBPropose, KBReview, BrainSettings, TeamsManage, MembersRead, OwnAccount,
-		QualityContribute, QualityManage),
+		QualityContribute, QualityManage, DataRequests),
 	Admin: set(ConversationsRead, ConversationsWrite, MessagesWrite, ConversationsAll, KBRead,
 		KBWrite, KBPropose, KBReview, BrainSettings, TeamsManage, MembersRead, MembersManage,
 		InboxesManage, AuditRead, OwnAccount, SecurityManage, APIKeysManage, WebhooksManage,
-		DataManage, QualityContribute, QualityManage),
+		DataManage, QualityContribute, QualityManage, DataRequests, LLMManage),
 }
 
 func set(ps ...Permission) map[Permission]bool {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/apikey"
+	"github.com/thunaivi/thunaivi/internal/datarequest"
 	"github.com/thunaivi/thunaivi/internal/mail"
 )
 
@@ -72,4 +73,20 @@ func (a *App) keyLeaked(ctx context.Context, k apikey.Key, why string) {
 			"it needs a new key: create one under API keys in the admin console, and check "+
 			"the audit log for its use.\n", k.Name, k.Last4,
 			strings.TrimPrefix(why, "leaked: ")))
+}
+
+// remindDataRequest tells a workspace's admins of a data request near or past
+// its due date.
+func (a *App) remindDataRequest(r datarequest.Reminder) {
+	subject := "A data request is due soon"
+	text := fmt.Sprintf("The data request %s is due on %s and is not finished. "+
+		"Approve or reject it on the Data requests page.\n", r.RequestID,
+		r.DueAt.Format("2006-01-02"))
+	if r.Overdue {
+		subject = "A data request is overdue"
+		text = fmt.Sprintf("The data request %s was due on %s and is not finished. "+
+			"The law gives customers an answer within a month: approve or reject it now "+
+			"on the Data requests page.\n", r.RequestID, r.DueAt.Format("2006-01-02"))
+	}
+	a.alertAdmins(context.Background(), r.WorkspaceID, subject, text)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/idempotency"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
+	"github.com/thunaivi/thunaivi/internal/llm"
 	"github.com/thunaivi/thunaivi/internal/mail"
 	"github.com/thunaivi/thunaivi/internal/metrics"
 	"github.com/thunaivi/thunaivi/internal/quality"
@@ -57,6 +58,9 @@ type App struct {
 	// Webhooks sends workspaces' events to their endpoints; set by Handler,
 	// which knows the allowed address ranges.
 	Webhooks *webhook.Service
+	// LLM rewrites answers with workspaces' own LLM providers; set by
+	// Handler, which knows the allowed address ranges.
+	LLM *llm.Service
 	// Idempotency keeps the answers to API requests sent with an
 	// Idempotency-Key.
 	Idempotency *idempotency.Service
@@ -264,6 +268,28 @@ func (a *App) observe(d brain.Decision) {
 		a.Metrics.Handoff(category)
 	}
 }
+
+// llmObserved counts how a rewrite went, and warns an operator of a provider
+// that fails: the customer got the knowledge base's own answer instead.
+func (a *App) llmObserved(wsID string, r llm.Result) {
+	if r.Kind == "" {
+		a.Metrics.LLMCall("ok")
+		return
+	}
+	if r.Kind == llm.FailBudget {
+		a.Metrics.LLMFallback("budget")
+		return
+	}
+	a.Metrics.LLMCall(llmOutcomes[r.Kind])
+	a.Metrics.LLMFallback("error")
+	a.Log.Warn("The LLM provider gave no answer; the embedded answer was sent",
+		"workspace_id", wsID, "error", r.Fallback)
+}
+
+// llmOutcomes name the failures of LLM calls as the metrics do.
+var llmOutcomes = map[string]string{llm.FailTimeout: "timeout",
+	llm.FailUnreachable: "unreachable", llm.FailRefused: "refused",
+	llm.FailStatus: "error_status", llm.FailMalformed: "malformed", llm.FailKey: "key"}
 
 // Close seals the audit chain with a checkpoint, when the app was opened with
 // a checkpoint file, and releases the store.

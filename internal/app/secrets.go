@@ -21,6 +21,7 @@ var sealedColumns = []sealedColumn{
 	{"user_totp", "user_id", "secret_enc"},
 	{"webhook_endpoints", "id", "secret_sealed"},
 	{"webhook_endpoints", "id", "old_secret_sealed"},
+	{"llm_settings", "workspace_id", "key_sealed"},
 }
 
 // RotateMaster puts a new master key in the keyring, seals every sealed

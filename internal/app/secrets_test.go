@@ -11,13 +11,14 @@ import (
 
 	"github.com/thunaivi/thunaivi/internal/app"
 	"github.com/thunaivi/thunaivi/internal/identity"
+	"github.com/thunaivi/thunaivi/internal/llm"
 	"github.com/thunaivi/thunaivi/internal/secrets"
 )
 
-// TestRotateMasterReseals turns on second factors, one sealed before
-// keyrings existed, then rotates the master key: every sealed value opens
-// under the new key and none under the old, the old key leaves the file, and
-// sign-in codes still work.
+// TestRotateMasterReseals turns on a second factor and gives the workspace
+// an LLM provider's key, then rotates the master key: every sealed value
+// opens under the new key and none under the old, the old key leaves the
+// file, sign-in codes still work and the LLM key is the same.
 func TestRotateMasterReseals(t *testing.T) {
 	cfg := setUp(t)
 	ctx := context.Background()
@@ -26,6 +27,23 @@ func TestRotateMasterReseals(t *testing.T) {
 		t.Fatal(err)
 	}
 	userID, wsID := enrolAdmin(t, a)
+	const llmKey = "sk-rotate-test-0123456789"
+	llms, err := llm.New(a.DB, a.Now, a.Audit, a.Secrets, llm.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := llms.Set(ctx, wsID, llm.Change{Enabled: true,
+		BaseURL: "https://203.0.113.7/v1", Model: "m", APIKey: llmKey,
+		MonthlyBudget: 10}); err != nil {
+		t.Fatal(err)
+	}
+	sealedLLM := func() string {
+		var v string
+		a.DB.QueryRowContext(ctx, a.DB.Rebind("SELECT key_sealed FROM llm_settings "+
+			"WHERE workspace_id = ?"), wsID).Scan(&v)
+		return v
+	}
+	beforeLLM := sealedLLM()
 	oldKey := a.Secrets.Current()
 	var before string
 	a.DB.QueryRowContext(ctx, a.DB.Rebind("SELECT secret_enc FROM user_totp WHERE user_id = ?"),
@@ -39,7 +57,7 @@ func TestRotateMasterReseals(t *testing.T) {
 	if err := app.RotateMaster(ctx, cfg, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "Sealed 1 secrets again") {
+	if !strings.Contains(out.String(), "Sealed 2 secrets again") {
 		t.Fatalf("rotate-master said: %s", out.String())
 	}
 	file, _ := os.ReadFile(app.MasterKeyFile(cfg))
@@ -61,6 +79,13 @@ func TestRotateMasterReseals(t *testing.T) {
 	}
 	if _, err := a.Secrets.Open(before); err == nil {
 		t.Fatal("a value sealed with the retired key still opens")
+	}
+	afterLLM := sealedLLM()
+	if secrets.SealedWith(afterLLM) != a.Secrets.Current() || afterLLM == beforeLLM {
+		t.Fatalf("the LLM key is sealed with %q", secrets.SealedWith(afterLLM))
+	}
+	if plain, err := a.Secrets.Open(afterLLM); err != nil || string(plain) != llmKey {
+		t.Fatalf("the LLM key opens to %q, %v", plain, err)
 	}
 	secret, err := a.Secrets.Open(after)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,7 +13,9 @@ import (
 
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/config"
+	"github.com/thunaivi/thunaivi/internal/llm"
 	"github.com/thunaivi/thunaivi/internal/mail"
+	"github.com/thunaivi/thunaivi/internal/outbound"
 	"github.com/thunaivi/thunaivi/internal/retention"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/web"
@@ -50,10 +51,17 @@ func (a *App) Handler(cfg *config.Config) (*web.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := web.Deps{Mail: sender, Keys: a.Keys, Idempotency: a.Idempotency,
+	a.LLM, err = llm.New(a.DB, a.Now, a.Audit, a.Secrets,
+		llm.Options{Options: outbound.Options{Allow: cfg.LLMAllow}})
+	if err != nil {
+		return nil, err
+	}
+	a.LLM.Observe = a.llmObserved
+	a.Support.LLM = a.LLM
+	d := web.Deps{Mail: sender, Keys: a.Keys, Idempotency: a.Idempotency, LLM: a.LLM,
 		Retention: a.Retention, AuditRetentionDays: auditRetentionDays(cfg),
-		Webhooks: a.Webhooks, Quality: a.Quality, Feedback: a.Feedback,
-		Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
+		DataRequests: a.DataRequests, Quality: a.Quality, Feedback: a.Feedback,
+		Webhooks: a.Webhooks, Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
 		Support: a.Support, Hub: a.Hub, Log: a.Log, Now: a.Now, PublicURL: cfg.PublicURL,
 		Ready:         a.DB.Ping,
 		SecureCookies: overHTTPS(cfg.PublicURL),
@@ -63,6 +71,7 @@ func (a *App) Handler(cfg *config.Config) (*web.Server, error) {
 			Probes: cfg.RevokeOnProbe, FailureBurst: cfg.RevokeOnFailureBurst,
 			BlockProbers: cfg.BlockProbers}}
 	a.Identity.RevokeAfterCodeFailures = cfg.RevokeAfterCodeFailures
+	d.TrustedProxies = cfg.TrustedProxies
 	if path := CheckpointFile(cfg); path != "" {
 		d.Checkpoints = func() (audit.Checkpoints, error) { return audit.ReadCheckpointFile(path) }
 	}
@@ -82,6 +91,9 @@ func overHTTPS(publicURL string) bool {
 // accepting, let requests finish, close the store. On an empty store it first
 // prints a one-time setup link to out.
 func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
+	if err := cfg.CheckTransport(); err != nil {
+		return err
+	}
 	log := NewLogger(cfg)
 	a, err := Open(ctx, cfg, log)
 	if err != nil {
@@ -102,13 +114,6 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 		log.Warn("Some workspaces have no admin path yet, so their admins reach no admin "+
 			"console: run thunaivi admin-path --workspace ID for each", "workspaces", ids)
 	}
-	if u, err := url.Parse(cfg.PublicURL); err == nil && !overHTTPS(cfg.PublicURL) {
-		if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
-			log.Warn("The public URL is plain HTTP beyond this machine: session cookies "+
-				"cannot be marked Secure, and passwords cross the network in the clear. "+
-				"Serve it over HTTPS.", "public_url", cfg.PublicURL)
-		}
-	}
 	if !cfg.RateLimits {
 		log.Warn("Rate limits are off (THUNAIVI_RATE_LIMITS=off): use this only for a load test")
 	}
@@ -127,10 +132,6 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 			cfg.PublicURL, token)
 	}
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
 	handler, err := a.Handler(cfg)
 	if err != nil {
 		return err
@@ -143,9 +144,15 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	// Live event streams hold their requests open; end them on shutdown so
 	// that they do not hold it up.
 	srv.RegisterOnShutdown(handler.CloseStreams)
-	log.Info("Serving", "addr", ln.Addr().String(), "store", Describe(cfg),
+	listeners, err := a.listen(cfg, srv, log, out)
+	if err != nil {
+		return err
+	}
+	defer listeners.close()
+	log.Info("Serving", "addr", listeners.addr, "store", Describe(cfg),
 		"url", cfg.PublicURL, "settings", cfg.Redacted())
-	fmt.Fprintf(out, "Thunaivi is listening on %s (console: %s/login)\n", ln.Addr(), cfg.PublicURL)
+	fmt.Fprintf(out, "Thunaivi is listening on %s%s (console: %s/login)\n", listeners.addr,
+		listeners.over, cfg.PublicURL)
 
 	sink, err := audit.OpenSink(cfg.AuditCheckpoints, CheckpointFile(cfg), out)
 	if err != nil {
@@ -176,9 +183,9 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	go a.Webhooks.Run(ctx, webhookEvery, func(err error) {
 		a.Log.Error("Sending webhooks failed", "error", err)
 	})
-	// Either listener failing stops the server: an operator who asked for
+	// Any listener failing stops the server: an operator who asked for
 	// metrics is not left without them unawares.
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	if cfg.MetricsAddr != "" {
 		go func() {
 			if err := ServeMetrics(ctx, cfg.MetricsAddr, a.Metrics.Handler(), log); err != nil {
@@ -186,7 +193,7 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 			}
 		}()
 	}
-	go func() { errc <- srv.Serve(ln) }()
+	listeners.serve(ctx, errc)
 	go a.warm(ctx)
 	// A golden-set run ends before the store closes.
 	qualityDone := make(chan struct{})
@@ -210,11 +217,7 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	log.Info("Shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	srv.SetKeepAlivesEnabled(false)
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
+	return listeners.shutdown(sctx)
 }
 
 // auditRetentionDays is how long the server keeps audit entries.
@@ -251,6 +254,13 @@ func (a *App) pruneAudit(ctx context.Context, cfg *config.Config, sink audit.Sin
 		}
 		if _, err := a.Webhooks.Prune(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("Pruning the webhook delivery log failed", "error", err)
+		}
+		if _, err := a.DataRequests.PruneExports(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("Pruning expired data exports failed", "error", err)
+		}
+		if err := a.DataRequests.Remind(ctx, a.remindDataRequest); err != nil &&
+			ctx.Err() == nil {
+			a.Log.Error("Reminding of data requests failed", "error", err)
 		}
 		select {
 		case <-ctx.Done():

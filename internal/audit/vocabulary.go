@@ -73,6 +73,7 @@ const (
 	QualityRunRecorded Action = "quality.run_recorded"
 	QualityAlerted     Action = "quality.alert_raised"
 	AIReplyFlagged     Action = "quality.ai_reply_flagged"
+	LLMChanged         Action = "ai.llm_changed"
 
 	ExportCreated Action = "export.created"
 	DataDeleted   Action = "data.deleted"
@@ -146,6 +147,9 @@ var Vocabulary = []struct {
 		"categories; the diff holds old and new values"},
 	{AdminPathRotated, "the workspace's secret admin path was set or replaced; " +
 		"the path itself is never recorded"},
+	{LLMChanged, "an admin changed the workspace's LLM provider: on or off, base URL, " +
+		"model, tone or monthly token budget; a new API key shows " +
+		"only as changed, never the key"},
 	{KBPublished, "a knowledge-base entry was created or changed"},
 	{KBImported, "knowledge-base entries were imported from a file"},
 	{KBProposed, "a change to a knowledge-base entry was proposed for review"},

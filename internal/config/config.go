@@ -96,29 +96,78 @@ type Config struct {
 	// are private or loopback (THUNAIVI_WEBHOOK_ALLOW, comma-separated CIDR
 	// ranges); none by default.
 	WebhookAllow []netip.Prefix
+	// LLMAllow are address ranges workspaces' LLM providers may be reached at
+	// although they are private or loopback, such as a model served on the
+	// operator's own network (THUNAIVI_LLM_ALLOW, comma-separated CIDR
+	// ranges); none by default.
+	LLMAllow []netip.Prefix
 	// MasterKeyFile is the master keyring that seals secrets kept in the
 	// database (THUNAIVI_MASTER_KEY_FILE); master.keys in the data folder
 	// when empty.
 	MasterKeyFile string
+	// TLSCertFile and TLSKeyFile are PEM files holding the certificate
+	// chain and its private key (THUNAIVI_TLS_CERT_FILE,
+	// THUNAIVI_TLS_KEY_FILE), read again on SIGHUP and when they change.
+	TLSCertFile, TLSKeyFile string
+	// ACMEDomain has a certificate issued for it by an ACME service
+	// (THUNAIVI_ACME_DOMAIN), kept in the data folder; ACMEEmail is the
+	// contact the service warns of expiry, ACMEDirectory the service's
+	// directory URL, Let's Encrypt's when empty.
+	ACMEDomain, ACMEEmail, ACMEDirectory string
+	// SelfSigned serves HTTPS with a certificate the product makes and
+	// keeps in the data folder, for a trial (THUNAIVI_TLS_SELF_SIGNED).
+	SelfSigned bool
+	// RedirectAddr is a plain-HTTP listener that redirects every request to
+	// HTTPS (THUNAIVI_REDIRECT_ADDR); port 80 of the listen host by default
+	// when serving HTTPS on port 443, and "off" for none.
+	RedirectAddr string
+	// TrustedProxies are the reverse proxies, as addresses or CIDR ranges,
+	// whose X-Forwarded-For, -Proto and -Host headers are believed
+	// (THUNAIVI_TRUSTED_PROXIES). With one, serve may listen beyond this
+	// machine in plain HTTP, for the proxy to speak HTTPS to browsers.
+	TrustedProxies []netip.Prefix
 
-	limitsSetting   *string
-	webhookAllowErr error
+	limitsSetting *string
+	// envErr is a malformed list setting in the environment, reported by
+	// Finish.
+	envErr error
 }
 
-// allowWebhooks reads the webhook allow list.
-func (c *Config) allowWebhooks(v string) error {
-	c.WebhookAllow = nil
+// ranges reads a comma-separated list of IP addresses and CIDR ranges; an
+// address is a range of one.
+func ranges(setting, v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
 	for _, r := range strings.Split(v, ",") {
 		if r = strings.TrimSpace(r); r == "" {
 			continue
 		}
+		if a, err := netip.ParseAddr(r); err == nil {
+			r = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()).String()
+		}
 		p, err := netip.ParsePrefix(r)
 		if err != nil {
-			return fmt.Errorf("config: webhook allow range %q is not a CIDR range", r)
+			return nil, fmt.Errorf("config: %s: %q is not an IP address or CIDR range",
+				setting, r)
 		}
-		c.WebhookAllow = append(c.WebhookAllow, p.Masked())
+		out = append(out, p.Masked())
 	}
-	return nil
+	return out, nil
+}
+
+// rangesFlag binds a list of ranges to a flag and its environment variable.
+func (c *Config) rangesFlag(fs *flag.FlagSet, name, envName, usage string,
+	dst *[]netip.Prefix) {
+	setting := envPrefix + envName
+	fs.Func(name, usage+" (env "+setting+")", func(v string) error {
+		p, err := ranges(setting, v)
+		*dst = p
+		return err
+	})
+	if v := env(envName, ""); v != "" {
+		p, err := ranges(setting, v)
+		*dst = p
+		c.envErr = errors.Join(c.envErr, err)
+	}
 }
 
 // Storage binds the flags that say where data lives, for every command that
@@ -154,13 +203,32 @@ func (c *Config) Server(fs *flag.FlagSet) {
 		"address to listen on (env THUNAIVI_ADDR)")
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""),
 		"URL customers and agents reach the product at (env THUNAIVI_PUBLIC_URL)")
-	fs.Func("webhook-allow", "private or loopback CIDR ranges webhooks may still be sent "+
-		"to, comma-separated; none unless set (env THUNAIVI_WEBHOOK_ALLOW)", func(v string) error {
-		return c.allowWebhooks(v)
-	})
-	if v := env("WEBHOOK_ALLOW", ""); v != "" {
-		c.webhookAllowErr = c.allowWebhooks(v)
-	}
+	c.rangesFlag(fs, "webhook-allow", "WEBHOOK_ALLOW", "private or loopback CIDR ranges "+
+		"webhooks may still be sent to, comma-separated; none unless set", &c.WebhookAllow)
+	c.rangesFlag(fs, "trusted-proxies", "TRUSTED_PROXIES", "reverse proxies, as IP "+
+		"addresses or CIDR ranges, comma-separated, whose X-Forwarded-For, -Proto and -Host "+
+		"headers are believed; from anyone else those headers are ignored", &c.TrustedProxies)
+	fs.StringVar(&c.TLSCertFile, "tls-cert-file", env("TLS_CERT_FILE", ""),
+		"PEM certificate chain to serve HTTPS with, read again on SIGHUP and when it "+
+			"changes (env THUNAIVI_TLS_CERT_FILE)")
+	fs.StringVar(&c.TLSKeyFile, "tls-key-file", env("TLS_KEY_FILE", ""),
+		"PEM private key of --tls-cert-file (env THUNAIVI_TLS_KEY_FILE)")
+	fs.StringVar(&c.ACMEDomain, "acme-domain", env("ACME_DOMAIN", ""),
+		"serve HTTPS with a certificate an ACME service issues for this domain, accepting "+
+			"its terms; kept in the data folder (env THUNAIVI_ACME_DOMAIN)")
+	fs.StringVar(&c.ACMEEmail, "acme-email", env("ACME_EMAIL", ""),
+		"contact address the ACME service warns of certificate trouble (env THUNAIVI_ACME_EMAIL)")
+	fs.StringVar(&c.ACMEDirectory, "acme-directory", env("ACME_DIRECTORY", ""),
+		"ACME directory URL; Let's Encrypt's when empty (env THUNAIVI_ACME_DIRECTORY)")
+	fs.BoolVar(&c.SelfSigned, "tls-self-signed", envBool("TLS_SELF_SIGNED", false),
+		"serve HTTPS with a self-signed certificate kept in the data folder, for a trial; "+
+			"its fingerprint is printed at start (env THUNAIVI_TLS_SELF_SIGNED)")
+	fs.StringVar(&c.RedirectAddr, "redirect-addr", env("REDIRECT_ADDR", ""),
+		"plain-HTTP address that redirects to HTTPS; port 80 when serving on 443, off for "+
+			"none (env THUNAIVI_REDIRECT_ADDR)")
+	c.rangesFlag(fs, "llm-allow", "LLM_ALLOW", "private or loopback CIDR ranges "+
+		"workspaces' LLM providers may still be reached at, comma-separated; none unless set",
+		&c.LLMAllow)
 	fs.StringVar(&c.MailFrom, "mail-from", env("MAIL_FROM", ""),
 		"sender of the product's mail, such as \"Thunaivi <support@example.com>\"; "+
 			"no-reply at the public URL's host when empty (env THUNAIVI_MAIL_FROM)")
@@ -211,11 +279,8 @@ func (c *Config) Finish() error {
 		}
 		c.DatabaseURL = v
 	}
-	if c.DatabaseURL != "" {
-		u, err := url.Parse(c.DatabaseURL)
-		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-			return errors.New("config: THUNAIVI_DATABASE_URL must be a postgres:// URL")
-		}
+	if err := checkDatabaseTLS(c.DatabaseURL); err != nil {
+		return err
 	}
 	if c.MailURL == "" {
 		v, err := secretEnv("SMTP_URL")
@@ -259,8 +324,8 @@ func (c *Config) Finish() error {
 	if err := checkLoopback(c.MetricsAddr); err != nil {
 		return err
 	}
-	if c.webhookAllowErr != nil {
-		return c.webhookAllowErr
+	if c.envErr != nil {
+		return c.envErr
 	}
 	if c.limitsSetting == nil {
 		return nil
@@ -273,20 +338,16 @@ func (c *Config) Finish() error {
 	default:
 		return fmt.Errorf("config: rate limits setting %q is not on or off", *c.limitsSetting)
 	}
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		return fmt.Errorf("config: listen address %q: %w", c.Addr, err)
-	}
 	if c.IdleAdmin < time.Minute || c.IdleMember < time.Minute {
 		return errors.New("config: idle timeouts are at least a minute")
 	}
 	if c.IPLimit < 1 || c.WidgetLimit < 1 {
 		return errors.New("config: rate limits must be at least 1 request per minute")
 	}
-	if c.PublicURL == "" {
-		c.PublicURL = "http://" + c.Addr
-	}
+	c.defaultPublicURL()
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
-	return nil
+	c.defaultRedirect()
+	return c.checkListening()
 }
 
 // Sender is the From address of the product's mail: MailFrom, or no-reply
@@ -318,9 +379,18 @@ func (c *Config) Redacted() map[string]string {
 		"breached_password_api": c.BreachAPI,
 		"master_key_file":       c.MasterKeyFile,
 		"webhook_allow":         fmt.Sprint(c.WebhookAllow),
+		"llm_allow":             fmt.Sprint(c.LLMAllow),
 		"database_url":          RedactURL(c.DatabaseURL),
 		"smtp_url":              RedactURL(c.MailURL),
 		"mail_from":             c.MailFrom,
+		"tls_cert_file":         c.TLSCertFile,
+		"tls_key_file":          c.TLSKeyFile,
+		"acme_domain":           c.ACMEDomain,
+		"acme_email":            c.ACMEEmail,
+		"acme_directory":        c.ACMEDirectory,
+		"tls_self_signed":       strconv.FormatBool(c.SelfSigned),
+		"redirect_addr":         c.RedirectAddr,
+		"trusted_proxies":       fmt.Sprint(c.TrustedProxies),
 
 		"audit_checkpoints":                    c.AuditCheckpoints,
 		"audit_retention_days":                 strconv.Itoa(c.AuditRetentionDays),

@@ -35,7 +35,8 @@ func TestDefaults(t *testing.T) {
 
 func TestEnvironment(t *testing.T) {
 	secret := filepath.Join(t.TempDir(), "db-url")
-	os.WriteFile(secret, []byte("postgres://app:s3cret@db.internal/thunaivi\n"), 0o600)
+	const dbURL = "postgres://app:s3cret@db.internal/thunaivi?sslmode=verify-full"
+	os.WriteFile(secret, []byte(dbURL+"\n"), 0o600)
 	t.Setenv("THUNAIVI_ADDR", "127.0.0.1:9999")
 	t.Setenv("THUNAIVI_RATE_LIMITS", "off")
 	t.Setenv("THUNAIVI_DATABASE_URL_FILE", secret)
@@ -46,7 +47,7 @@ func TestEnvironment(t *testing.T) {
 	if c.Addr != "127.0.0.1:9999" || c.RateLimits {
 		t.Fatalf("environment not applied: %+v", c)
 	}
-	if c.DatabaseURL != "postgres://app:s3cret@db.internal/thunaivi" {
+	if c.DatabaseURL != dbURL {
 		t.Fatalf("database URL from file: %q", c.DatabaseURL)
 	}
 	for k, v := range c.Redacted() {

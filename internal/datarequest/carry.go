@@ -115,7 +115,8 @@ func (s *Service) Approve(ctx context.Context, wsID, id, by string) (Request, er
 }
 
 // erase deletes the contact and everything of theirs: conversations,
-// messages, labels, the AI's decisions, webhook deliveries and kept API
+// messages, labels, the AI's decisions, agents' flags, their ratings, golden
+// cases taken from their messages, and the webhook deliveries and kept API
 // answers that carry them. removed counts what went, by kind.
 func (s *Service) erase(ctx context.Context, tx *store.Tx, wsID, contactID string,
 	removed map[string]int64) error {
@@ -134,12 +135,16 @@ func (s *Service) erase(ctx context.Context, tx *store.Tx, wsID, contactID strin
 	}
 	for _, c := range convs {
 		for _, step := range []struct{ kind, query string }{
+			{"flags", s.q.DeleteFlags}, {"ratings", s.q.DeleteRating},
 			{"decisions", s.q.DeleteDecisions}, {"messages", s.q.DeleteMessages},
 			{"labels", s.q.DeleteLabels},
 		} {
 			if err := exec(step.kind, step.query, c.ID); err != nil {
 				return err
 			}
+		}
+		if err := exec("golden_cases", s.q.DeleteGoldenCases, wsID, c.ID); err != nil {
+			return err
 		}
 		if err := exec("webhook_deliveries", s.q.DeleteDeliveries, wsID,
 			"%"+c.ID+"%"); err != nil {
@@ -282,7 +287,8 @@ var page = template.Must(template.New("export").Parse(`<!doctype html>
 <dl>{{range $k, $v := .Contact}}<dt>{{$k}}</dt><dd>{{$v}}</dd>{{end}}</dl>
 {{range .Conversations}}<h2>Conversation {{.ID}}</h2>
 <p>{{.Status}}, started {{.StartedAt.Format "2006-01-02 15:04"}}</p>
-<ol>{{range .Messages}}<li><strong>{{.Author}}</strong> ({{.Kind}}, {{.At.Format "2006-01-02 15:04"}}): {{.Text}}</li>{{end}}</ol>
+<ol>{{range .Messages}}<li><strong>{{.Author}}</strong>
+({{.Kind}}, {{.At.Format "2006-01-02 15:04"}}): {{.Text}}</li>{{end}}</ol>
 {{end}}</html>
 `))
 

@@ -43,6 +43,9 @@ type queries struct {
 	ContactConversations string
 	ConversationMessages string
 	HeldFor              string
+	DeleteFlags          string
+	DeleteRating         string
+	DeleteGoldenCases    string
 	DeleteDecisions      string
 	DeleteMessages       string
 	DeleteLabels         string

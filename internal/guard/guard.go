@@ -67,7 +67,7 @@ func Check(reply string, sources []string, customer string, p Policy) Verdict {
 	case len([]rune(reply)) > max:
 		return refuse(RuleLength, "the reply is longer than the workspace allows")
 	}
-	if len(apikey.Find(reply)) > 0 {
+	if len(apikey.Find(reply)) > 0 || credential.MatchString(reply) {
 		return refuse(RuleSecret, "the reply holds an API key")
 	}
 	flat := plain(reply)
@@ -118,6 +118,11 @@ var (
 	oneTimeCode = regexp.MustCompile(codeWord + `[\s\S]{0,30}?` + codeDigits)
 	codeAfter   = regexp.MustCompile(codeDigits + `[\s\S]{0,30}?` + codeWord)
 	passWord    = regexp.MustCompile(`\b(pass(word|phrase)s?|passwd|pwd|pw)\b`)
+	// credential matches the keys of well-known services by their shapes,
+	// and a bearer token, whatever service issued them.
+	credential = regexp.MustCompile(`\b(sk|pk|rk)[-_][A-Za-z0-9_-]{16,}|\bAKIA[0-9A-Z]{16}\b|` +
+		`\bgh[pousr]_[A-Za-z0-9]{30,}|\bxox[abprs]-[A-Za-z0-9-]{10,}|\bAIza[0-9A-Za-z_-]{35}|` +
+		`(?i)\bbearer\s+[A-Za-z0-9._~+/-]{16,}`)
 )
 
 // contacts returns the email addresses and phone numbers in text. Text with

@@ -33,6 +33,8 @@ type Registry struct {
 	auditEntries  *counter
 	auditFailures *counter
 	responses     *counter
+	llmCalls      *counter
+	llmFallbacks  *counter
 
 	// counters are the counters in the order they are written out.
 	counters []*counter
@@ -58,7 +60,7 @@ func New(start time.Time) *Registry {
 	r.handoffs = r.add("thunaivi_handoffs_total",
 		"Handoffs to a person, by the category that caused them.",
 		"category", "security", "payment_dispute", "privacy", "legal", "angry",
-		"human_request", "marked_entry", "low_confidence")
+		"human_request", "marked_entry", "low_confidence", "prompt_injection")
 	r.webhookFails = r.add("thunaivi_webhook_failures_total",
 		"Webhook deliveries that failed.", "")
 	r.auditEntries = r.add("thunaivi_audit_entries_total", "Audit entries written.", "")
@@ -66,6 +68,12 @@ func New(start time.Time) *Registry {
 		"Audit entries that could not be written.", "")
 	r.responses = r.add("thunaivi_http_requests_total",
 		"HTTP requests answered, by status class.", "class", "2xx", "3xx", "4xx", "5xx")
+	r.llmCalls = r.add("thunaivi_llm_calls_total",
+		"Calls to workspaces' LLM providers, by how they ended.", "outcome", "ok", "timeout",
+		"unreachable", "refused", "error_status", "malformed", "key")
+	r.llmFallbacks = r.add("thunaivi_llm_fallbacks_total",
+		"Answers sent as the knowledge base wrote them because the LLM gave none.",
+		"reason", "error", "budget")
 	return r
 }
 
@@ -152,6 +160,23 @@ func (r *Registry) HTTP(status int) {
 		i = len(r.responses.values) - 1
 	}
 	r.responses.counts[i].Add(1)
+}
+
+// LLMCall counts a call to an LLM provider: outcome is ok, or how it failed:
+// timeout, unreachable, refused (a non-public address), error_status,
+// malformed, key (the stored key did not open).
+func (r *Registry) LLMCall(outcome string) {
+	if r != nil {
+		r.llmCalls.inc(outcome)
+	}
+}
+
+// LLMFallback counts an answer sent without the LLM's rewrite: reason is
+// error, or budget when the workspace's month's tokens were spent.
+func (r *Registry) LLMFallback(reason string) {
+	if r != nil {
+		r.llmFallbacks.inc(reason)
+	}
 }
 
 // counter is a monotonic count, with at most one label.

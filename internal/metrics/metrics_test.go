@@ -60,6 +60,7 @@ var counterSeries = []string{
 	`thunaivi_handoffs_total{category="human_request"}`,
 	`thunaivi_handoffs_total{category="marked_entry"}`,
 	`thunaivi_handoffs_total{category="low_confidence"}`,
+	`thunaivi_handoffs_total{category="prompt_injection"}`,
 	`thunaivi_handoffs_total{category="other"}`,
 	`thunaivi_webhook_failures_total`,
 	`thunaivi_audit_entries_total`,
@@ -69,6 +70,17 @@ var counterSeries = []string{
 	`thunaivi_http_requests_total{class="4xx"}`,
 	`thunaivi_http_requests_total{class="5xx"}`,
 	`thunaivi_http_requests_total{class="other"}`,
+	`thunaivi_llm_calls_total{outcome="ok"}`,
+	`thunaivi_llm_calls_total{outcome="timeout"}`,
+	`thunaivi_llm_calls_total{outcome="unreachable"}`,
+	`thunaivi_llm_calls_total{outcome="refused"}`,
+	`thunaivi_llm_calls_total{outcome="error_status"}`,
+	`thunaivi_llm_calls_total{outcome="malformed"}`,
+	`thunaivi_llm_calls_total{outcome="key"}`,
+	`thunaivi_llm_calls_total{outcome="other"}`,
+	`thunaivi_llm_fallbacks_total{reason="error"}`,
+	`thunaivi_llm_fallbacks_total{reason="budget"}`,
+	`thunaivi_llm_fallbacks_total{reason="other"}`,
 }
 
 func TestFreshRegistryExposesEverySeriesAtZero(t *testing.T) {

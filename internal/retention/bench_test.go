@@ -114,8 +114,9 @@ func seed(b *testing.B, db *store.DB, ws, inbox string, conversations, per int, 
 					return err
 				}
 				for seq := 1; seq <= per; seq++ {
-					if _, err := tx.ExecContext(ctx, msg, fmt.Sprintf("%s_%d", cv, seq), ws, cv,
-						seq, "a customer's message about their order number 12345", at); err != nil {
+					_, err := tx.ExecContext(ctx, msg, fmt.Sprintf("%s_%d", cv, seq), ws, cv,
+						seq, "a customer's message about their order number 12345", at)
+					if err != nil {
 						return err
 					}
 				}

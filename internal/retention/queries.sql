@@ -47,6 +47,12 @@ WHERE c.workspace_id = ? AND c.last_message_at < ?
         AND h.lifted_at = 0 AND ((h.target_type = 'conversation' AND h.target_id = c.id)
             OR (h.target_type = 'contact' AND h.target_id = c.contact_id)));
 
+-- name: DeleteConversationFlags
+DELETE FROM ai_reply_flags WHERE conversation_id = ?;
+
+-- name: DeleteConversationRating
+DELETE FROM csat_ratings WHERE conversation_id = ?;
+
 -- name: DeleteConversationDecisions
 DELETE FROM decisions WHERE conversation_id = ?;
 

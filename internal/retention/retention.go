@@ -31,6 +31,8 @@ type queries struct {
 	LiveHold                    string
 	DueConversations            string
 	CountDueConversations       string
+	DeleteConversationFlags     string
+	DeleteConversationRating    string
 	DeleteConversationDecisions string
 	DeleteConversationMessages  string
 	DeleteConversationLabels    string
@@ -312,14 +314,16 @@ func dueIDs(ctx context.Context, tx *store.Tx, query, wsID string,
 
 func (s *Service) deleteConversation(ctx context.Context, tx *store.Tx, id string,
 	c *Counts) error {
-	var labels int64
+	var other int64 // labels, agents' flags and the customer's rating
 	for _, st := range []struct {
 		query string
 		count *int64
 	}{
+		{s.q.DeleteConversationFlags, &other},
+		{s.q.DeleteConversationRating, &other},
 		{s.q.DeleteConversationDecisions, &c.Decisions},
 		{s.q.DeleteConversationMessages, &c.Messages},
-		{s.q.DeleteConversationLabels, &labels},
+		{s.q.DeleteConversationLabels, &other},
 		{s.q.DeleteConversation, &c.Conversations},
 	} {
 		if err := exec(ctx, tx, st.query, id, st.count); err != nil {

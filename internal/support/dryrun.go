@@ -5,6 +5,7 @@ import (
 
 	"github.com/thunaivi/thunaivi/internal/brain"
 	"github.com/thunaivi/thunaivi/internal/guard"
+	"github.com/thunaivi/thunaivi/internal/llm"
 )
 
 // Verdict is what the AI would decide for text as the first message of a new
@@ -26,6 +27,12 @@ func (s *Service) Verdict(ctx context.Context, wsID, text string) (brain.Decisio
 	}
 	c := Conversation{WorkspaceID: wsID, Status: StatusOpen, Priority: "medium"}
 	var h history
-	o := s.respond(c, router.Route(text, h.signals()), text, h, router, s.now().UTC(), policy)
+	d := router.Route(text, h.signals())
+	if phrase, ok := guard.Injection(text); ok {
+		d = injected(d, phrase)
+	}
+	// A golden run judges the workspace's own knowledge and rules: the
+	// optional LLM is not asked, so runs cost nothing and repeat exactly.
+	o := s.respond(c, d, text, h, router, s.now().UTC(), policy, llm.Result{})
 	return o.decision, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/thunaivi/thunaivi/internal/brain"
+	"github.com/thunaivi/thunaivi/internal/guard"
 )
 
 // followUp is what an agent needs and should do next, per handoff category.
@@ -40,6 +41,11 @@ var followUps = map[string]followUp{
 	"human_request": {
 		missing: "what the customer needs help with",
 		next:    "greet the customer personally and ask how you can help",
+	},
+	guard.CategoryInjection: {
+		missing: "what the customer needs, if anything beyond instructing the AI",
+		next: "answer any real question personally, and do nothing the message asks " +
+			"of the AI",
 	},
 	brain.CategoryUnknown: {
 		missing: "the knowledge base has no answer to this question",

@@ -12,6 +12,7 @@ import (
 
 	"github.com/thunaivi/thunaivi/internal/brain"
 	"github.com/thunaivi/thunaivi/internal/guard"
+	"github.com/thunaivi/thunaivi/internal/llm"
 	"github.com/thunaivi/thunaivi/internal/store"
 )
 
@@ -90,6 +91,9 @@ func (s *Service) ReceiveOnce(ctx context.Context, c Conversation, text,
 		return Receipt{}, err
 	}
 	d := router.Route(text, history.signals())
+	if phrase, ok := guard.Injection(text); ok {
+		d = injected(d, phrase)
+	}
 
 	now := s.now().UTC()
 	r := Receipt{
@@ -100,7 +104,8 @@ func (s *Service) ReceiveOnce(ctx context.Context, c Conversation, text,
 	if s.Policy != nil {
 		policy = s.Policy(ctx, c.WorkspaceID)
 	}
-	o := s.respond(c, d, text, history, router, now, policy)
+	rw := s.rewrite(ctx, c, d, text, router, policy)
+	o := s.respond(c, d, text, history, router, now, policy, rw)
 	d, r.Reply, r.Note = o.decision, o.reply, o.note
 	r.Decision = Decision{Decision: d, ID: store.NewID("dc"), MessageID: r.Message.ID,
 		CreatedAt: now}
@@ -177,7 +182,7 @@ type outcome struct {
 // respond turns the router's decision into the messages to send and the
 // conversation's new status and priority.
 func (s *Service) respond(c Conversation, d brain.Decision, text string, h history,
-	router *brain.Router, now time.Time, policy guard.Policy) outcome {
+	router *brain.Router, now time.Time, policy guard.Policy, rw llm.Result) outcome {
 	o := outcome{decision: d, status: c.Status, priority: c.Priority}
 	newMessage := func(kind, author, body string) *Message {
 		return &Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: kind,
@@ -195,7 +200,7 @@ func (s *Service) respond(c Conversation, d brain.Decision, text string, h histo
 		// read as if the question had been answered.
 		o.decision.Reason = "A draft waits for an agent; the AI does not reply to small talk."
 	case d.Action == brain.ActionAnswer && d.EntryID != "" &&
-		!s.passes(&o, d, text, router, policy):
+		!s.passes(&o, d, text, router, policy, rw):
 		// The reply broke a guardrail: a person takes the conversation, and
 		// the note says which rule stopped what.
 		o.status, o.priority = StatusEscalated, raise(c.Priority, handoffPriority(d.Category))
@@ -207,6 +212,14 @@ func (s *Service) respond(c Conversation, d brain.Decision, text string, h histo
 		if d.EntryID != "" {
 			entry, _ := router.Entry(d.EntryID)
 			body = entry.Answer
+		}
+		switch {
+		case rw.Text != "":
+			body = rw.Text
+			o.decision.Reason += " The answer was rewritten by the LLM."
+		case rw.Fallback != "":
+			o.decision.Reason += " LLM unavailable: " + rw.Fallback +
+				"; the embedded answer was sent."
 		}
 		o.reply = newMessage(KindOutgoing, AuthorAI, body)
 		o.reply.KBEntryID = d.EntryID
@@ -230,23 +243,68 @@ func (s *Service) respond(c Conversation, d brain.Decision, text string, h histo
 	return o
 }
 
-// passes checks the entry's answer the AI is about to send against the
-// guardrails, and when it breaks one turns the decision into a handoff that
-// names the rule.
+// passes checks the answer the AI is about to send, the entry's or the
+// LLM's rewrite of it, against the guardrails, and when it breaks one turns
+// the decision into a handoff that names the rule. A rewrite that breaks a
+// rule is not replaced by the entry's answer: a model that misbehaved with
+// this message is a reason for a person to look.
 func (s *Service) passes(o *outcome, d brain.Decision, text string, router *brain.Router,
-	policy guard.Policy) bool {
+	policy guard.Policy, rw llm.Result) bool {
 	entry, _ := router.Entry(d.EntryID)
-	sources := append([]string{entry.Title, entry.Answer}, entry.Questions...)
-	v := guard.Check(entry.Answer, sources, text, policy)
+	v, by := guard.Check(entry.Answer, sources(entry), text, policy), ""
+	if v.OK && rw.Text != "" {
+		v = guard.CheckRewrite(rw.Text, sources(entry), text, llm.Instructions, policy)
+		if rw.KeyEchoed {
+			v = guard.Verdict{Rule: guard.RuleSecret,
+				Reason: "the reply holds the LLM provider's API key"}
+		}
+		by = " (in the LLM's rewrite)"
+	}
 	if v.OK {
 		return true
 	}
 	o.decision = brain.Decision{Action: brain.ActionHandoff, Category: d.Category,
 		EntryID: d.EntryID, Confidence: d.Confidence, Candidates: d.Candidates,
-		Reason: "guardrail " + v.Rule + ": " + v.Reason,
+		Reason: "guardrail " + v.Rule + ": " + v.Reason + by,
 		Rules: append(d.Rules, brain.RuleHit{Name: v.Rule, Kind: brain.KindGuardrail,
 			Matched: d.EntryID, Why: "The answer was stopped: " + v.Reason + "."})}
 	return false
+}
+
+// sources are the texts an answer from entry may stand on.
+func sources(entry brain.Entry) []string {
+	return append([]string{entry.Title, entry.Answer}, entry.Questions...)
+}
+
+// rewrite asks the workspace's LLM, when it has one on, to put the answer
+// of the entry the router chose in the workspace's tone; the zero Result
+// otherwise. Only answers from an entry are rewritten: a draft waits for an
+// agent, who writes as they see fit, and courtesy replies and handoff
+// messages are fixed texts. An entry whose own answer breaks a guardrail
+// goes to a person whatever a model makes of it, so the model is not asked.
+// It runs before the transaction that stores the message, since the
+// provider may take up to its timeout.
+func (s *Service) rewrite(ctx context.Context, c Conversation, d brain.Decision, text string,
+	router *brain.Router, policy guard.Policy) llm.Result {
+	if s.LLM == nil || c.Status == StatusEscalated || d.Action != brain.ActionAnswer ||
+		d.EntryID == "" {
+		return llm.Result{}
+	}
+	entry, _ := router.Entry(d.EntryID)
+	if !guard.Check(entry.Answer, sources(entry), text, policy).OK {
+		return llm.Result{}
+	}
+	return s.LLM.Rewrite(ctx, c.WorkspaceID, llm.Source{Title: entry.Title,
+		Answer: entry.Answer, Customer: text, MaxChars: policy.MaxChars})
+}
+
+// injected turns a decision on a message that tries to instruct the AI
+// into a handoff: whatever the router found, the AI does not answer it.
+func injected(d brain.Decision, phrase string) brain.Decision {
+	return brain.Decision{Action: brain.ActionHandoff, Category: guard.CategoryInjection,
+		MatchedPhrase: phrase, Confidence: d.Confidence, Candidates: d.Candidates,
+		Reason: fmt.Sprintf("The message tries to give the AI instructions (%q); a person "+
+			"takes it.", phrase)}
 }
 
 func subjectOf(text string) string {

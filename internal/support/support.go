@@ -16,6 +16,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/brain"
 	"github.com/thunaivi/thunaivi/internal/guard"
+	"github.com/thunaivi/thunaivi/internal/llm"
 	"github.com/thunaivi/thunaivi/internal/store"
 )
 
@@ -117,6 +118,9 @@ type Service struct {
 	// Policy, when set, gives a workspace's settings for the guardrails every
 	// AI reply passes; the defaults otherwise.
 	Policy func(ctx context.Context, wsID string) guard.Policy
+	// LLM, when set, rewrites the answers of workspaces that turned their
+	// provider on; the entries' own answers are sent otherwise.
+	LLM *llm.Service
 	// Changed, when set, is told of every change once it is stored: the
 	// conversation as it was (empty when it is new) and as it is, and the
 	// messages added. Outbound webhooks are sent from it.

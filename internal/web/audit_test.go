@@ -15,6 +15,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/app"
 	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/datarequest"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/origin"
 	"github.com/thunaivi/thunaivi/internal/store"
@@ -57,6 +58,7 @@ func TestEveryActionIsRecorded(t *testing.T) {
 		var invitationURL string
 		var inboxID string
 		var holdTarget, holdID string
+		var requestID, requestLink string
 		var chat *visitor
 		var caseID string
 
@@ -232,6 +234,13 @@ func TestEveryActionIsRecorded(t *testing.T) {
 				e.post(admin, "PUT", "/api/v1/kb/thresholds",
 					map[string]float64{"answer": 0.8, "draft": 0.4}, http.StatusOK)
 			}, want(e.AdminEmail, audit.Success, "thresholds", `"answer":[`, `0.8]`)},
+			{audit.LLMChanged, ws, func(t *testing.T) {
+				e.post(admin, "PUT", "/api/v1/ai/llm", map[string]any{"enabled": true,
+					"base_url": "http://127.0.0.1:9/v1", "model": "test-model",
+					"api_key": "sk-audit-test-1234567890", "monthly_token_budget": 1000},
+					http.StatusOK)
+			}, want(e.AdminEmail, audit.Success, "ai_llm", `"model":["","test-model"]`,
+				`"api_key":["[secret]","[secret, changed]"]`)},
 			{audit.KBPublished, ws, func(t *testing.T) {
 				e.post(admin, "POST", "/api/v1/kb/entries", map[string]any{
 					"title": "Opening hours", "answer": "We open at nine.", "reason": "new"},
@@ -239,6 +248,52 @@ func TestEveryActionIsRecorded(t *testing.T) {
 			}, want(e.AdminEmail, audit.Success, "kb_entry", `"version":[0,1]`)},
 			{audit.KBImported, ws, func(t *testing.T) { e.importKB(ws) },
 				want("", audit.Success, "kb", `"unchanged"`)},
+			{audit.DataRequestFiled, ws, func(t *testing.T) {
+				_, contact := e.chatAs(e.WS.Inbox.WidgetToken, "Ann", "ann@customer.example")
+				r := e.post(admin, "POST", "/api/v1/data-requests", map[string]any{
+					"contact_id": contact, "kinds": []string{"access"}}, http.StatusCreated)
+				var out struct {
+					DataRequest struct{ ID string } `json:"data_request"`
+				}
+				r.JSON(t, &out)
+				requestID = out.DataRequest.ID
+			}, want(e.AdminEmail, audit.Success, "data_request", `"kinds":[null,["access"]]`)},
+			{audit.DataRequestVerified, ws, func(t *testing.T) {
+				link := e.mailedLink("ann@customer.example", "/data-requests/"+requestID)
+				e.do(nil, "POST", "/data-requests/"+requestID+"/verify",
+					map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+					url.Values{"ws": {link.Query().Get("ws")},
+						"token": {link.Query().Get("token")}}.Encode())
+				requestLink = link.RequestURI()
+			}, want("", audit.Success, "data_request", `"email link"`)},
+			{audit.DataRequestCompleted, ws, func(t *testing.T) {
+				e.post(admin, "POST", "/api/v1/data-requests/"+requestID+"/approve", nil,
+					http.StatusOK)
+			}, want(e.AdminEmail, audit.Success, "data_request", `"contact_id"`)},
+			{audit.DataRequestExported, ws, func(t *testing.T) {
+				u, _ := url.Parse(requestLink)
+				e.do(nil, "GET", "/data-requests/"+requestID+"/export?"+u.RawQuery, nil, nil)
+			}, want("", audit.Success, "data_request")},
+			{audit.DataRequestRejected, ws, func(t *testing.T) {
+				v := e.startChat(e.WS.Inbox.WidgetToken)
+				r := e.do(nil, "POST", "/widget/v1/conversations/"+v.ConversationID+
+					"/data-requests", v.headers(), map[string]any{"kinds": []string{"deletion"}})
+				var out struct{ ID string }
+				r.JSON(t, &out)
+				e.post(admin, "POST", "/api/v1/data-requests/"+out.ID+"/reject",
+					map[string]string{"note": "not our customer"}, http.StatusNoContent)
+			}, want(e.AdminEmail, audit.Success, "data_request")},
+			{audit.DataRequestOverdue, ws, func(t *testing.T) {
+				v := e.startChat(e.WS.Inbox.WidgetToken)
+				e.do(nil, "POST", "/widget/v1/conversations/"+v.ConversationID+
+					"/data-requests", v.headers(), map[string]any{"kinds": []string{"access"}})
+				e.advance(31 * 24 * time.Hour)
+				defer e.advance(-31 * 24 * time.Hour)
+				if err := e.App.DataRequests.Remind(context.Background(),
+					func(datarequest.Reminder) {}); err != nil {
+					t.Fatal(err)
+				}
+			}, want("", audit.Failure, "data_request")},
 			{audit.RetentionChanged, ws, func(t *testing.T) {
 				e.post(admin, "PUT", "/api/v1/retention", map[string]int{"conversations": 400},
 					http.StatusOK)

@@ -314,8 +314,8 @@ func (s *Server) idleTimeout(role access.Role) time.Duration {
 
 // clientIP is the key rate limits count a client by: its IPv4 address, or
 // the /64 network of its IPv6 address, since one host commonly holds a
-// whole /64. Forwarded headers are not trusted here; trusted proxies come
-// with the TLS settings.
+// whole /64. Behind a trusted proxy, ServeHTTP has put the address the
+// proxy forwarded in RemoteAddr.
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

@@ -55,16 +55,28 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, p *princ
 		s.fail(w, r, err)
 		return
 	}
-	s.render(
-		w,
-		r,
-		"settings.html",
-		map[string]any{"Title": "AI settings", "Section": "settings", "Me": me(p),
-			"Categories": cats, "Thresholds": th, "Tried": tried, "TriedText": text,
-			"Verdict": verdict, "Policy": policy, "DefaultClaims": guard.DefaultClaims,
-			"DefaultMaxChars": guard.DefaultMaxChars,
-			"CanEdit":         access.Allowed(p.Role, access.BrainSettings)},
-	)
+	data := map[string]any{"Title": "AI settings", "Section": "settings", "Me": me(p),
+		"Categories": cats, "Thresholds": th, "Tried": tried, "TriedText": text,
+		"Verdict": verdict, "Policy": policy, "DefaultClaims": guard.DefaultClaims,
+		"DefaultMaxChars": guard.DefaultMaxChars,
+		"CanEdit":         access.Allowed(p.Role, access.BrainSettings)}
+	if s.LLM != nil {
+		st, err := s.LLM.Settings(r.Context(), p.WorkspaceID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		// Only admins see where the provider is and its key's last
+		// characters; they change it from the admin console, where the
+		// form is served.
+		_, inAdmin := rootOf(r)
+		admin := access.Allowed(p.Role, access.LLMManage)
+		data["LLMOn"], data["LLMAdmin"], data["LLMForm"] = st.Enabled, admin, admin && inAdmin
+		if admin {
+			data["LLM"] = st
+		}
+	}
+	s.render(w, r, "settings.html", data)
 }
 
 func (s *Server) aiTry(w http.ResponseWriter, r *http.Request, p *principal) {

@@ -12,8 +12,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/thunaivi/thunaivi/internal/apikey"
+	"github.com/thunaivi/thunaivi/internal/datarequest"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
+	"github.com/thunaivi/thunaivi/internal/llm"
 	"github.com/thunaivi/thunaivi/internal/quality"
 	"github.com/thunaivi/thunaivi/internal/retention"
 	"github.com/thunaivi/thunaivi/internal/store"
@@ -67,15 +69,21 @@ func classify(err error) (int, string) {
 		return http.StatusForbidden, "email_not_verified"
 	case errors.Is(err, support.ErrInvalid), errors.Is(err, kb.ErrInvalid),
 		errors.Is(err, webhook.ErrInvalid), errors.Is(err, apikey.ErrInvalid),
+		errors.Is(err, llm.ErrInvalid),
 		errors.Is(err, workspace.ErrInvalid), errors.Is(err, identity.ErrWeakPassword),
 		errors.Is(err, identity.ErrInvalidName), errors.Is(err, errForm),
 		errors.Is(err, identity.ErrSecondFactorState), errors.Is(err, identity.ErrBadSecondFactor),
 		errors.Is(err, identity.ErrSecondFactorNeeded), errors.Is(err, identity.ErrNotLocked),
-		errors.Is(err, retention.ErrInvalid), errors.Is(err, quality.ErrInvalid):
+		errors.Is(err, retention.ErrInvalid), errors.Is(err, quality.ErrInvalid),
+		errors.Is(err, datarequest.ErrInvalid):
 		return http.StatusUnprocessableEntity, "invalid"
 	case errors.Is(err, support.ErrConflict), errors.Is(err, kb.ErrConflict),
 		errors.Is(err, quality.ErrConflict):
 		return http.StatusConflict, "conflict"
+	case errors.Is(err, datarequest.ErrState):
+		return http.StatusConflict, "wrong_state"
+	case errors.Is(err, datarequest.ErrHeld):
+		return http.StatusConflict, "legal_hold"
 	case errors.Is(err, retention.ErrHeld):
 		return http.StatusConflict, "conflict"
 	case errors.Is(err, retention.ErrLeased):

@@ -98,9 +98,11 @@ func startEnv(t testing.TB, db *store.DB, adjust func(*config.Config), kbFile st
 	e.App = a
 	e.Server = httptest.NewUnstartedServer(nil)
 	e.URL = "http://" + e.Server.Listener.Addr().String()
-	// Webhooks may reach the tests' own receivers on loopback.
+	// Webhooks and LLM providers may reach the tests' own servers on
+	// loopback.
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	cfg := &config.Config{PublicURL: e.URL, LogLevel: "info", DataDir: t.TempDir(),
-		WebhookAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
+		WebhookAllow: loopback, LLMAllow: loopback}
 	adjust(cfg)
 	e.outbox = filepath.Join(cfg.DataDir, "outbox")
 	h, err := a.Handler(cfg)

@@ -80,6 +80,18 @@ var apiOps = map[string]apiOp{
 		"else's proposal as the entry's next version", map[string]string{"note": "string"}, 0},
 	"POST /api/v1/kb/proposals/{id}/reject": {"rejectProposal", "Close someone else's " +
 		"proposal without publishing it", map[string]string{"note": "string"}, 0},
+	"POST /api/v1/data-requests": {"fileDataRequest", "File a customer's request, made " +
+		"by mail or in person, for access, portability or deletion; the contact is mailed " +
+		"a link to confirm it", map[string]string{"contact_id": "string", "kinds": "array",
+		"source": "string"}, 201},
+	"GET /api/v1/data-requests":      {"listDataRequests", "Data requests, newest first", nil, 0},
+	"GET /api/v1/data-requests/{id}": {"getDataRequest", "A data request", nil, 0},
+	"POST /api/v1/data-requests/{id}/approve": {"approveDataRequest", "Carry out a " +
+		"confirmed request: export and/or delete, and sign the receipt", nil, 0},
+	"POST /api/v1/data-requests/{id}/reject": {"rejectDataRequest", "Close a request " +
+		"without acting on it", map[string]string{"note": "string"}, 204},
+	"GET /api/v1/data-requests/{id}/export": {"dataRequestExport", "The export's zip " +
+		"(data.json, data.html), while it is kept", nil, 0},
 	"GET /api/v1/retention": {"getRetention", "Retention periods in days by data class, " +
 		"the defaults, and the server's audit retention", nil, 0},
 	"PUT /api/v1/retention": {"setRetention", "Change some retention periods (0 keeps)",
@@ -104,6 +116,13 @@ var apiOps = map[string]apiOp{
 		"and the longest reply", nil, 0},
 	"PUT /api/v1/ai/policy": {"setAIPolicy", "Change the guardrails' settings",
 		map[string]string{"forbidden_claims": "array", "max_chars": "integer"}, 0},
+	"GET /api/v1/ai/llm": {"getLLM", "The optional LLM provider's settings and this " +
+		"month's token usage; never the API key, only whether one is set and its last " +
+		"four characters", nil, 0},
+	"PUT /api/v1/ai/llm": {"setLLM", "Change the optional LLM provider (admins, after " +
+		"a step-up); an empty api_key keeps the stored key",
+		map[string]string{"enabled": "boolean", "base_url": "string", "model": "string",
+			"api_key": "string", "tone": "string", "monthly_token_budget": "integer"}, 0},
 	"POST /api/v1/kb/route": {"tryRoute", "What the AI would decide for a message",
 		map[string]string{"text": "string"}, 0},
 	"GET /api/v1/ai/golden": {"listGoldenCases", "The workspace's golden set", nil, 0},

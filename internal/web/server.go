@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -21,9 +22,11 @@ import (
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/apikey"
 	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/datarequest"
 	"github.com/thunaivi/thunaivi/internal/idempotency"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
+	"github.com/thunaivi/thunaivi/internal/llm"
 	"github.com/thunaivi/thunaivi/internal/mail"
 	"github.com/thunaivi/thunaivi/internal/metrics"
 	"github.com/thunaivi/thunaivi/internal/origin"
@@ -75,6 +78,8 @@ type Deps struct {
 	Webhooks *webhook.Service
 	// Retention keeps the workspaces' retention periods and legal holds.
 	Retention *retention.Service
+	// DataRequests are customers' requests for their data or its deletion.
+	DataRequests *datarequest.Service
 	// AuditRetentionDays is how long the server keeps audit entries, for
 	// every workspace.
 	AuditRetentionDays int
@@ -82,6 +87,11 @@ type Deps struct {
 	Quality *quality.Service
 	// Feedback keeps flags on AI replies, customers' ratings and the KPIs.
 	Feedback *support.Feedback
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For, -Proto
+	// and -Host headers are believed; from any other peer they are ignored.
+	TrustedProxies []netip.Prefix
+	// LLM keeps workspaces' optional LLM providers.
+	LLM *llm.Service
 }
 
 // Limits are requests per minute on the public widget endpoints.
@@ -138,6 +148,7 @@ func (s *Server) CloseStreams() { s.once.Do(func() { close(s.closing) }) }
 // ServeHTTP runs the middleware every request passes through.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := newRequestID()
+	r = s.forwarded(r)
 	r = r.WithContext(origin.WithRequest(r.Context(), origin.Request{ID: id,
 		IP: remoteIP(r), UserAgent: r.UserAgent()}))
 	h := w.Header()
@@ -149,6 +160,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// which set their own: every other answer is one member's or one
 	// visitor's, a sign-in or a redirect.
 	h.Set("Cache-Control", "no-store")
+	if overHTTPS(r) {
+		h.Set("Strict-Transport-Security", hstsHeader)
+	}
 	start := s.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	defer func() {
@@ -414,9 +428,15 @@ func (s *Server) routes() {
 	if s.Retention != nil {
 		s.retentionRoutes()
 	}
+	if s.DataRequests != nil {
+		s.dataRequestRoutes()
+	}
 	if s.Quality != nil {
 		s.qualityRoutes()
 		s.widgetRatingRoutes()
+	}
+	if s.LLM != nil {
+		s.llmRoutes()
 	}
 	s.openAPIRoute()
 	if s.Keys != nil {

@@ -210,6 +210,28 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 	})
 }
 
+// TestUntrustedCertificateIsRefused posts to an HTTPS receiver whose
+// certificate no trusted authority signed, as someone posing as the
+// receiver would present: nothing is sent.
+func TestUntrustedCertificateIsRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, "127.0.0.0/8")
+		var got atomic.Int32
+		rcv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter,
+			*http.Request) {
+			got.Add(1)
+		}))
+		defer rcv.Close()
+		ep, _ := f.create(t, rcv.URL, webhook.MessageCreated)
+		f.deliver(t, webhook.MessageCreated)
+		d := f.deliveries(t, ep.ID)[0]
+		if got.Load() != 0 || d.Status != webhook.Pending || !strings.Contains(d.LastError,
+			"certificate") {
+			t.Fatalf("%d requests received; delivery %+v", got.Load(), d)
+		}
+	})
+}
+
 // TestTwoNodesDoNotSendOneDeliveryTogether has a second node look for due
 // deliveries while the first is sending one.
 func TestTwoNodesDoNotSendOneDeliveryTogether(t *testing.T) {

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/outbound"
 	"github.com/thunaivi/thunaivi/internal/store"
 )
 
@@ -92,9 +93,7 @@ type Sealer interface {
 }
 
 // Resolver looks up a host's addresses; *net.Resolver is one.
-type Resolver interface {
-	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
-}
+type Resolver = outbound.Resolver
 
 // Options adjust where deliveries may go.
 type Options struct {
@@ -130,7 +129,7 @@ type Service struct {
 	now    func() time.Time
 	audit  *audit.Log
 	sealer Sealer
-	guard  guard
+	guard  outbound.Guard
 	// client posts to https URLs, plain to http ones, which may reach only
 	// allowed ranges.
 	client, plain *http.Client
@@ -151,7 +150,7 @@ func New(db *store.DB, now func() time.Time, log *audit.Log, sealer Sealer,
 		return nil, errors.New("webhook: a sealer is needed to keep secrets")
 	}
 	s := &Service{db: db, now: now, audit: log, sealer: sealer, guard: newGuard(o)}
-	s.client, s.plain = s.guard.client(false), s.guard.client(true)
+	s.client, s.plain = s.guard.Client(false, timeout), s.guard.Client(true, timeout)
 	if err := db.LoadQueries(queryFiles, &s.q); err != nil {
 		return nil, err
 	}
@@ -330,12 +329,12 @@ func (s *Service) checkURL(ctx context.Context, raw string) (string, error) {
 		return "", bad("the URL may not hold a user name or password")
 	}
 	u.Fragment, u.RawFragment = "", ""
-	addrs, err := s.guard.lookup(ctx, u.Hostname())
+	addrs, err := s.guard.Lookup(ctx, u.Hostname())
 	if err != nil {
 		return "", bad("the URL's host does not resolve")
 	}
 	plain := u.Scheme == "http"
-	if err := s.guard.check(addrs, plain); err != nil {
+	if err := s.guard.Check(addrs, plain); err != nil {
 		if plain {
 			return "", bad("the URL must start with https://, or reach an allowed network")
 		}

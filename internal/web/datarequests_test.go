@@ -1,0 +1,247 @@
+package web_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/datarequest"
+	"github.com/thunaivi/thunaivi/internal/store"
+	"github.com/thunaivi/thunaivi/internal/store/storetest"
+	"github.com/thunaivi/thunaivi/internal/support"
+)
+
+// planted is text only one customer ever wrote: after their deletion request
+// is carried out, nothing in the store may hold it.
+var planted = []string{"Zebulon Plantedname", "zebulon.planted@example.com",
+	"PLANTED-7f3k2q"}
+
+// chatAs opens a conversation as a customer who gave their name and address,
+// and returns it with the customer's contact id.
+func (e *env) chatAs(widgetToken, name, email string) (*visitor, string) {
+	e.t.Helper()
+	v := &visitor{e: e, widgetToken: widgetToken}
+	res := e.do(nil, "POST", "/widget/v1/conversations", v.headers(),
+		map[string]string{"name": name, "email": email})
+	if res.Status != http.StatusCreated {
+		e.t.Fatalf("start chat: %d %s", res.Status, res.Body)
+	}
+	res.JSON(e.t, v)
+	c, err := e.App.Support.VisitorConversation(context.Background(), e.WS.Workspace.ID,
+		e.WS.Inbox.ID, v.ConversationID, v.VisitorToken)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return v, c.ContactID
+}
+
+// TestDataRequestEndToEnd follows a deletion and access request from an agent
+// filing it to the signed receipt: the requester confirms from the mailed
+// link, a manager approves, the requester downloads their data, and then no
+// table of the store, and on SQLite no byte of its files, holds their text.
+func TestDataRequestEndToEnd(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ws := e.WS.Workspace.ID
+		e.addMember(ws, "agent@first.example", access.Agent)
+		e.addMember(ws, "manager@first.example", access.Manager)
+		agent, manager := e.login("agent@first.example"), e.login("manager@first.example")
+
+		v, contact := e.chatAs(e.WS.Inbox.WidgetToken, planted[0], planted[1])
+		v.send("Hello, my reference is " + planted[2] + ", where is my order?")
+		v.send("I want a refund for " + planted[2])
+		e.post(manager, "PATCH", "/api/v1/conversations/"+v.ConversationID,
+			map[string]any{"labels": []string{"vip-" + planted[2]}}, http.StatusOK)
+		var thread struct {
+			Messages []struct{ ID, Kind string }
+		}
+		e.post(manager, "GET", "/api/v1/conversations/"+v.ConversationID, nil,
+			http.StatusOK).JSON(t, &thread)
+		e.post(manager, "POST", "/api/v1/conversations/"+v.ConversationID+"/golden",
+			map[string]string{"message_id": thread.Messages[0].ID, "expect": "handoff",
+				"category": "payment_dispute", "note": "seen"}, http.StatusCreated)
+		e.post(manager, "PATCH", "/api/v1/conversations/"+v.ConversationID,
+			map[string]any{"status": "resolved"}, http.StatusOK)
+		if res := e.do(nil, "POST", "/widget/v1/conversations/"+v.ConversationID+"/rating",
+			v.headers(), map[string]any{"score": 2, "comment": "slow, " + planted[2]}); res.Status !=
+			http.StatusCreated {
+			t.Fatalf("rating: %d %s", res.Status, res.Body)
+		}
+		other, _ := e.chatAs(e.WS.Inbox.WidgetToken, "Someone Else", "else@example.com")
+		other.send("where is my order?")
+
+		r := e.post(agent, "POST", "/api/v1/data-requests", map[string]any{
+			"contact_id": contact, "kinds": []string{"access", "deletion"}, "source": "email"},
+			http.StatusCreated)
+		var filed struct {
+			DataRequest datarequest.Request `json:"data_request"`
+		}
+		r.JSON(t, &filed)
+		id := filed.DataRequest.ID
+		if filed.DataRequest.State != datarequest.AwaitingVerification {
+			t.Fatalf("a request filed by an agent starts %s", filed.DataRequest.State)
+		}
+		wantError(t, e.post(manager, "POST", "/api/v1/data-requests/"+id+"/approve", nil,
+			http.StatusConflict), http.StatusConflict, "wrong_state")
+
+		link := e.mailedLink(planted[1], "/data-requests/"+id)
+		q := link.Query()
+		if res := e.do(nil, "GET", "/data-requests/"+id+"?ws="+ws+"&token=guess", nil,
+			nil); res.Status != http.StatusNotFound {
+			t.Fatalf("a guessed token: %d", res.Status)
+		}
+		if page := e.do(nil, "GET", link.RequestURI(), nil, nil); page.Status !=
+			http.StatusOK || !strings.Contains(string(page.Body), "Confirm my request") {
+			t.Fatalf("status page: %d", page.Status)
+		}
+		form := url.Values{"ws": {q.Get("ws")}, "token": {q.Get("token")}}
+		res := e.do(nil, "POST", "/data-requests/"+id+"/verify",
+			map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+			form.Encode())
+		if res.Status != http.StatusOK || !strings.Contains(string(res.Body),
+			datarequest.AwaitingApproval) {
+			t.Fatalf("verify: %d %s", res.Status, res.Body)
+		}
+
+		if findText(t, db, planted[2]) == "" {
+			t.Fatal("the scan does not find the customer's text before the deletion")
+		}
+		e.post(agent, "POST", "/api/v1/data-requests/"+id+"/approve", nil,
+			http.StatusForbidden)
+		r = e.post(manager, "POST", "/api/v1/data-requests/"+id+"/approve", nil,
+			http.StatusOK)
+		r.JSON(t, &filed)
+		rc := filed.DataRequest.Receipt
+		if filed.DataRequest.State != datarequest.Completed || rc == nil ||
+			rc.Removed["contacts"] != 1 || rc.Removed["messages"] == 0 {
+			t.Fatalf("completed request %+v", filed.DataRequest)
+		}
+		var key struct {
+			PublicKey string `json:"public_key"`
+		}
+		e.do(nil, "GET", "/data-requests/receipt-key", nil, nil).JSON(t, &key)
+		pub, _ := base64.StdEncoding.DecodeString(key.PublicKey)
+		if !rc.Verify(ed25519.PublicKey(pub)) {
+			t.Fatal("the receipt does not verify with the published key")
+		}
+		forged := *rc
+		forged.Removed = map[string]int64{"contacts": 0}
+		if forged.Verify(ed25519.PublicKey(pub)) {
+			t.Fatal("a changed receipt verifies")
+		}
+
+		export := e.do(nil, "GET", "/data-requests/"+id+"/export?"+link.RawQuery, nil, nil)
+		if export.Status != http.StatusOK {
+			t.Fatalf("export: %d %s", export.Status, export.Body)
+		}
+		z, err := zip.NewReader(bytes.NewReader(export.Body), int64(len(export.Body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, f := range z.File {
+			names = append(names, f.Name)
+			rd, _ := f.Open()
+			body, _ := io.ReadAll(rd)
+			if !strings.Contains(string(body), planted[2]) {
+				t.Errorf("%s lacks the customer's message", f.Name)
+			}
+		}
+		if strings.Join(names, ",") != "data.json,data.html" {
+			t.Fatalf("archive holds %v", names)
+		}
+
+		for _, text := range planted {
+			if where := findText(t, db, text); where != "" {
+				t.Errorf("%q is still in %s", text, where)
+			}
+		}
+		if db.Engine() == store.SQLite {
+			var main string
+			if err := db.QueryRowContext(context.Background(),
+				"SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(
+				&main); err != nil {
+				t.Fatal(err)
+			}
+			files, _ := filepath.Glob(main + "*")
+			for _, f := range files {
+				b, _ := os.ReadFile(f)
+				for _, text := range planted {
+					if bytes.Contains(b, []byte(text)) {
+						t.Errorf("%q is still in the bytes of %s", text, filepath.Base(f))
+					}
+				}
+			}
+		}
+		if page := e.do(nil, "GET", link.RequestURI(), nil, nil); !strings.Contains(
+			string(page.Body), "completed") {
+			t.Fatal("the requester's page does not show the request done")
+		}
+		if _, err := e.App.Support.Get(context.Background(), support.Viewer{WorkspaceID: ws,
+			AllInboxes: true}, other.ConversationID); err != nil {
+			t.Fatalf("another customer's conversation went too: %v", err)
+		}
+	})
+}
+
+// findText returns the table and column that hold text, or "".
+func findText(t *testing.T, db *store.DB, text string) string {
+	t.Helper()
+	ctx := context.Background()
+	query := "SELECT name FROM sqlite_master WHERE type = 'table'"
+	if db.Engine() == store.Postgres {
+		query = "SELECT table_name FROM information_schema.tables " +
+			"WHERE table_schema = current_schema()"
+	}
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		rows.Scan(&name)
+		tables = append(tables, name)
+	}
+	rows.Close()
+	for _, table := range tables {
+		rows, err := db.QueryContext(ctx, "SELECT * FROM "+table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			rows.Scan(ptrs...)
+			for i, v := range vals {
+				var s string
+				switch v := v.(type) {
+				case string:
+					s = v
+				case []byte:
+					s = string(v)
+				}
+				if strings.Contains(strings.ToLower(s), strings.ToLower(text)) {
+					rows.Close()
+					return table + "." + cols[i]
+				}
+			}
+		}
+		rows.Close()
+	}
+	return ""
+}
