@@ -214,6 +214,10 @@ func TestBackupDuringReplay(t *testing.T) {
 	if err := app.Restore(context.Background(), restored, file, &report); err != nil {
 		t.Fatalf("%v:\n%s", err, report.String())
 	}
+	if err := app.Restore(context.Background(), restored, file, io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "not empty") {
+		t.Fatalf("a restore over a store: %v", err)
+	}
 	stored := storedMessages(t, restored.DataDir)
 	for _, k := range before {
 		if stored[k.ExternalID] != 1 {
