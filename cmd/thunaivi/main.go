@@ -55,12 +55,17 @@ func init() {
 			"eval --kb FILE --cases FILE [--json]", runEval},
 		"replay": {"play cases as website-chat customers against a running server",
 			"replay --url URL --widget-token TOKEN --cases FILE [--limit N] " +
-				"[--concurrency C] [--json]",
+				"[--concurrency C] [--retry] [--json]",
 			runReplay},
 		"audit": {"check the audit log: audit verify recomputes its hash chain and checks " +
 			"it against the signed checkpoints",
 			"audit verify [--data DIR] [--database-url URL] [--checkpoints FILE] [--json]",
 			runAudit},
+		"backup": {"write a consistent, encrypted snapshot of the store while servers run",
+			"backup [--out FILE] [--data DIR] [--database-url URL] [--json]", runBackup},
+		"restore": {"restore a backup: --verify checks it in a scratch store and records " +
+			"the result; without it, restores into an empty data folder or database",
+			"restore [--verify] [--data DIR] [--database-url URL] [--json] FILE", runRestore},
 		"diag": {"write a diagnostics bundle, secrets removed, to send to support",
 			"diag [--data DIR] [--database-url URL] [--out FILE]", runDiag},
 		"help": {"show help for a command", "help [command]", nil},
@@ -73,7 +78,7 @@ func main() {
 	err := dispatch(ctx, os.Args[1:])
 	switch {
 	case err == nil:
-	case errors.Is(err, app.ErrAuditBroken):
+	case errors.Is(err, app.ErrAuditBroken), errors.Is(err, app.ErrBackupBroken):
 		// A finding, not a mistake in the command: scripts tell them apart.
 		fmt.Fprintln(os.Stderr, "thunaivi:", err)
 		os.Exit(1)
@@ -278,6 +283,56 @@ func runAudit(ctx context.Context, args []string) error {
 	return app.VerifyAudit(ctx, &cfg, *cpFile, *asJSON, os.Stdout)
 }
 
+func runBackup(ctx context.Context, args []string) error {
+	var cfg config.Config
+	fs := flags("backup")
+	cfg.Storage(fs)
+	out := fs.String("out", "", "backup file to write, which must not exist "+
+		"(default thunaivi-backup-YYYYMMDD-HHMMSS.thvbak, UTC)")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if err := parse(fs, &cfg, args); err != nil {
+		return err
+	}
+	res, err := app.Backup(ctx, &cfg, *out)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return app.PrintJSON(os.Stdout, res)
+	}
+	fmt.Printf("Wrote %s: %d bytes, sha256 %s, in %.1fs.\n", res.File, res.Bytes, res.SHA256,
+		res.Seconds)
+	fmt.Printf("%s backup at schema version %d: %d rows, audit log up to entry %d.\n",
+		res.Engine, res.SchemaVersion, res.Rows, res.AuditHead)
+	for _, t := range res.Tables {
+		if t.Rows > 0 {
+			fmt.Printf("  %-28s %d\n", t.Name, t.Rows)
+		}
+	}
+	fmt.Printf("Sealed under master key %s: keep %s (as it is now) and the audit key "+
+		"with your backups, apart from them.\n", res.MasterKey, app.MasterKeyFile(&cfg))
+	return nil
+}
+
+func runRestore(ctx context.Context, args []string) error {
+	var cfg config.Config
+	fs := flags("restore")
+	cfg.Storage(fs)
+	verify := fs.Bool("verify", false, "restore into a scratch store, check it, record the "+
+		"result, and remove the scratch store")
+	asJSON := fs.Bool("json", false, "print the result as JSON (with --verify)")
+	if err := parse(fs, &cfg, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: thunaivi restore [--verify] FILE")
+	}
+	if *verify {
+		return app.RestoreVerify(ctx, &cfg, fs.Arg(0), *asJSON, os.Stdout)
+	}
+	return app.Restore(ctx, &cfg, fs.Arg(0), os.Stdout)
+}
+
 func runDiag(ctx context.Context, args []string) error {
 	var cfg config.Config
 	fs := flags("diag")
@@ -375,6 +430,8 @@ func runReplay(ctx context.Context, args []string) error {
 	limit := fs.Int("limit", 0, "replay only the first N cases (0: all)")
 	conc := fs.Int("concurrency", 8, "customers chatting at once")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	retry := fs.Bool("retry", false, "send a request again, with the same message id, "+
+		"while the server is unreachable or failing, as across a restart")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -396,7 +453,7 @@ func runReplay(ctx context.Context, args []string) error {
 	fmt.Fprintf(os.Stderr, "replaying %d cases at concurrency %d\n", len(cases), *conc)
 	step := max(len(cases)/10, 1)
 	res, err := replay.Run(ctx, cases, replay.Options{URL: *url, WidgetToken: *token,
-		Concurrency: *conc, Progress: func(done, total int) {
+		Concurrency: *conc, Retry: *retry, Progress: func(done, total int) {
 			if done%step == 0 || done == total {
 				fmt.Fprintf(os.Stderr, "  %d/%d cases\n", done, total)
 			}

@@ -79,6 +79,10 @@ const (
 	DataDeleted   Action = "data.deleted"
 	AuditVerified Action = "audit.verified"
 	ProbeBlocked  Action = "probe.blocked"
+
+	BackupCreated  Action = "backup.created"
+	BackupVerified Action = "backup.verified"
+	BackupRestored Action = "backup.restored"
 )
 
 // Vocabulary describes every action, for people: the console's filter and
@@ -175,6 +179,13 @@ var Vocabulary = []struct {
 	{DataDeleted, "data was deleted, such as audit entries past retention; " +
 		"counts only, never content"},
 	{AuditVerified, "the audit chain was verified from the console or the API"},
+	{BackupCreated, "an operator wrote an encrypted backup (thunaivi backup); the target " +
+		"is the file's SHA-256, the diff its size, rows and the master key it is sealed under"},
+	{BackupVerified, "a backup was restored into a scratch store and checked (thunaivi " +
+		"restore --verify): failure when a row count, the audit chain or a sealed value " +
+		"did not hold up"},
+	{BackupRestored, "this store was restored from a backup (thunaivi restore), recorded " +
+		"in the restored store's own log"},
 	{ProbeBlocked, "a request was refused as an attack probe: a scanner's path " +
 		"or a cross-site form post"},
 }

@@ -9,6 +9,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,7 +33,30 @@ type Options struct {
 	Timeout time.Duration
 	// Progress, when not nil, is called after each case.
 	Progress func(done, total int)
+	// Acknowledged, when not nil, is told of every message the server
+	// acknowledged (answered 2xx), from several goroutines at once.
+	Acknowledged func(Ack)
+	// Retry sends a request again when the server could not be reached or
+	// failed (5xx), as a customer's browser would after a restart, until the
+	// case's timeout. A message is sent again with the same external id, so
+	// the server stores it once.
+	Retry bool
 }
+
+// Ack is a message the server acknowledged.
+type Ack struct {
+	ConversationID string
+	// ExternalID is the id the client gave the message; MessageID the
+	// server's.
+	ExternalID string
+	MessageID  string
+	// Duplicate is set when the server had stored the message before.
+	Duplicate bool
+	At        time.Time
+}
+
+// retryPause is the wait before a request is sent again.
+const retryPause = 50 * time.Millisecond
 
 // Result is the evaluation report with the load figures.
 type Result struct {
@@ -64,7 +89,7 @@ func Run(ctx context.Context, cases []brain.Case, o Options) (Result, error) {
 		MaxConnsPerHost: 0, IdleConnTimeout: 30 * time.Second}
 	defer tr.CloseIdleConnections()
 	c := &client{http: &http.Client{Transport: tr}, base: strings.TrimRight(o.URL, "/"),
-		token: o.WidgetToken}
+		token: o.WidgetToken, acked: o.Acknowledged, retry: o.Retry}
 
 	res := Result{Outcomes: make([]brain.Outcome, len(cases))}
 	latencies := make([]time.Duration, len(cases))
@@ -139,6 +164,8 @@ type client struct {
 	http  *http.Client
 	base  string
 	token string
+	acked func(Ack)
+	retry bool
 }
 
 type visitor struct {
@@ -157,31 +184,61 @@ type event struct {
 // play runs one case and returns its outcome and latency.
 func (c *client) play(ctx context.Context, text string) (brain.Outcome, time.Duration, error) {
 	var v visitor
-	if err := c.do(ctx, "POST", "/widget/v1/conversations", "", nil, &v); err != nil {
-		return brain.Outcome{}, 0, err
-	}
-	req, _ := http.NewRequestWithContext(ctx, "GET",
-		c.base+"/widget/v1/conversations/"+v.ConversationID+"/events", nil)
-	req.Header.Set("X-Widget-Token", c.token)
-	req.Header.Set("X-Visitor-Token", v.VisitorToken)
-	resp, err := c.http.Do(req)
+	err := c.again(ctx, func() error {
+		return c.do(ctx, "POST", "/widget/v1/conversations", "", nil, &v)
+	})
 	if err != nil {
 		return brain.Outcome{}, 0, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return brain.Outcome{}, 0, fmt.Errorf("event stream: %s", resp.Status)
-	}
-	events := bufio.NewReader(resp.Body)
-	if _, err := readEvent(events, "ready"); err != nil {
+	var events *bufio.Reader
+	err = c.again(ctx, func() error {
+		req, _ := http.NewRequestWithContext(ctx, "GET",
+			c.base+"/widget/v1/conversations/"+v.ConversationID+"/events", nil)
+		req.Header.Set("X-Widget-Token", c.token)
+		req.Header.Set("X-Visitor-Token", v.VisitorToken)
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return unreachable{err}
+		}
+		if resp.StatusCode != http.StatusOK {
+			resp.Body.Close()
+			err = fmt.Errorf("event stream: %s", resp.Status)
+			if resp.StatusCode >= 500 {
+				return unreachable{err}
+			}
+			return err
+		}
+		context.AfterFunc(ctx, func() { resp.Body.Close() })
+		events = bufio.NewReader(resp.Body)
+		if _, err := readEvent(events, "ready"); err != nil {
+			resp.Body.Close()
+			return unreachable{err}
+		}
+		return nil
+	})
+	if err != nil {
 		return brain.Outcome{}, 0, err
 	}
 
 	sent := time.Now()
-	body, _ := json.Marshal(map[string]string{"text": text})
-	if err := c.do(ctx, "POST", "/widget/v1/conversations/"+v.ConversationID+"/messages",
-		v.VisitorToken, body, nil); err != nil {
+	external := newID()
+	body, _ := json.Marshal(map[string]string{"text": text, "external_id": external})
+	var ack struct {
+		Message struct {
+			ID string `json:"id"`
+		} `json:"message"`
+		Duplicate bool `json:"duplicate"`
+	}
+	err = c.again(ctx, func() error {
+		return c.do(ctx, "POST", "/widget/v1/conversations/"+v.ConversationID+"/messages",
+			v.VisitorToken, body, &ack)
+	})
+	if err != nil {
 		return brain.Outcome{}, 0, err
+	}
+	if c.acked != nil {
+		c.acked(Ack{ConversationID: v.ConversationID, ExternalID: external,
+			MessageID: ack.Message.ID, Duplicate: ack.Duplicate, At: time.Now()})
 	}
 	data, err := readEvent(events, "routed")
 	if err != nil {
@@ -240,17 +297,54 @@ func (c *client) do(
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return err
+		return unreachable{err}
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return unreachable{err}
+	}
 	if resp.StatusCode/100 != 2 {
 		var e struct{ Message string }
 		json.Unmarshal(b, &e)
-		return fmt.Errorf("replay: %s %s: %s %s", method, path, resp.Status, e.Message)
+		err := fmt.Errorf("replay: %s %s: %s %s", method, path, resp.Status, e.Message)
+		if resp.StatusCode >= 500 {
+			return unreachable{err}
+		}
+		return err
 	}
 	if out != nil {
 		return json.Unmarshal(b, out)
 	}
 	return nil
+}
+
+// unreachable is a failure a retry may get past: no connection, a broken
+// one, or a server error.
+type unreachable struct{ error }
+
+func (u unreachable) Unwrap() error { return u.error }
+
+// again runs fn, and when retrying is on, runs it again after a pause while
+// it fails as unreachable and the case has time left.
+func (c *client) again(ctx context.Context, fn func() error) error {
+	for {
+		err := fn()
+		var u unreachable
+		if err == nil || !c.retry || !errors.As(err, &u) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(retryPause):
+		}
+	}
+}
+
+// newID makes a message's external id.
+func newID() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return "rp_" + hex.EncodeToString(b)
 }

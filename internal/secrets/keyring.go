@@ -10,7 +10,9 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -44,6 +46,9 @@ type Keyring struct {
 	mu      sync.RWMutex
 	current string
 	keys    map[string]cipher.AEAD
+	// raw are the keys themselves, from which Derive makes keys for other
+	// purposes.
+	raw map[string][]byte
 	// file is the file as last read: every write replaces it with a new one.
 	file os.FileInfo
 }
@@ -53,7 +58,8 @@ type Keyring struct {
 func NewEphemeral(legacy []byte) *Keyring {
 	l := newLine()
 	aead, _ := newAEAD(l.key)
-	return &Keyring{legacy: legacy, current: l.id, keys: map[string]cipher.AEAD{l.id: aead}}
+	return &Keyring{legacy: legacy, current: l.id, keys: map[string]cipher.AEAD{l.id: aead},
+		raw: map[string][]byte{l.id: l.key}}
 }
 
 // Load reads the keyring at path. When the file does not exist, create
@@ -120,6 +126,20 @@ func (k *Keyring) Open(sealed string) ([]byte, error) {
 		return nil, errors.New("secrets: a sealed value does not open with its key")
 	}
 	return plain, nil
+}
+
+// Derive returns a 32-byte key for purpose, derived with HKDF-SHA256 from
+// master key id and salt; a different purpose or salt gives an unrelated
+// key, and none reveals the master key.
+func (k *Keyring) Derive(id string, salt []byte, purpose string) ([]byte, error) {
+	k.reloadIfChanged()
+	k.mu.RLock()
+	master := k.raw[id]
+	k.mu.RUnlock()
+	if master == nil {
+		return nil, fmt.Errorf("secrets: no master key %q in the keyring", id)
+	}
+	return hkdf.Key(sha256.New, master, salt, purpose, 32)
 }
 
 // SealedWith names the key a sealed value was sealed with; "" for a legacy
@@ -206,13 +226,15 @@ func (k *Keyring) reload() error {
 		return err
 	}
 	keys := make(map[string]cipher.AEAD, len(lines))
+	raw := make(map[string][]byte, len(lines))
 	for _, l := range lines {
 		if keys[l.id], err = newAEAD(l.key); err != nil {
 			return err
 		}
+		raw[l.id] = l.key
 	}
 	k.mu.Lock()
-	k.current, k.keys, k.file = lines[0].id, keys, info
+	k.current, k.keys, k.raw, k.file = lines[0].id, keys, raw, info
 	k.mu.Unlock()
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,6 +87,12 @@ func Migrations() ([]Migration, error) {
 // and returns how many it applied. On PostgreSQL an advisory lock keeps two
 // nodes starting together from applying the same migration twice.
 func (db *DB) Migrate(ctx context.Context) (int, error) {
+	return db.MigrateTo(ctx, math.MaxInt)
+}
+
+// MigrateTo applies the migrations not applied yet up to version, as a
+// restore does to build the schema its rows were read from.
+func (db *DB) MigrateTo(ctx context.Context, version int) (int, error) {
 	all, err := Migrations()
 	if err != nil {
 		return 0, err
@@ -97,6 +104,9 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	}
 	applied := 0
 	for _, m := range all {
+		if m.Version > version {
+			break
+		}
 		done, err := db.applyOne(ctx, m)
 		if err != nil {
 			return applied, err

@@ -127,3 +127,28 @@ func BenchmarkRawInsert(b *testing.B) {
 		})
 	}
 }
+
+// Every commit on SQLite is synced to disk before it returns, so that what
+// the product acknowledged survives a power loss; and the log is a WAL, so
+// that readers and a backup do not block the writer.
+func TestSQLiteCommitsAreDurable(t *testing.T) {
+	db := storetest.OpenSQLite(t)
+	ctx := context.Background()
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		var sync int
+		var mode string
+		if err := tx.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+			return err
+		}
+		if sync != 2 || mode != "wal" {
+			t.Errorf("synchronous = %d, journal_mode = %s; want 2 (FULL) and wal", sync, mode)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

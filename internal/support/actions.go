@@ -59,7 +59,7 @@ func (s *Service) agentMessage(
 				return fmt.Errorf("support: assign: %w", err)
 			}
 		}
-		return s.insertMessage(ctx, tx, c.WorkspaceID, m)
+		return s.insertMessage(ctx, tx, c.WorkspaceID, m, "")
 	})
 	if err != nil {
 		return Message{}, err

@@ -2,7 +2,9 @@ package support
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -45,6 +47,10 @@ type Receipt struct {
 	Reply *Message `json:"reply,omitempty"`
 	// Note is the handoff summary for agents, on a handoff.
 	Note *Message `json:"note,omitempty"`
+	// Duplicate is set when the message's channel or client sent it before,
+	// under the same external id: it was not stored again, and the receipt
+	// holds the message and decision of the first time, without the reply.
+	Duplicate bool `json:"duplicate,omitempty"`
 }
 
 // Receive stores a customer's message, routes it, and carries out the
@@ -53,9 +59,28 @@ type Receipt struct {
 // Live connections hear of it once it is committed. c must be loaded for this
 // message (by VisitorConversation), not kept from an earlier one.
 func (s *Service) Receive(ctx context.Context, c Conversation, text string) (Receipt, error) {
+	return s.ReceiveOnce(ctx, c, text, "")
+}
+
+// ReceiveOnce is Receive for a message its channel or client named with
+// externalID (none when empty). A message the conversation already holds
+// under that id, as when a retry follows an answer lost to a timeout or a
+// crash, is not stored or routed again: its first receipt comes back, marked
+// Duplicate. The id is stored with the message in the same transaction, so
+// that an acknowledged message and its id are never apart.
+func (s *Service) ReceiveOnce(ctx context.Context, c Conversation, text,
+	externalID string) (Receipt, error) {
 	text, err := CheckText(text)
 	if err != nil {
 		return Receipt{}, err
+	}
+	if err := checkExternalID(externalID); err != nil {
+		return Receipt{}, err
+	}
+	if externalID != "" {
+		if r, err := s.received(ctx, c, externalID); !errors.Is(err, store.ErrNotFound) {
+			return r, err
+		}
 	}
 	history, err := s.recent(ctx, c)
 	if err != nil {
@@ -105,12 +130,20 @@ func (s *Service) Receive(ctx context.Context, c Conversation, text string) (Rec
 		}
 		for i, m := range msgs {
 			m.Seq = last - int64(len(msgs)-1-i)
-			if err := s.insertMessage(ctx, tx, c.WorkspaceID, *m); err != nil {
+			external := ""
+			if m == &r.Message {
+				external = externalID
+			}
+			if err := s.insertMessage(ctx, tx, c.WorkspaceID, *m, external); err != nil {
 				return err
 			}
 		}
 		return s.insertDecision(ctx, tx, c, r.Decision)
 	})
+	if externalID != "" && store.IsUniqueViolation(err) {
+		// The same message, sent again while the first was being stored.
+		return s.received(ctx, c, externalID)
+	}
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -287,21 +320,57 @@ func truncate(s string, n int) string {
 	return strings.TrimSpace(string(r[:n-1])) + "…"
 }
 
+// checkExternalID validates the id a channel or client gave a message.
+func checkExternalID(id string) error {
+	if len(id) > MaxExternalIDLen || !plainText(id) || strings.TrimSpace(id) != id {
+		return invalid("a message's external_id has at most %d bytes of text, without "+
+			"surrounding space", MaxExternalIDLen)
+	}
+	return nil
+}
+
+// received returns the receipt of the message the conversation holds under
+// externalID, marked Duplicate; store.ErrNotFound when there is none.
+func (s *Service) received(ctx context.Context, c Conversation, externalID string) (Receipt,
+	error) {
+	r := Receipt{Duplicate: true}
+	var at, decidedAt int64
+	var action string
+	err := s.db.QueryRowContext(ctx, s.q.MessageByExternal, c.WorkspaceID, c.ID,
+		externalID).Scan(&r.Message.ID, &r.Message.ConversationID, &r.Message.Seq,
+		&r.Message.Kind, &r.Message.AuthorType, &r.Message.AuthorID, &r.Message.Body,
+		&r.Message.State, &r.Message.KBEntryID, &at, &r.Decision.ID, &action, &decidedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Receipt{}, store.ErrNotFound
+	}
+	if err != nil {
+		return Receipt{}, fmt.Errorf("support: message by external id: %w", err)
+	}
+	r.Message.CreatedAt = timeMilli(at)
+	r.Decision.Action, r.Decision.MessageID = brain.Action(action), r.Message.ID
+	r.Decision.CreatedAt = timeMilli(decidedAt)
+	return r, nil
+}
+
 func (s *Service) insertMessage(
 	ctx context.Context,
 	tx store.Querier,
 	wsID string,
 	m Message,
+	externalID string,
 ) error {
-	var author, entry any
+	var author, entry, external any
 	if m.AuthorID != "" {
 		author = m.AuthorID
 	}
 	if m.KBEntryID != "" {
 		entry = m.KBEntryID
 	}
+	if externalID != "" {
+		external = externalID
+	}
 	_, err := tx.ExecContext(ctx, s.q.InsertMessage, m.ID, wsID, m.ConversationID, m.Seq, m.Kind,
-		m.AuthorType, author, m.Body, m.State, entry, m.CreatedAt.UnixMilli())
+		m.AuthorType, author, m.Body, m.State, entry, m.CreatedAt.UnixMilli(), external)
 	if err != nil {
 		return fmt.Errorf("support: insert message: %w", err)
 	}

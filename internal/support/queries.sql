@@ -28,8 +28,17 @@ RETURNING last_seq;
 
 -- name: InsertMessage
 INSERT INTO messages (id, workspace_id, conversation_id, seq, kind, author_type, author_id,
-    body, state, kb_entry_id, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+    body, state, kb_entry_id, created_at, external_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: MessageByExternal
+-- A customer message its channel or client already sent, with the action
+-- decided on it.
+SELECT m.id, m.conversation_id, m.seq, m.kind, m.author_type, COALESCE(m.author_id, ''),
+    m.body, m.state, COALESCE(m.kb_entry_id, ''), m.created_at, COALESCE(d.id, ''),
+    COALESCE(d.action, ''), COALESCE(d.created_at, 0)
+FROM messages m LEFT JOIN decisions d ON d.message_id = m.id
+WHERE m.workspace_id = ? AND m.conversation_id = ? AND m.external_id = ?;
 
 -- name: ListMessages
 SELECT id, conversation_id, seq, kind, author_type, COALESCE(author_id, ''), body, state,

@@ -30,6 +30,7 @@ type queries struct {
 	ListConversations  string
 	ReserveSeq         string
 	InsertMessage      string
+	MessageByExternal  string
 	ListMessages       string
 	RecentMessages     string
 	MessageByID        string
@@ -47,6 +48,10 @@ type queries struct {
 
 // MaxMessageBytes is the largest message body accepted, from anyone.
 const MaxMessageBytes = 16 << 10
+
+// MaxExternalIDLen bounds the id a channel or client gives a customer's
+// message.
+const MaxExternalIDLen = 200
 
 // Conversation statuses and priorities.
 const (

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/app"
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/datarequest"
 	"github.com/thunaivi/thunaivi/internal/identity"
@@ -425,6 +427,31 @@ func TestEveryActionIsRecorded(t *testing.T) {
 					t.Fatal(err)
 				}
 			}, want("", audit.Success, "key_test")},
+			// Backups are an operator's commands, not routes: the cases run
+			// what `thunaivi backup` and `restore` run on the app.
+			{audit.BackupCreated, "", func(t *testing.T) {
+				_, err := e.App.Backup(context.Background(), app.BackupOptions{
+					Out: filepath.Join(t.TempDir(), "b.thvbak"), Scratch: t.TempDir()})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}, want("operator", audit.Success, "backup", `"rows":[null,`,
+				`"sealed_under":[null,"`)},
+			{audit.BackupVerified, "", func(t *testing.T) {
+				err := e.App.RecordVerification(context.Background(), app.VerifyResult{
+					SHA256: "ab12", Engine: "sqlite", Problems: []string{"table x holds 1 " +
+						"rows, the backup says 2"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}, want("operator", audit.Failure, "ab12", `"rows":[null,0]`)},
+			{audit.BackupRestored, "", func(t *testing.T) {
+				err := e.App.RecordRestore(context.Background(), app.VerifyResult{
+					SHA256: "cd34", OK: true, Rows: 7})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}, want("operator", audit.Success, "cd34", `"rows":[null,7]`)},
 			{audit.DataDeleted, "", func(t *testing.T) {
 				// The database prunes only entries a year old by its own clock,
 				// which a test cannot move: internal/audit's prune test writes

@@ -50,11 +50,27 @@ func (s *Server) apiOpenConversation(w http.ResponseWriter, r *http.Request, p *
 		s.fail(w, r, err)
 		return
 	}
-	s.receive(w, r, c, req.Text, map[string]any{"conversation_id": c.ID})
+	s.receive(w, r, c, req.Text, "", map[string]any{"conversation_id": c.ID})
+}
+
+// customerRequest is a customer's message. ExternalID is the id its channel
+// or client gave it: sent again with the same id, as after a timeout or a
+// crash, it is stored once.
+type customerRequest struct {
+	Text       string `json:"text"`
+	ExternalID string `json:"external_id"`
+}
+
+// receivedStatus is 201 for a message stored now, 200 for one stored before.
+func receivedStatus(rec support.Receipt) int {
+	if rec.Duplicate {
+		return http.StatusOK
+	}
+	return http.StatusCreated
 }
 
 func (s *Server) apiCustomerMessage(w http.ResponseWriter, r *http.Request, p *principal) {
-	var req textRequest
+	var req customerRequest
 	if err := decode(w, r, &req, maxJSONBody); err != nil {
 		s.fail(w, r, err)
 		return
@@ -68,19 +84,20 @@ func (s *Server) apiCustomerMessage(w http.ResponseWriter, r *http.Request, p *p
 		s.fail(w, r, err)
 		return
 	}
-	s.receive(w, r, c, req.Text, map[string]any{})
+	s.receive(w, r, c, req.Text, req.ExternalID, map[string]any{})
 }
 
 // receive routes a customer's message brought in by an integrator, and
-// answers with its receipt beside what answer already holds.
+// answers with its receipt beside what answer already holds: 201 once it is
+// committed, 200 for one stored before under the same external id.
 func (s *Server) receive(w http.ResponseWriter, r *http.Request, c support.Conversation,
-	text string, answer map[string]any) {
-	rec, err := s.Support.Receive(r.Context(), c,
-		s.withoutKeys(r, text, "pasted in a conversation"))
+	text, externalID string, answer map[string]any) {
+	rec, err := s.Support.ReceiveOnce(r.Context(), c,
+		s.withoutKeys(r, text, "pasted in a conversation"), externalID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	answer["receipt"] = rec
-	writeJSON(w, http.StatusCreated, answer)
+	writeJSON(w, receivedStatus(rec), answer)
 }

@@ -41,8 +41,9 @@ var apiOps = map[string]apiOp{
 		"labels, assignee or team", map[string]string{"status": "string", "priority": "string",
 		"labels": "array", "assignee_id": "string", "team_id": "string"}, 0},
 	"POST /api/v1/conversations/{id}/messages": {"addCustomerMessage", "Add the customer's " +
-		"next message; it is routed as a widget message is", map[string]string{"text": "string"},
-		201},
+		"next message; it is routed as a widget message is. Sent again with the same " +
+		"external_id (the channel's message id), it is stored once and answers 200",
+		map[string]string{"text": "string", "external_id": "string"}, 201},
 	"POST /api/v1/conversations/{id}/replies": {"reply", "Reply to the customer",
 		map[string]string{"text": "string"}, 201},
 	"POST /api/v1/conversations/{id}/notes": {"addNote", "Add a note for agents",

@@ -120,13 +120,13 @@ func (s *Server) widgetMessages(w http.ResponseWriter, r *http.Request, c suppor
 }
 
 func (s *Server) widgetSend(w http.ResponseWriter, r *http.Request, c support.Conversation) {
-	var req textRequest
+	var req customerRequest
 	if err := decode(w, r, &req, maxJSONBody); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	text := s.withoutKeys(r, req.Text, "pasted in a conversation by a customer")
-	rec, err := s.Support.Receive(r.Context(), c, text)
+	rec, err := s.Support.ReceiveOnce(r.Context(), c, text, req.ExternalID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -135,7 +135,10 @@ func (s *Server) widgetSend(w http.ResponseWriter, r *http.Request, c support.Co
 	if rec.Reply != nil && rec.Reply.CustomerVisible() {
 		out["reply"] = rec.Reply.ForCustomer()
 	}
-	writeJSON(w, http.StatusCreated, out)
+	if rec.Duplicate {
+		out["duplicate"] = true
+	}
+	writeJSON(w, receivedStatus(rec), out)
 }
 
 func (s *Server) widgetEvents(w http.ResponseWriter, r *http.Request, c support.Conversation) {

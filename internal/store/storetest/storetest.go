@@ -10,7 +10,6 @@ package storetest
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -99,6 +98,17 @@ func reachable(u string) error {
 // server; the schema is dropped when the test ends.
 func OpenPostgres(t testing.TB) *store.DB {
 	t.Helper()
+	db, err := store.Open(context.Background(), store.Options{DatabaseURL: PostgresSchema(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return migrated(t, db)
+}
+
+// PostgresSchema makes a new, empty schema in the test server and returns a
+// URL whose connections work in it; the schema is dropped when the test ends.
+func PostgresSchema(t testing.TB) string {
+	t.Helper()
 	base := PostgresURL(t)
 	schema := "t_" + strings.TrimPrefix(store.NewID("s"), "s_")
 	admin, err := sql.Open("pgx", base)
@@ -120,11 +130,7 @@ func OpenPostgres(t testing.TB) *store.DB {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	db, err := store.Open(context.Background(), store.Options{DatabaseURL: u.String()})
-	if err != nil {
-		t.Fatal(fmt.Errorf("open schema %s: %w", schema, err))
-	}
-	return migrated(t, db)
+	return u.String()
 }
 
 func migrated(t testing.TB, db *store.DB) *store.DB {
