@@ -48,7 +48,7 @@ func BenchmarkReceive(b *testing.B) {
 			}
 			res, err := a.Workspaces.Setup(ctx, a.Identity, "", workspace.SetupRequest{
 				Workspace: "Bench", AdminEmail: "admin@bench.example",
-				AdminPassword: "bench password 1234"})
+				AdminPassword: "harbour lantern quietly 7421"})
 			if err != nil {
 				b.Fatal(err)
 			}
