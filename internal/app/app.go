@@ -23,6 +23,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/kb"
 	"github.com/thunaivi/thunaivi/internal/llm"
 	"github.com/thunaivi/thunaivi/internal/mail"
+	"github.com/thunaivi/thunaivi/internal/meta"
 	"github.com/thunaivi/thunaivi/internal/metrics"
 	"github.com/thunaivi/thunaivi/internal/quality"
 	"github.com/thunaivi/thunaivi/internal/retention"
@@ -44,7 +45,9 @@ type App struct {
 	Retention  *retention.Service
 	// DataRequests are customers' requests for their data or its deletion.
 	DataRequests *datarequest.Service
-	Support      *support.Service
+	// Meta keeps the workspaces' Meta app secrets.
+	Meta    *meta.Apps
+	Support *support.Service
 	// Feedback keeps agents' flags on AI replies, customers' ratings and
 	// the KPIs.
 	Feedback *support.Feedback
@@ -250,6 +253,8 @@ func New(db *store.DB, log *slog.Logger, now func() time.Time, auditSecret []byt
 	// The keyring Open loads replaces a.Secrets: look it up at each use.
 	a.DataRequests.Seal = func(b []byte) (string, error) { return a.Secrets.Seal(b) }
 	a.DataRequests.Open = func(s string) ([]byte, error) { return a.Secrets.Open(s) }
+	a.Meta = meta.NewApps(db, now, a.Audit)
+	a.Meta.Seal, a.Meta.Open = a.DataRequests.Seal, a.DataRequests.Open
 	return a, nil
 }
 

@@ -22,6 +22,7 @@ var sealedColumns = []sealedColumn{
 	{"webhook_endpoints", "id", "secret_sealed"},
 	{"webhook_endpoints", "id", "old_secret_sealed"},
 	{"llm_settings", "workspace_id", "key_sealed"},
+	{"meta_apps", "workspace_id", "app_secret_sealed"},
 }
 
 // RotateMaster puts a new master key in the keyring, seals every sealed

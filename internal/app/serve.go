@@ -60,7 +60,7 @@ func (a *App) Handler(cfg *config.Config) (*web.Server, error) {
 	a.Support.LLM = a.LLM
 	d := web.Deps{Mail: sender, Keys: a.Keys, Idempotency: a.Idempotency, LLM: a.LLM,
 		Retention: a.Retention, AuditRetentionDays: auditRetentionDays(cfg),
-		DataRequests: a.DataRequests, Quality: a.Quality, Feedback: a.Feedback,
+		DataRequests: a.DataRequests, Meta: a.Meta, Quality: a.Quality, Feedback: a.Feedback,
 		Webhooks: a.Webhooks, Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
 		Support: a.Support, Hub: a.Hub, Log: a.Log, Now: a.Now, PublicURL: cfg.PublicURL,
 		Ready:         a.DB.Ping,

@@ -73,6 +73,7 @@ const (
 	QualityRunRecorded Action = "quality.run_recorded"
 	QualityAlerted     Action = "quality.alert_raised"
 	AIReplyFlagged     Action = "quality.ai_reply_flagged"
+	ChannelConfigured  Action = "channel.configured"
 	LLMChanged         Action = "ai.llm_changed"
 
 	ExportCreated Action = "export.created"
@@ -154,6 +155,8 @@ var Vocabulary = []struct {
 	{KBImported, "knowledge-base entries were imported from a file"},
 	{KBProposed, "a change to a knowledge-base entry was proposed for review"},
 	{KBProposalRejected, "a reviewer rejected a proposed knowledge-base change"},
+	{ChannelConfigured, "a channel's settings changed, such as the Meta app secret that " +
+		"signs data-deletion callbacks; secrets are never recorded"},
 	{DataRequestFiled, "a customer's request for their data or its deletion was filed"},
 	{DataRequestVerified, "the requester proved control of the contact"},
 	{DataRequestRejected, "a manager or admin rejected a data request, with the reason"},

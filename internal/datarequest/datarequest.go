@@ -59,6 +59,8 @@ type queries struct {
 	InboxDisconnected    string
 	InboxConversations   string
 	DeleteOrphanContact  string
+	ContactsByExternal   string
+	OpenFor              string
 }
 
 // Kinds of request.
@@ -73,6 +75,9 @@ const (
 	FromWidget = "widget"
 	FromEmail  = "email"
 	FromAgent  = "agent"
+	// FromMeta is Meta's data-deletion callback, which Meta signs for a
+	// person who asked it.
+	FromMeta = "meta"
 )
 
 // States of a request.
@@ -171,7 +176,7 @@ func (s *Service) File(ctx context.Context, wsID string, f Filing) (Request, str
 		return Request{}, "", err
 	}
 	switch f.Source {
-	case FromWidget, FromEmail, FromAgent:
+	case FromWidget, FromEmail, FromAgent, FromMeta:
 	default:
 		return Request{}, "", fmt.Errorf("datarequest: %w: the source is widget, email or "+
 			"agent", ErrInvalid)
@@ -186,7 +191,7 @@ func (s *Service) File(ctx context.Context, wsID string, f Filing) (Request, str
 	if err != nil {
 		return Request{}, "", err
 	}
-	if f.Source != FromWidget && email == "" {
+	if (f.Source == FromEmail || f.Source == FromAgent) && email == "" {
 		return Request{}, "", fmt.Errorf("datarequest: %w: the contact has no address to "+
 			"verify the request with; ask them to make it from the chat", ErrInvalid)
 	}
@@ -196,8 +201,13 @@ func (s *Service) File(ctx context.Context, wsID string, f Filing) (Request, str
 		Source: f.Source, State: AwaitingVerification, FiledBy: f.FiledBy, CreatedAt: now,
 		DueAt: now.Add(DueAfter)}
 	var verifiedAt int64
-	if f.Source == FromWidget {
+	switch f.Source {
+	case FromWidget:
 		r.State, r.VerifiedBy, r.VerifiedAt = AwaitingApproval, "widget identity", &now
+	case FromMeta:
+		r.State, r.VerifiedBy, r.VerifiedAt = AwaitingApproval, "Meta signed request", &now
+	}
+	if r.VerifiedAt != nil {
 		verifiedAt = now.UnixMilli()
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
@@ -215,6 +225,42 @@ func (s *Service) File(ctx context.Context, wsID string, f Filing) (Request, str
 		return Request{}, "", err
 	}
 	return r, token, nil
+}
+
+// OpenRequest returns the contact's request from source that is still open, if any:
+// a channel that sends the same request twice gets the first.
+func (s *Service) OpenRequest(ctx context.Context, wsID, contactID, source string) (Request, bool,
+	error) {
+	var id string
+	err := s.db.QueryRowContext(ctx, s.q.OpenFor, wsID, contactID, source).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Request{}, false, nil
+	}
+	if err != nil {
+		return Request{}, false, fmt.Errorf("datarequest: open request: %w", err)
+	}
+	r, err := s.Get(ctx, wsID, id)
+	return r, err == nil, err
+}
+
+// ContactsByExternalID returns the workspace's contacts a channel knows by
+// externalID ("meta:1234").
+func (s *Service) ContactsByExternalID(ctx context.Context, wsID,
+	externalID string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, s.q.ContactsByExternal, wsID, externalID)
+	if err != nil {
+		return nil, fmt.Errorf("datarequest: contacts by external id: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // Email returns the address a request's verification link goes to.

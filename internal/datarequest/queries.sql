@@ -103,3 +103,12 @@ FROM conversations c WHERE c.workspace_id = ? AND c.inbox_id = ?;
 -- name: DeleteOrphanContact
 DELETE FROM contacts WHERE workspace_id = ? AND id = ?
     AND NOT EXISTS (SELECT 1 FROM conversations WHERE contact_id = ?);
+
+-- name: ContactsByExternal
+SELECT id FROM contacts WHERE workspace_id = ? AND external_id = ? AND external_id <> ''
+ORDER BY created_at LIMIT 20;
+
+-- name: OpenFor
+SELECT id FROM data_requests WHERE workspace_id = ? AND contact_id = ? AND source = ?
+    AND state IN ('awaiting_verification', 'awaiting_approval')
+ORDER BY created_at DESC LIMIT 1;

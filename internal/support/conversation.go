@@ -27,6 +27,32 @@ type Visitor struct {
 type ContactDetails struct {
 	Name  string `json:"name"`
 	Email string `json:"email"`
+	// ExternalID is the person's id on an integrator's channel, as
+	// "channel:id" ("meta:1234"); only integrators set it.
+	ExternalID string `json:"external_id,omitempty"`
+}
+
+// validExternalID reports whether id is empty or "channel:id": a lower-case
+// channel name, a colon, and printable characters without spaces.
+func validExternalID(id string) bool {
+	if id == "" {
+		return true
+	}
+	channel, rest, ok := strings.Cut(id, ":")
+	if !ok || channel == "" || rest == "" || len(id) > 200 {
+		return false
+	}
+	for _, r := range channel {
+		if r < 'a' || r > 'z' {
+			return false
+		}
+	}
+	for _, r := range rest {
+		if r <= ' ' || r > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // Contact returns the details of one of the workspace's contacts.
@@ -79,6 +105,13 @@ func (s *Service) start(ctx context.Context, wsID, inboxID string, d ContactDeta
 		}
 		d.Email = e
 	}
+	if widget {
+		d.ExternalID = "" // a visitor's word for who they are elsewhere proves nothing
+	}
+	if !validExternalID(d.ExternalID) {
+		return Visitor{}, invalid("an external id is a channel name, a colon and the " +
+			"channel's id, at most 200 characters without spaces")
+	}
 	v := Visitor{ConversationID: store.NewID("cv")}
 	visitorHash := ""
 	if widget {
@@ -89,7 +122,7 @@ func (s *Service) start(ctx context.Context, wsID, inboxID string, d ContactDeta
 	contactID := store.NewID("ct")
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q.InsertContact, contactID, wsID, d.Name, d.Email,
-			now); err != nil {
+			now, d.ExternalID); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, s.q.InsertConversation, v.ConversationID, wsID, inboxID,

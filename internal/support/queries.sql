@@ -1,5 +1,6 @@
 -- name: InsertContact
-INSERT INTO contacts (id, workspace_id, name, email, created_at) VALUES (?, ?, ?, ?, ?);
+INSERT INTO contacts (id, workspace_id, name, email, created_at, external_id)
+VALUES (?, ?, ?, ?, ?, ?);
 
 -- name: InsertConversation
 INSERT INTO conversations (id, workspace_id, inbox_id, contact_id, visitor_hash, status,

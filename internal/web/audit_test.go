@@ -248,6 +248,11 @@ func TestEveryActionIsRecorded(t *testing.T) {
 			}, want(e.AdminEmail, audit.Success, "kb_entry", `"version":[0,1]`)},
 			{audit.KBImported, ws, func(t *testing.T) { e.importKB(ws) },
 				want("", audit.Success, "kb", `"unchanged"`)},
+			{audit.ChannelConfigured, ws, func(t *testing.T) {
+				e.post(admin, "PUT", "/api/v1/channels/meta",
+					map[string]string{"app_secret": "meta-app-secret-0123456789"},
+					http.StatusNoContent)
+			}, want(e.AdminEmail, audit.Success, "meta_app", `"[secret, changed]"`)},
 			{audit.DataRequestFiled, ws, func(t *testing.T) {
 				_, contact := e.chatAs(e.WS.Inbox.WidgetToken, "Ann", "ann@customer.example")
 				r := e.post(admin, "POST", "/api/v1/data-requests", map[string]any{

@@ -16,6 +16,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
 	"github.com/thunaivi/thunaivi/internal/llm"
+	"github.com/thunaivi/thunaivi/internal/meta"
 	"github.com/thunaivi/thunaivi/internal/quality"
 	"github.com/thunaivi/thunaivi/internal/retention"
 	"github.com/thunaivi/thunaivi/internal/store"
@@ -75,7 +76,7 @@ func classify(err error) (int, string) {
 		errors.Is(err, identity.ErrSecondFactorState), errors.Is(err, identity.ErrBadSecondFactor),
 		errors.Is(err, identity.ErrSecondFactorNeeded), errors.Is(err, identity.ErrNotLocked),
 		errors.Is(err, retention.ErrInvalid), errors.Is(err, quality.ErrInvalid),
-		errors.Is(err, datarequest.ErrInvalid):
+		errors.Is(err, datarequest.ErrInvalid), errors.Is(err, meta.ErrInvalid):
 		return http.StatusUnprocessableEntity, "invalid"
 	case errors.Is(err, support.ErrConflict), errors.Is(err, kb.ErrConflict),
 		errors.Is(err, quality.ErrConflict):

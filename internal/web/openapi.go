@@ -83,6 +83,9 @@ var apiOps = map[string]apiOp{
 	"POST /api/v1/inboxes/{inbox}/history/delete": {"deleteChannelHistory", "Delete a " +
 		"disconnected inbox's conversations and their contacts, as a deletion request " +
 		"would, except what a legal hold keeps; returns the signed receipt", nil, 0},
+	"PUT /api/v1/channels/meta": {"setMetaAppSecret", "The Meta app secret that signs " +
+		"Meta's data-deletion callbacks to /channels/meta/{workspace}/data-deletion " +
+		"(write-only)", map[string]string{"app_secret": "string"}, 204},
 	"POST /api/v1/data-requests": {"fileDataRequest", "File a customer's request, made " +
 		"by mail or in person, for access, portability or deletion; the contact is mailed " +
 		"a link to confirm it", map[string]string{"contact_id": "string", "kinds": "array",

@@ -28,6 +28,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/kb"
 	"github.com/thunaivi/thunaivi/internal/llm"
 	"github.com/thunaivi/thunaivi/internal/mail"
+	"github.com/thunaivi/thunaivi/internal/meta"
 	"github.com/thunaivi/thunaivi/internal/metrics"
 	"github.com/thunaivi/thunaivi/internal/origin"
 	"github.com/thunaivi/thunaivi/internal/quality"
@@ -80,6 +81,9 @@ type Deps struct {
 	Retention *retention.Service
 	// DataRequests are customers' requests for their data or its deletion.
 	DataRequests *datarequest.Service
+	// Meta keeps the workspaces' Meta app secrets, which sign Meta's
+	// data-deletion callbacks.
+	Meta *meta.Apps
 	// AuditRetentionDays is how long the server keeps audit entries, for
 	// every workspace.
 	AuditRetentionDays int
@@ -430,6 +434,9 @@ func (s *Server) routes() {
 	}
 	if s.DataRequests != nil {
 		s.dataRequestRoutes()
+	}
+	if s.DataRequests != nil && s.Meta != nil {
+		s.metaRoutes()
 	}
 	if s.Quality != nil {
 		s.qualityRoutes()

@@ -9,7 +9,7 @@ CREATE TABLE data_requests (
     id               TEXT NOT NULL,
     contact_id       TEXT NOT NULL,
     kinds            TEXT NOT NULL,
-    source           TEXT NOT NULL CHECK (source IN ('widget', 'email', 'agent')),
+    source           TEXT NOT NULL CHECK (source IN ('widget', 'email', 'agent', 'meta')),
     state            TEXT NOT NULL,
     token_hash       TEXT NOT NULL,
     verified_by      TEXT NOT NULL DEFAULT '',
