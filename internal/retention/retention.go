@@ -88,8 +88,13 @@ type Policy map[Class]int
 var ErrInvalid = errors.New("invalid")
 
 // batch is how many conversations (or rows of another class) one purge
-// transaction deletes, so that no transaction holds the store for long.
-const batch = 100
+// transaction deletes at most, and batchBudget how long it may take: the
+// purge holds the store's one writer for that long at a time. The budget is
+// measured with the wall clock, not the service's: it bounds real waiting.
+const (
+	batch       = 100
+	batchBudget = 20 * time.Millisecond
+)
 
 // Service keeps retention policies and legal holds, and purges.
 type Service struct {
@@ -266,25 +271,31 @@ func (s *Service) Purge(ctx context.Context, wsID string) (Counts, error) {
 }
 
 // drain deletes the rows query finds due, a batch per transaction, until
-// none is left.
+// none is left. A batch ends early once it has held the store for
+// batchBudget, so live traffic never waits long behind a purge.
 func (s *Service) drain(ctx context.Context, wsID, query string, cutoff int64,
 	del func(tx *store.Tx, id string) error) error {
 	for {
-		var n int
+		var found, done int
 		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+			start := time.Now()
 			ids, err := dueIDs(ctx, tx, query, wsID, cutoff)
 			if err != nil {
 				return err
 			}
-			n = len(ids)
+			found = len(ids)
 			for _, id := range ids {
 				if err := del(tx, id); err != nil {
 					return err
 				}
+				done++
+				if time.Since(start) > batchBudget {
+					break
+				}
 			}
 			return nil
 		})
-		if err != nil || n < batch {
+		if err != nil || (found < batch && done == found) {
 			return err
 		}
 		if err := ctx.Err(); err != nil {
