@@ -247,20 +247,11 @@ func (s *Service) OpenRequest(ctx context.Context, wsID, contactID, source strin
 // externalID ("meta:1234").
 func (s *Service) ContactsByExternalID(ctx context.Context, wsID,
 	externalID string) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, s.q.ContactsByExternal, wsID, externalID)
+	ids, err := store.Strings(ctx, s.db, s.q.ContactsByExternal, wsID, externalID)
 	if err != nil {
 		return nil, fmt.Errorf("datarequest: contacts by external id: %w", err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // Email returns the address a request's verification link goes to.
@@ -319,20 +310,12 @@ func (s *Service) ByToken(ctx context.Context, wsID, id, token string) (Request,
 
 // List returns the workspace's requests, newest first.
 func (s *Service) List(ctx context.Context, wsID string) ([]Request, error) {
-	rows, err := s.db.QueryContext(ctx, s.q.List, wsID)
+	list, err := store.Collect(ctx, s.db, s.q.List,
+		func(rows *sql.Rows) (Request, error) { return scan(rows) }, wsID)
 	if err != nil {
 		return nil, fmt.Errorf("datarequest: list: %w", err)
 	}
-	defer rows.Close()
-	out := []Request{}
-	for rows.Next() {
-		r, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return list, nil
 }
 
 // Verify records that the requester opened the link mailed to the contact's

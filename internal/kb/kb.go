@@ -278,7 +278,8 @@ func (s *Service) Import(ctx context.Context, wsID, by string, entries []brain.E
 			case err == nil && sameContent(old, e):
 				res.Unchanged++
 			case err == nil || errors.Is(err, store.ErrNotFound):
-				if _, err := s.save(ctx, tx, wsID, change{by: by, reason: "import"}, e, 0); err != nil {
+				imported := change{by: by, reason: "import"}
+				if _, err := s.save(ctx, tx, wsID, imported, e, 0); err != nil {
 					return err
 				}
 				if old.Version == 0 {

@@ -171,20 +171,12 @@ func (s *Service) Proposal(ctx context.Context, wsID, id string) (Proposal, erro
 // Proposals lists the workspace's latest proposals in one state, or in every
 // state when state is empty, newest first.
 func (s *Service) Proposals(ctx context.Context, wsID, state string) ([]Proposal, error) {
-	rows, err := s.db.QueryContext(ctx, s.q.ListProposals, wsID, state, state)
+	list, err := store.Collect(ctx, s.db, s.q.ListProposals,
+		func(rows *sql.Rows) (Proposal, error) { return scanProposal(rows) }, wsID, state, state)
 	if err != nil {
 		return nil, fmt.Errorf("kb: list proposals: %w", err)
 	}
-	defer rows.Close()
-	out := []Proposal{}
-	for rows.Next() {
-		p, err := scanProposal(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return list, nil
 }
 
 // Approve publishes a pending proposal as the entry's next version. The

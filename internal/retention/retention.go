@@ -307,20 +307,11 @@ func (s *Service) drain(ctx context.Context, wsID, query string, cutoff int64,
 
 func dueIDs(ctx context.Context, tx *store.Tx, query, wsID string,
 	cutoff int64) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, query, wsID, cutoff, batch)
+	ids, err := store.Strings(ctx, tx, query, wsID, cutoff, batch)
 	if err != nil {
 		return nil, fmt.Errorf("retention: find due rows: %w", err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 func (s *Service) deleteConversation(ctx context.Context, tx *store.Tx, id string,
@@ -462,20 +453,12 @@ func (s *Service) LiftHold(ctx context.Context, wsID, id, reason, by string) err
 
 // Holds lists the workspace's holds, live and lifted, newest first.
 func (s *Service) Holds(ctx context.Context, wsID string) ([]Hold, error) {
-	rows, err := s.db.QueryContext(ctx, s.q.ListHolds, wsID)
+	holds, err := store.Collect(ctx, s.db, s.q.ListHolds,
+		func(rows *sql.Rows) (Hold, error) { return scanHold(rows) }, wsID)
 	if err != nil {
 		return nil, fmt.Errorf("retention: holds: %w", err)
 	}
-	defer rows.Close()
-	out := []Hold{}
-	for rows.Next() {
-		h, err := scanHold(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
+	return holds, nil
 }
 
 func (s *Service) hold(ctx context.Context, wsID, id string) (Hold, error) {
