@@ -288,3 +288,34 @@ func TestServiceTerms(t *testing.T) {
 		}
 	})
 }
+
+func TestHTMLIsSafe(t *testing.T) {
+	attacks := []string{
+		"<script>alert(1)</script>",
+		"<img src=x onerror=alert(1)>",
+		"[click](javascript:alert(1))",
+		"[click](JaVaScRiPt:alert(1))",
+		"<a href=\"javascript:alert(1)\">x</a>",
+		"![x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+		"<iframe src=https://evil.example></iframe>",
+		"| a |\n| - |\n| <svg onload=alert(1)> |",
+		"<div style=\"background:url(javascript:alert(1))\">x</div>",
+	}
+	for _, a := range attacks {
+		out := strings.ToLower(compliance.HTML("# Title\n\n" + a + "\n"))
+		for _, bad := range []string{"<script", "onerror", "javascript:", "<iframe", "onload",
+			"<svg", "style=", "data:text"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("%q rendered as %q", a, out)
+			}
+		}
+	}
+	out := compliance.HTML("# Policy\n\n| data | kept |\n| --- | --- |\n| chats | 90 days |\n\n" +
+		"Write to [us](mailto:a@b.example) or <https://b.example/x>.\n")
+	for _, want := range []string{"<h1", "<table>", "<td>90 days</td>",
+		`href="mailto:a@b.example"`, `href="https://b.example/x"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rendered document lacks %s: %s", want, out)
+		}
+	}
+}

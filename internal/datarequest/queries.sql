@@ -88,3 +88,7 @@ SELECT archive, expires_at FROM data_exports WHERE workspace_id = ? AND request_
 
 -- name: PruneExports
 DELETE FROM data_exports WHERE expires_at < ?;
+
+-- name: ContactByEmail
+SELECT id FROM contacts WHERE workspace_id = ? AND lower(email) = lower(?) AND email <> ''
+ORDER BY created_at DESC LIMIT 1;
