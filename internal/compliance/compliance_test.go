@@ -71,7 +71,9 @@ func TestContacts(t *testing.T) {
 				c.Incident.URL = "javascript:alert(1)"
 			},
 			"local phone":      func(c *compliance.Contacts) { c.Security.Phone = "020 7946" },
-			"unknown severity": func(c *compliance.Contacts) { c.ResponseTimes["sev9"] = c.ResponseTimes["sev1"] },
+			"unknown severity": func(c *compliance.Contacts) {
+				c.ResponseTimes["sev9"] = c.ResponseTimes["sev1"]
+			},
 			"zero hours": func(c *compliance.Contacts) {
 				c.ResponseTimes[compliance.SEV2] = compliance.Duration{Amount: 0, Unit: "hours"}
 			},
@@ -83,8 +85,8 @@ func TestContacts(t *testing.T) {
 		for name, spoil := range bad {
 			c := valid()
 			spoil(&c)
-			if _, err := f.a.Compliance.SetContacts(ctx, f.ws, c, "admin@shop.example"); !errors.Is(err,
-				compliance.ErrInvalid) {
+			_, err := f.a.Compliance.SetContacts(ctx, f.ws, c, "admin@shop.example")
+			if !errors.Is(err, compliance.ErrInvalid) {
 				t.Errorf("%s: %v, want invalid", name, err)
 			}
 		}

@@ -37,6 +37,9 @@ const (
 	SEV4 Severity = "sev4"
 )
 
+// Label is the severity as people write it: "SEV1".
+func (s Severity) Label() string { return strings.ToUpper(string(s)) }
+
 // Severities lists the severities, gravest first.
 var Severities = []Severity{SEV1, SEV2, SEV3, SEV4}
 

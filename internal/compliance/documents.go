@@ -57,10 +57,8 @@ const MaxBody = 200 << 10
 var templateFiles embed.FS
 
 var drafts = template.Must(template.New("").Funcs(template.FuncMap{
-	"upper": strings.ToUpper,
-	"sev":   func(s Severity) string { return strings.ToUpper(string(s)) },
-	"days":  days,
-	"inc":   func(i int) int { return i + 1 },
+	"days": days,
+	"inc":  func(i int) int { return i + 1 },
 }).ParseFS(templateFiles, "templates/*.md"))
 
 // days says a retention period as a person would; 0 keeps data until it is

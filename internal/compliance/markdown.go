@@ -9,8 +9,10 @@ import (
 )
 
 // markdown renders documents without passing raw HTML through (goldmark's
-// default), with tables for the retention and response-time tables.
-var markdown = goldmark.New(goldmark.WithExtensions(extension.Table))
+// default), with tables for the retention and response-time tables, and
+// bare addresses as links.
+var markdown = goldmark.New(goldmark.WithExtensions(extension.Table,
+	extension.Linkify))
 
 // sanitizer keeps what documents need (headings, lists, tables, links over
 // http, https and mailto) and drops anything that could run: a document is

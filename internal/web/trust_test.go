@@ -348,7 +348,8 @@ func TestServiceTermsAcceptance(t *testing.T) {
 		}
 		entries, _ := e.App.Audit.List(context.Background(), audit.Filter{
 			Workspace: e.WS.Workspace.ID, Action: string(audit.TermsAccepted)})
-		if len(entries) != 1 || entries[0].ActorEmail != e.AdminEmail || entries[0].TargetID != "1" {
+		if len(entries) != 1 || entries[0].ActorEmail != e.AdminEmail ||
+			entries[0].TargetID != "1" {
 			t.Fatalf("audit: %+v", entries)
 		}
 
