@@ -70,7 +70,7 @@ func TestContacts(t *testing.T) {
 			"script page": func(c *compliance.Contacts) {
 				c.Incident.URL = "javascript:alert(1)"
 			},
-			"local phone":      func(c *compliance.Contacts) { c.Security.Phone = "020 7946" },
+			"local phone": func(c *compliance.Contacts) { c.Security.Phone = "020 7946" },
 			"unknown severity": func(c *compliance.Contacts) {
 				c.ResponseTimes["sev9"] = c.ResponseTimes["sev1"]
 			},
