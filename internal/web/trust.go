@@ -281,6 +281,26 @@ func (s *Server) draft(ctx context.Context, ws workspace.Workspace, c compliance
 	return compliance.Draft(kind, f)
 }
 
+// draftOf is the draft the workspace's settings give now for the kind a
+// path names.
+func (s *Server) draftOf(ctx context.Context, wsID, rawKind string) (compliance.Kind, string,
+	error) {
+	kind, err := compliance.ParseKind(rawKind)
+	if err != nil {
+		return "", "", err
+	}
+	ws, err := s.Workspaces.Get(ctx, wsID)
+	if err != nil {
+		return "", "", err
+	}
+	c, _, err := s.Trust.Contacts(ctx, wsID)
+	if err != nil {
+		return "", "", err
+	}
+	draft, err := s.draft(ctx, ws, c, kind)
+	return kind, draft, err
+}
+
 // documentStatus is a document as the console and the API show it.
 type documentStatus struct {
 	Kind  compliance.Kind `json:"kind"`
@@ -298,19 +318,7 @@ type documentStatus struct {
 
 func (s *Server) documentState(ctx context.Context, wsID, rawKind string,
 	full bool) (documentStatus, error) {
-	kind, err := compliance.ParseKind(rawKind)
-	if err != nil {
-		return documentStatus{}, err
-	}
-	ws, err := s.Workspaces.Get(ctx, wsID)
-	if err != nil {
-		return documentStatus{}, err
-	}
-	c, _, err := s.Trust.Contacts(ctx, wsID)
-	if err != nil {
-		return documentStatus{}, err
-	}
-	draft, err := s.draft(ctx, ws, c, kind)
+	kind, draft, err := s.draftOf(ctx, wsID, rawKind)
 	if err != nil {
 		return documentStatus{}, err
 	}
@@ -351,19 +359,7 @@ func (s *Server) documentStates(ctx context.Context, wsID string) ([]documentSta
 // the draft the settings give now.
 func (s *Server) saveDocument(ctx context.Context, p *principal, rawKind,
 	body string) (compliance.Document, error) {
-	kind, err := compliance.ParseKind(rawKind)
-	if err != nil {
-		return compliance.Document{}, err
-	}
-	ws, err := s.Workspaces.Get(ctx, p.WorkspaceID)
-	if err != nil {
-		return compliance.Document{}, err
-	}
-	c, _, err := s.Trust.Contacts(ctx, p.WorkspaceID)
-	if err != nil {
-		return compliance.Document{}, err
-	}
-	draft, err := s.draft(ctx, ws, c, kind)
+	kind, draft, err := s.draftOf(ctx, p.WorkspaceID, rawKind)
 	if err != nil {
 		return compliance.Document{}, err
 	}

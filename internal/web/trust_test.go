@@ -35,6 +35,17 @@ func trustContacts(security string) map[string]any {
 	}
 }
 
+// publishedEnv starts a server whose first workspace's admin, signed in, has
+// saved its contacts, which publishes its trust page.
+func publishedEnv(t *testing.T, db *store.DB) (*env, string, *http.Client) {
+	t.Helper()
+	e := newEnv(t, db)
+	admin := e.login(e.AdminEmail)
+	e.post(admin, "PUT", "/api/v1/trust/contacts", trustContacts("security@first.example"),
+		http.StatusOK)
+	return e, e.WS.Workspace.ID, admin
+}
+
 func (e *env) get(path string) response {
 	e.t.Helper()
 	return e.do(nil, "GET", path, nil, nil)
@@ -164,11 +175,7 @@ func TestSecurityTxtNamedWorkspace(t *testing.T) {
 // version flagged as quoting old settings.
 func TestTrustPageFollowsSettings(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
-		ws := e.WS.Workspace.ID
-		admin := e.login(e.AdminEmail)
-		e.post(admin, "PUT", "/api/v1/trust/contacts", trustContacts("security@first.example"),
-			http.StatusOK)
+		e, ws, admin := publishedEnv(t, db)
 		page := string(e.get("/trust/" + ws).Body)
 		for _, want := range []string{`data-class="conversations">730 days`,
 			"security@first.example", "30 minutes", "1 business day",
@@ -241,11 +248,7 @@ func TestTrustPageFollowsSettings(t *testing.T) {
 // reader's browser.
 func TestComplianceDocuments(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
-		ws := e.WS.Workspace.ID
-		admin := e.login(e.AdminEmail)
-		e.post(admin, "PUT", "/api/v1/trust/contacts", trustContacts("security@first.example"),
-			http.StatusOK)
+		e, ws, admin := publishedEnv(t, db)
 		base := "/api/v1/trust/documents/terms/versions"
 		attack := "# Terms v1\n\n<script>alert(1)</script>\n\n[x](javascript:alert(2))\n\n" +
 			"<img src=x onerror=alert(3)>\n"
@@ -373,11 +376,7 @@ func TestServiceTermsAcceptance(t *testing.T) {
 // no request.
 func TestTrustDataRequest(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
-		ws := e.WS.Workspace.ID
-		admin := e.login(e.AdminEmail)
-		e.post(admin, "PUT", "/api/v1/trust/contacts", trustContacts("security@first.example"),
-			http.StatusOK)
+		e, ws, _ := publishedEnv(t, db)
 		v, contact := e.chatAs(e.WS.Inbox.WidgetToken, "Rita Customer", "rita@example.com")
 		v.send("hello")
 		form := func(email string, kinds ...string) response {
