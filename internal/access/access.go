@@ -60,6 +60,10 @@ const (
 	// LLMManage is choosing the workspace's LLM provider and giving it the
 	// key: customers' messages go to it.
 	LLMManage Permission = "llm:manage"
+	// TrustManage is setting the workspace's escalation contacts, editing
+	// its compliance documents and accepting the hosted service's terms:
+	// what the workspace publishes about its security.
+	TrustManage Permission = "trust:manage"
 	// InboundOpen and InboundMessage are opening a conversation and adding
 	// a customer's message from an integrator's own channel. No role holds
 	// them, so that no member writes as a customer: only an API key with the
@@ -86,7 +90,7 @@ var matrix = map[Role]map[Permission]bool{
 	Admin: set(ConversationsRead, ConversationsWrite, MessagesWrite, ConversationsAll, KBRead,
 		KBWrite, KBPropose, KBReview, BrainSettings, TeamsManage, MembersRead, MembersManage,
 		InboxesManage, AuditRead, OwnAccount, SecurityManage, APIKeysManage, WebhooksManage,
-		DataManage, QualityContribute, QualityManage, DataRequests, LLMManage),
+		DataManage, QualityContribute, QualityManage, DataRequests, LLMManage, TrustManage),
 }
 
 func set(ps ...Permission) map[Permission]bool {

@@ -15,6 +15,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/apikey"
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/brain"
+	"github.com/thunaivi/thunaivi/internal/compliance"
 	"github.com/thunaivi/thunaivi/internal/config"
 	"github.com/thunaivi/thunaivi/internal/datarequest"
 	"github.com/thunaivi/thunaivi/internal/guard"
@@ -43,6 +44,9 @@ type App struct {
 	Workspaces *workspace.Service
 	KB         *kb.Service
 	Retention  *retention.Service
+	// Compliance keeps escalation contacts, compliance documents and the
+	// acceptance of the hosted service's terms.
+	Compliance *compliance.Service
 	// DataRequests are customers' requests for their data or its deletion.
 	DataRequests *datarequest.Service
 	// Meta keeps the workspaces' Meta app secrets.
@@ -244,6 +248,9 @@ func New(db *store.DB, log *slog.Logger, now func() time.Time, auditSecret []byt
 		return nil, err
 	}
 	if a.Retention, err = retention.New(db, now, a.Audit); err != nil {
+		return nil, err
+	}
+	if a.Compliance, err = compliance.New(db, now, a.Audit); err != nil {
 		return nil, err
 	}
 	if a.DataRequests, err = datarequest.New(db, now, a.Audit,

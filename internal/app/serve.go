@@ -72,6 +72,11 @@ func (a *App) Handler(cfg *config.Config) (*web.Server, error) {
 			BlockProbers: cfg.BlockProbers}}
 	a.Identity.RevokeAfterCodeFailures = cfg.RevokeAfterCodeFailures
 	d.TrustedProxies = cfg.TrustedProxies
+	if err := a.publishServiceTerms(context.Background(), cfg.ServiceTermsFile); err != nil {
+		return nil, err
+	}
+	d.Trust, d.SecurityTxtWorkspace = a.Compliance, cfg.SecurityTxtWorkspace
+	d.Transport, d.MailRelay = transportSummary(cfg), mailRelay(cfg.MailURL)
 	if path := CheckpointFile(cfg); path != "" {
 		d.Checkpoints = func() (audit.Checkpoints, error) { return audit.ReadCheckpointFile(path) }
 	}

@@ -76,6 +76,10 @@ const (
 	ChannelConfigured  Action = "channel.configured"
 	LLMChanged         Action = "ai.llm_changed"
 
+	ContactsChanged Action = "trust.contacts_changed"
+	DocumentSaved   Action = "compliance.document_saved"
+	TermsAccepted   Action = "compliance.terms_accepted"
+
 	ExportCreated Action = "export.created"
 	DataDeleted   Action = "data.deleted"
 	AuditVerified Action = "audit.verified"
@@ -151,6 +155,13 @@ var Vocabulary = []struct {
 	{LLMChanged, "an admin changed the workspace's LLM provider: on or off, base URL, " +
 		"model, tone or monthly token budget; a new API key shows " +
 		"only as changed, never the key"},
+	{ContactsChanged, "an admin changed the workspace's escalation contacts or the " +
+		"response times it promises, published in its security.txt and trust page; the " +
+		"diff holds old and new"},
+	{DocumentSaved, "an admin saved a new version of a compliance document (privacy " +
+		"policy, terms, cookies, data processing, security); every earlier version stays"},
+	{TermsAccepted, "an admin accepted a version of the hosted service's terms for the " +
+		"workspace"},
 	{KBPublished, "a knowledge-base entry was created or changed"},
 	{KBImported, "knowledge-base entries were imported from a file"},
 	{KBProposed, "a change to a knowledge-base entry was proposed for review"},

@@ -126,6 +126,15 @@ type Config struct {
 	// (THUNAIVI_TRUSTED_PROXIES). With one, serve may listen beyond this
 	// machine in plain HTTP, for the proxy to speak HTTPS to browsers.
 	TrustedProxies []netip.Prefix
+	// SecurityTxtWorkspace names the workspace whose security contact the
+	// host publishes at /.well-known/security.txt
+	// (THUNAIVI_SECURITY_TXT_WORKSPACE); when empty, the server's only
+	// workspace if it has one, and none on a server of several.
+	SecurityTxtWorkspace string
+	// ServiceTermsFile is the hosted service's terms, in Markdown, which
+	// every workspace's admins are asked to accept
+	// (THUNAIVI_SERVICE_TERMS_FILE); none when empty.
+	ServiceTermsFile string
 
 	limitsSetting *string
 	// envErr is a malformed list setting in the environment, reported by
@@ -232,6 +241,13 @@ func (c *Config) Server(fs *flag.FlagSet) {
 	fs.StringVar(&c.MailFrom, "mail-from", env("MAIL_FROM", ""),
 		"sender of the product's mail, such as \"Thunaivi <support@example.com>\"; "+
 			"no-reply at the public URL's host when empty (env THUNAIVI_MAIL_FROM)")
+	fs.StringVar(&c.SecurityTxtWorkspace, "security-txt-workspace",
+		env("SECURITY_TXT_WORKSPACE", ""), "id of the workspace whose security contact "+
+			"/.well-known/security.txt publishes; the only workspace when empty "+
+			"(env THUNAIVI_SECURITY_TXT_WORKSPACE)")
+	fs.StringVar(&c.ServiceTermsFile, "service-terms-file", env("SERVICE_TERMS_FILE", ""),
+		"Markdown file of the hosted service's terms, which workspaces' admins accept; a "+
+			"changed file is a new version (env THUNAIVI_SERVICE_TERMS_FILE)")
 	limits := env("RATE_LIMITS", "on")
 	fs.Func("rate-limits", "on or off (env THUNAIVI_RATE_LIMITS)", func(s string) error {
 		limits = s
@@ -368,29 +384,31 @@ func (c *Config) Sender() string {
 // password removed.
 func (c *Config) Redacted() map[string]string {
 	out := map[string]string{
-		"addr":                  c.Addr,
-		"data":                  c.DataDir,
-		"public_url":            c.PublicURL,
-		"rate_limits":           strconv.FormatBool(c.RateLimits),
-		"ip_limit":              strconv.Itoa(c.IPLimit),
-		"widget_limit":          strconv.Itoa(c.WidgetLimit),
-		"log_level":             c.LogLevel,
-		"log_format":            c.LogFormat,
-		"breached_password_api": c.BreachAPI,
-		"master_key_file":       c.MasterKeyFile,
-		"webhook_allow":         fmt.Sprint(c.WebhookAllow),
-		"llm_allow":             fmt.Sprint(c.LLMAllow),
-		"database_url":          RedactURL(c.DatabaseURL),
-		"smtp_url":              RedactURL(c.MailURL),
-		"mail_from":             c.MailFrom,
-		"tls_cert_file":         c.TLSCertFile,
-		"tls_key_file":          c.TLSKeyFile,
-		"acme_domain":           c.ACMEDomain,
-		"acme_email":            c.ACMEEmail,
-		"acme_directory":        c.ACMEDirectory,
-		"tls_self_signed":       strconv.FormatBool(c.SelfSigned),
-		"redirect_addr":         c.RedirectAddr,
-		"trusted_proxies":       fmt.Sprint(c.TrustedProxies),
+		"addr":                   c.Addr,
+		"data":                   c.DataDir,
+		"public_url":             c.PublicURL,
+		"rate_limits":            strconv.FormatBool(c.RateLimits),
+		"ip_limit":               strconv.Itoa(c.IPLimit),
+		"widget_limit":           strconv.Itoa(c.WidgetLimit),
+		"log_level":              c.LogLevel,
+		"log_format":             c.LogFormat,
+		"breached_password_api":  c.BreachAPI,
+		"master_key_file":        c.MasterKeyFile,
+		"webhook_allow":          fmt.Sprint(c.WebhookAllow),
+		"llm_allow":              fmt.Sprint(c.LLMAllow),
+		"database_url":           RedactURL(c.DatabaseURL),
+		"smtp_url":               RedactURL(c.MailURL),
+		"mail_from":              c.MailFrom,
+		"tls_cert_file":          c.TLSCertFile,
+		"tls_key_file":           c.TLSKeyFile,
+		"acme_domain":            c.ACMEDomain,
+		"acme_email":             c.ACMEEmail,
+		"acme_directory":         c.ACMEDirectory,
+		"tls_self_signed":        strconv.FormatBool(c.SelfSigned),
+		"redirect_addr":          c.RedirectAddr,
+		"trusted_proxies":        fmt.Sprint(c.TrustedProxies),
+		"security_txt_workspace": c.SecurityTxtWorkspace,
+		"service_terms_file":     c.ServiceTermsFile,
 
 		"audit_checkpoints":                    c.AuditCheckpoints,
 		"audit_retention_days":                 strconv.Itoa(c.AuditRetentionDays),

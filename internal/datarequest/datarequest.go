@@ -61,6 +61,7 @@ type queries struct {
 	DeleteOrphanContact  string
 	ContactsByExternal   string
 	OpenFor              string
+	ContactByEmail       string
 }
 
 // Kinds of request.
@@ -264,6 +265,17 @@ func (s *Service) Email(ctx context.Context, wsID, contactID string) (string, er
 		return "", store.ErrNotFound
 	}
 	return email, err
+}
+
+// ContactByEmail returns the newest of the workspace's contacts with this
+// address, or ErrNotFound, for a request a customer starts by giving it.
+func (s *Service) ContactByEmail(ctx context.Context, wsID, email string) (string, error) {
+	var id string
+	err := s.db.QueryRowContext(ctx, s.q.ContactByEmail, wsID, email).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", store.ErrNotFound
+	}
+	return id, err
 }
 
 func checkKinds(in []string) ([]string, error) {

@@ -112,3 +112,7 @@ ORDER BY created_at LIMIT 20;
 SELECT id FROM data_requests WHERE workspace_id = ? AND contact_id = ? AND source = ?
     AND state IN ('awaiting_verification', 'awaiting_approval')
 ORDER BY created_at DESC LIMIT 1;
+
+-- name: ContactByEmail
+SELECT id FROM contacts WHERE workspace_id = ? AND lower(email) = lower(?) AND email <> ''
+ORDER BY created_at DESC LIMIT 1;

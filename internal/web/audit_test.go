@@ -241,6 +241,24 @@ func TestEveryActionIsRecorded(t *testing.T) {
 					http.StatusOK)
 			}, want(e.AdminEmail, audit.Success, "ai_llm", `"model":["","test-model"]`,
 				`"api_key":["[secret]","[secret, changed]"]`)},
+			{audit.ContactsChanged, ws, func(t *testing.T) {
+				e.post(admin, "PUT", "/api/v1/trust/contacts", trustContacts("sec@first.example"),
+					http.StatusOK)
+			}, want(e.AdminEmail, audit.Success, ws,
+				`"security.email":["","sec@first.example"]`,
+				`"response_times.sev1":["1 hour","30 minutes"]`)},
+			{audit.DocumentSaved, ws, func(t *testing.T) {
+				e.post(admin, "POST", "/api/v1/trust/documents/privacy/versions",
+					map[string]string{"markdown": "# Privacy\n"}, http.StatusCreated)
+			}, want(e.AdminEmail, audit.Success, "privacy", `"version":[0,1]`)},
+			{audit.TermsAccepted, ws, func(t *testing.T) {
+				if _, err := e.App.Compliance.PublishTerms(context.Background(),
+					"# Terms\n"); err != nil {
+					t.Fatal(err)
+				}
+				e.post(admin, "POST", "/api/v1/trust/terms/accept", map[string]int{"version": 1},
+					http.StatusCreated)
+			}, want(e.AdminEmail, audit.Success, "1", `"sha256":[null,"`)},
 			{audit.KBPublished, ws, func(t *testing.T) {
 				e.post(admin, "POST", "/api/v1/kb/entries", map[string]any{
 					"title": "Opening hours", "answer": "We open at nine.", "reason": "new"},

@@ -239,6 +239,25 @@ var policy = map[string]access.Permission{
 	"POST /conversations/{id}/golden":                         access.QualityContribute,
 	"POST /conversations/{id}/messages/{message}/flag":        access.QualityContribute,
 	"GET /kpis": access.QualityManage,
+
+	"GET /.well-known/security.txt":                 access.Public,
+	"GET /trust/{ws}":                               access.Public,
+	"GET /trust/{ws}/security.txt":                  access.Public,
+	"GET /trust/{ws}/documents/{kind}":              access.Public,
+	"GET /trust/{ws}/documents/{kind}/v/{n}":        access.Public,
+	"POST /trust/{ws}/data-requests":                access.Public,
+	"GET /api/v1/trust/contacts":                    access.TrustManage,
+	"PUT /api/v1/trust/contacts":                    access.TrustManage,
+	"GET /api/v1/trust/documents":                   access.TrustManage,
+	"GET /api/v1/trust/documents/{kind}":            access.TrustManage,
+	"POST /api/v1/trust/documents/{kind}/versions":  access.TrustManage,
+	"GET /api/v1/trust/terms":                       access.TrustManage,
+	"POST /api/v1/trust/terms/accept":               access.TrustManage,
+	"GET /{admin}/settings/trust":                   access.TrustManage,
+	"POST /{admin}/settings/trust/contacts":         access.TrustManage,
+	"GET /{admin}/settings/trust/documents/{kind}":  access.TrustManage,
+	"POST /{admin}/settings/trust/documents/{kind}": access.TrustManage,
+	"POST /{admin}/settings/trust/terms/accept":     access.TrustManage,
 }
 
 var pathParam = regexp.MustCompile(`\{[a-z]+\}`)

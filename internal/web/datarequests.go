@@ -153,21 +153,29 @@ func (s *Server) apiFileDataRequest(w http.ResponseWriter, r *http.Request, p *p
 		s.fail(w, r, err)
 		return
 	}
-	to, err := s.DataRequests.Email(r.Context(), p.WorkspaceID, req.ContactID)
+	err = s.mailConfirmation(r.Context(), p.WorkspaceID, req, token)
+	writeJSON(w, http.StatusCreated, map[string]any{"data_request": req,
+		"mailed": err == nil})
+}
+
+// mailConfirmation mails the contact of a request the link that confirms
+// it; a failure is logged and returned.
+func (s *Server) mailConfirmation(ctx context.Context, wsID string, req datarequest.Request,
+	token string) error {
+	to, err := s.DataRequests.Email(ctx, wsID, req.ContactID)
 	if err == nil {
-		err = s.Mail.Send(r.Context(), mail.Message{To: to,
+		err = s.Mail.Send(ctx, mail.Message{To: to,
 			Subject: "Confirm your request about your data",
 			Text: "We received a request about the data we hold on you (" +
 				fmt.Sprint(req.Kinds) + "). Open this link to confirm that you made it; " +
-				"nothing happens until you do:\n\n" + s.statusLink(p.WorkspaceID, req.ID,
+				"nothing happens until you do:\n\n" + s.statusLink(wsID, req.ID,
 				token) + "\n\nIf you did not ask for this, ignore this message.\n"})
 	}
 	if err != nil {
 		s.log.Warn("Mailing a data request's confirmation failed", "request_id",
-			requestID(r.Context()), "error", err)
+			requestID(ctx), "error", err)
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"data_request": req,
-		"mailed": err == nil})
+	return err
 }
 
 // approveDataRequest carries out a request and tells the requester by mail,

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/thunaivi/thunaivi/internal/apikey"
+	"github.com/thunaivi/thunaivi/internal/compliance"
 	"github.com/thunaivi/thunaivi/internal/datarequest"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/kb"
@@ -76,10 +77,11 @@ func classify(err error) (int, string) {
 		errors.Is(err, identity.ErrSecondFactorState), errors.Is(err, identity.ErrBadSecondFactor),
 		errors.Is(err, identity.ErrSecondFactorNeeded), errors.Is(err, identity.ErrNotLocked),
 		errors.Is(err, retention.ErrInvalid), errors.Is(err, quality.ErrInvalid),
-		errors.Is(err, datarequest.ErrInvalid), errors.Is(err, meta.ErrInvalid):
+		errors.Is(err, datarequest.ErrInvalid), errors.Is(err, meta.ErrInvalid),
+		errors.Is(err, compliance.ErrInvalid):
 		return http.StatusUnprocessableEntity, "invalid"
 	case errors.Is(err, support.ErrConflict), errors.Is(err, kb.ErrConflict),
-		errors.Is(err, quality.ErrConflict):
+		errors.Is(err, quality.ErrConflict), errors.Is(err, compliance.ErrConflict):
 		return http.StatusConflict, "conflict"
 	case errors.Is(err, datarequest.ErrState):
 		return http.StatusConflict, "wrong_state"

@@ -122,6 +122,26 @@ var apiOps = map[string]apiOp{
 		"and the longest reply", nil, 0},
 	"PUT /api/v1/ai/policy": {"setAIPolicy", "Change the guardrails' settings",
 		map[string]string{"forbidden_claims": "array", "max_chars": "integer"}, 0},
+	"GET /api/v1/trust/contacts": {"getTrustContacts", "The escalation contacts and " +
+		"response times by severity, whether they are published, and the public addresses",
+		nil, 0},
+	"PUT /api/v1/trust/contacts": {"setTrustContacts", "Replace the escalation contacts " +
+		"and response times (admins, after a step-up); publishes the trust page, documents " +
+		"and security.txt", map[string]string{"security": "object", "billing": "object",
+		"incident": "object", "response_times": "object", "languages": "array"}, 0},
+	"GET /api/v1/trust/documents": {"listComplianceDocuments", "Each compliance document's " +
+		"published version, and whether the settings it quotes changed since", nil, 0},
+	"GET /api/v1/trust/documents/{kind}": {"getComplianceDocument", "A compliance " +
+		"document: its current version, the draft from the current settings, and every " +
+		"version", nil, 0},
+	"POST /api/v1/trust/documents/{kind}/versions": {"saveComplianceDocument", "Save " +
+		"Markdown as the document's next version; earlier versions stay published",
+		map[string]string{"markdown": "string"}, 201},
+	"GET /api/v1/trust/terms": {"getServiceTerms", "The hosted service's current terms " +
+		"and whether the workspace accepted them", nil, 0},
+	"POST /api/v1/trust/terms/accept": {"acceptServiceTerms", "Accept the current " +
+		"version of the hosted service's terms for the workspace",
+		map[string]string{"version": "integer"}, 201},
 	"GET /api/v1/ai/llm": {"getLLM", "The optional LLM provider's settings and this " +
 		"month's token usage; never the API key, only whether one is set and its last " +
 		"four characters", nil, 0},

@@ -22,6 +22,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/apikey"
 	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/compliance"
 	"github.com/thunaivi/thunaivi/internal/datarequest"
 	"github.com/thunaivi/thunaivi/internal/idempotency"
 	"github.com/thunaivi/thunaivi/internal/identity"
@@ -96,6 +97,17 @@ type Deps struct {
 	TrustedProxies []netip.Prefix
 	// LLM keeps workspaces' optional LLM providers.
 	LLM *llm.Service
+	// Trust keeps escalation contacts, compliance documents and the
+	// acceptance of the hosted service's terms.
+	Trust *compliance.Service
+	// SecurityTxtWorkspace names the workspace whose security contact the
+	// host's /.well-known/security.txt publishes; empty for the server's
+	// only workspace.
+	SecurityTxtWorkspace string
+	// Transport says how traffic reaches the product as configured, and
+	// MailRelay names the SMTP relay mail goes through (empty for none), for
+	// the trust page and documents.
+	Transport, MailRelay string
 }
 
 // Limits are requests per minute on the public widget endpoints.
@@ -444,6 +456,10 @@ func (s *Server) routes() {
 	}
 	if s.LLM != nil {
 		s.llmRoutes()
+	}
+	if s.Trust != nil {
+		s.trustRoutes()
+		s.trustPages()
 	}
 	s.openAPIRoute()
 	if s.Keys != nil {
