@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/subtle"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -69,7 +70,16 @@ func (s *Service) Approve(ctx context.Context, wsID, id, by string) (Request, er
 		if held > 0 {
 			return ErrHeld
 		}
-		if slices.Contains(r.Kinds, Access) || slices.Contains(r.Kinds, Portability) {
+		var exists int
+		if err := tx.QueryRowContext(ctx, s.q.ContactExists, wsID,
+			r.ContactID).Scan(&exists); err != nil {
+			return err
+		}
+		// A contact deleted meanwhile (by retention, or with its channel's
+		// history) leaves nothing to export or delete: the request is done,
+		// and its receipt says nothing was held.
+		found := exists > 0
+		if found && (slices.Contains(r.Kinds, Access) || slices.Contains(r.Kinds, Portability)) {
 			archive, err := s.archive(ctx, tx, wsID, r)
 			if err != nil {
 				return err
@@ -85,7 +95,7 @@ func (s *Service) Approve(ctx context.Context, wsID, id, by string) (Request, er
 			}
 			rc.ExportUntil = &until
 		}
-		if slices.Contains(r.Kinds, Deletion) {
+		if found && slices.Contains(r.Kinds, Deletion) {
 			if err := s.erase(ctx, tx, wsID, r.ContactID, rc.Removed); err != nil {
 				return err
 			}
@@ -280,6 +290,10 @@ type exported struct {
 	Conversations []exportedConversation `json:"conversations"`
 }
 
+// exportedConversation holds what the customer saw and said: the messages
+// sent to and from them, and their rating. Agents' notes and unsent drafts
+// are the team's working papers and may name other people; they are not
+// part of it.
 type exportedConversation struct {
 	ID            string            `json:"id"`
 	Status        string            `json:"status"`
@@ -288,6 +302,13 @@ type exportedConversation struct {
 	StartedAt     time.Time         `json:"started_at"`
 	LastMessageAt time.Time         `json:"last_message_at"`
 	Messages      []exportedMessage `json:"messages"`
+	Rating        *exportedRating   `json:"rating,omitempty"`
+}
+
+type exportedRating struct {
+	Score   int       `json:"score"`
+	Comment string    `json:"comment,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 type exportedMessage struct {
@@ -353,6 +374,16 @@ func (s *Service) archive(ctx context.Context, tx *store.Tx, wsID string,
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		var rt exportedRating
+		var at int64
+		err = tx.QueryRowContext(ctx, s.q.RatingOf, c.ID).Scan(&rt.Score, &rt.Comment, &at)
+		switch {
+		case err == nil:
+			rt.At = time.UnixMilli(at).UTC()
+			c.Rating = &rt
+		case !errors.Is(err, sql.ErrNoRows):
 			return nil, err
 		}
 		data.Conversations = append(data.Conversations, c)

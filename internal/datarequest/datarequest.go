@@ -31,37 +31,41 @@ import (
 var queryFiles embed.FS
 
 type queries struct {
-	Insert               string
-	ByID                 string
-	List                 string
-	SetVerified          string
-	SetDecided           string
-	Due                  string
-	SetReminded          string
-	SetOverdue           string
-	Contact              string
-	ContactConversations string
-	ConversationMessages string
-	HeldFor              string
-	DeleteFlags          string
-	DeleteRating         string
-	DeleteGoldenCases    string
-	DeleteDecisions      string
-	DeleteMessages       string
-	DeleteLabels         string
-	DeleteDeliveries     string
-	DeleteIdempotent     string
-	DeleteConversation   string
-	DeleteContact        string
-	InsertExport         string
-	Export               string
-	PruneExports         string
-	InboxDisconnected    string
-	InboxConversations   string
-	DeleteOrphanContact  string
-	ContactsByExternal   string
-	OpenFor              string
-	ContactByEmail       string
+	Insert                 string
+	ByID                   string
+	List                   string
+	SetVerified            string
+	SetDecided             string
+	Due                    string
+	SetReminded            string
+	SetOverdue             string
+	Contact                string
+	ContactConversations   string
+	ConversationMessages   string
+	HeldFor                string
+	DeleteFlags            string
+	DeleteRating           string
+	DeleteGoldenCases      string
+	DeleteDecisions        string
+	DeleteMessages         string
+	DeleteLabels           string
+	DeleteDeliveries       string
+	DeleteIdempotent       string
+	DeleteConversation     string
+	DeleteContact          string
+	InsertExport           string
+	Export                 string
+	PruneExports           string
+	InboxDisconnected      string
+	InboxConversations     string
+	DeleteOrphanContact    string
+	ContactsByExternal     string
+	OpenFor                string
+	RatingOf               string
+	ContactConversationIDs string
+	AnyOpen                string
+	ContactExists          string
+	ContactByEmail         string
 }
 
 // Kinds of request.
@@ -103,6 +107,9 @@ var (
 	// ErrHeld is returned when a legal hold keeps the contact's data.
 	ErrHeld = errors.New("datarequest: a legal hold keeps this contact's data; " +
 		"lift it first")
+	// ErrOpen is returned for a second request about a contact while one
+	// is open: the first stands, and its requester has its link.
+	ErrOpen = errors.New("datarequest: a request about this contact is already open")
 )
 
 // Request is one data-subject request.
@@ -196,6 +203,13 @@ func (s *Service) File(ctx context.Context, wsID string, f Filing) (Request, str
 		return Request{}, "", fmt.Errorf("datarequest: %w: the contact has no address to "+
 			"verify the request with; ask them to make it from the chat", ErrInvalid)
 	}
+	var open int
+	if err := s.db.QueryRowContext(ctx, s.q.AnyOpen, wsID, f.ContactID).Scan(&open); err != nil {
+		return Request{}, "", err
+	}
+	if open > 0 {
+		return Request{}, "", ErrOpen
+	}
 	token := randomToken()
 	now := s.now().UTC().Truncate(time.Millisecond)
 	r := Request{ID: store.NewID("dr"), ContactID: f.ContactID, Kinds: kinds,
@@ -242,6 +256,12 @@ func (s *Service) OpenRequest(ctx context.Context, wsID, contactID, source strin
 	}
 	r, err := s.Get(ctx, wsID, id)
 	return r, err == nil, err
+}
+
+// Conversations returns the ids of a contact's conversations.
+func (s *Service) Conversations(ctx context.Context, wsID, contactID string) ([]string,
+	error) {
+	return store.Strings(ctx, s.db, s.q.ContactConversationIDs, wsID, contactID)
 }
 
 // ContactsByExternalID returns the workspace's contacts a channel knows by

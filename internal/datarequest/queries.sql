@@ -42,7 +42,21 @@ WHERE workspace_id = ? AND contact_id = ? ORDER BY created_at;
 
 -- name: ConversationMessages
 SELECT seq, kind, author_type, body, state, created_at FROM messages
-WHERE conversation_id = ? ORDER BY seq;
+WHERE conversation_id = ? AND kind IN ('incoming', 'outgoing') AND state = 'sent'
+ORDER BY seq;
+
+-- name: ContactConversationIDs
+SELECT id FROM conversations WHERE workspace_id = ? AND contact_id = ? LIMIT 100;
+
+-- name: RatingOf
+SELECT score, comment, created_at FROM csat_ratings WHERE conversation_id = ?;
+
+-- name: AnyOpen
+SELECT COUNT(*) FROM data_requests WHERE workspace_id = ? AND contact_id = ?
+    AND state IN ('awaiting_verification', 'awaiting_approval');
+
+-- name: ContactExists
+SELECT COUNT(*) FROM contacts WHERE workspace_id = ? AND id = ?;
 
 -- name: HeldFor
 SELECT COUNT(*) FROM legal_holds h WHERE h.workspace_id = ? AND h.lifted_at = 0

@@ -27,10 +27,7 @@ func (s *Service) Verdict(ctx context.Context, wsID, text string) (brain.Decisio
 	}
 	c := Conversation{WorkspaceID: wsID, Status: StatusOpen, Priority: "medium"}
 	var h history
-	d := router.Route(text, h.signals())
-	if phrase, ok := guard.Injection(text); ok {
-		d = injected(d, phrase)
-	}
+	d := Screen(router.Route(text, h.signals()), text)
 	// A golden run judges the workspace's own knowledge and rules: the
 	// optional LLM is not asked, so runs cost nothing and repeat exactly.
 	o := s.respond(c, d, text, h, router, s.now().UTC(), policy, llm.Result{})

@@ -90,10 +90,7 @@ func (s *Service) ReceiveOnce(ctx context.Context, c Conversation, text,
 	if err != nil {
 		return Receipt{}, err
 	}
-	d := router.Route(text, history.signals())
-	if phrase, ok := guard.Injection(text); ok {
-		d = injected(d, phrase)
-	}
+	d := Screen(router.Route(text, history.signals()), text)
 
 	now := s.now().UTC()
 	r := Receipt{
@@ -300,6 +297,17 @@ func (s *Service) rewrite(ctx context.Context, c Conversation, d brain.Decision,
 
 // injected turns a decision on a message that tries to instruct the AI
 // into a handoff: whatever the router found, the AI does not answer it.
+// Screen applies to the router's decision d on text what the router does not
+// see: a message that tries to instruct the AI goes to a person, whatever
+// the router decided. Every path that routes a message screens it, so that
+// the console's try box, golden runs and live chats agree.
+func Screen(d brain.Decision, text string) brain.Decision {
+	if phrase, ok := guard.Injection(text); ok {
+		return injected(d, phrase)
+	}
+	return d
+}
+
 func injected(d brain.Decision, phrase string) brain.Decision {
 	return brain.Decision{Action: brain.ActionHandoff, Category: guard.CategoryInjection,
 		MatchedPhrase: phrase, Confidence: d.Confidence, Candidates: d.Candidates,

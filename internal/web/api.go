@@ -450,5 +450,5 @@ func (s *Server) apiTryRoute(w http.ResponseWriter, r *http.Request, p *principa
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, router.Route(text, brain.Signals{}))
+	writeJSON(w, http.StatusOK, support.Screen(router.Route(text, brain.Signals{}), text))
 }

@@ -296,6 +296,11 @@ func (s *Server) securityPage(w http.ResponseWriter, r *http.Request, p *princip
 		s.fail(w, r, err)
 		return
 	}
+	mode, err := s.KB.ReviewMode(r.Context(), p.WorkspaceID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, "security.html", map[string]any{"Title": "Security", "Section": "audit",
-		"Me": me(p), "Summary": sum})
+		"Me": me(p), "Summary": sum, "ReviewMode": mode})
 }

@@ -91,7 +91,7 @@ func (s *Server) aiTry(w http.ResponseWriter, r *http.Request, p *principal) {
 		s.fail(w, r, err)
 		return
 	}
-	d := router.Route(text, brain.Signals{})
+	d := support.Screen(router.Route(text, brain.Signals{}), text)
 	s.renderSettings(w, r, p, &d, text)
 }
 

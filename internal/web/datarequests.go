@@ -5,8 +5,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/access"
@@ -72,7 +75,7 @@ func (s *Server) dataRequestRoutes() {
 			}
 			writeJSON(w, http.StatusOK, map[string]any{"data_request": req})
 		}))
-	s.api("POST /api/v1/data-requests/{id}/reject", access.DataRequests,
+	s.api("POST /api/v1/data-requests/{id}/reject", access.DataRequests, s.fresh(
 		func(w http.ResponseWriter, r *http.Request, p *principal) {
 			var body struct {
 				Note string `json:"note"`
@@ -87,7 +90,7 @@ func (s *Server) dataRequestRoutes() {
 				return
 			}
 			w.WriteHeader(http.StatusNoContent)
-		})
+		}))
 	s.api("GET /api/v1/data-requests/{id}/export", access.DataRequests,
 		func(w http.ResponseWriter, r *http.Request, p *principal) {
 			s.sendExport(w, r, p.WorkspaceID, r.PathValue("id"))
@@ -99,12 +102,12 @@ func (s *Server) dataRequestRoutes() {
 			_, err := s.approveDataRequest(r.Context(), p, r.PathValue("id"))
 			s.back(w, r, "/data-requests", err)
 		}))
-	s.page("POST /data-requests/{id}/reject", access.DataRequests,
+	s.page("POST /data-requests/{id}/reject", access.DataRequests, s.fresh(
 		func(w http.ResponseWriter, r *http.Request, p *principal) {
 			r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 			s.back(w, r, "/data-requests", s.DataRequests.Reject(r.Context(), p.WorkspaceID,
 				r.PathValue("id"), p.Email, r.PostFormValue("note")))
-		})
+		}))
 }
 
 // statusLink is where the requester follows a request.
@@ -143,12 +146,18 @@ func (s *Server) apiFileDataRequest(w http.ResponseWriter, r *http.Request, p *p
 		s.fail(w, r, err)
 		return
 	}
-	if body.Source == datarequest.FromWidget || body.Source == "" {
-		body.Source = datarequest.FromAgent // only the widget vouches for its visitor
+	switch body.Source {
+	case datarequest.FromEmail, datarequest.FromAgent:
+	default:
+		body.Source = datarequest.FromAgent // only a channel vouches for its people
 	}
+	if !s.seesContact(r, p, body.ContactID) {
+		writeError(w, r, http.StatusNotFound, "not_found", "Not found.")
+		return
+	}
+	_, filer := proposer(p)
 	req, token, err := s.DataRequests.File(r.Context(), p.WorkspaceID, datarequest.Filing{
-		ContactID: body.ContactID, Kinds: body.Kinds, Source: body.Source,
-		FiledBy: p.Email})
+		ContactID: body.ContactID, Kinds: body.Kinds, Source: body.Source, FiledBy: filer})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -178,6 +187,21 @@ func (s *Server) mailConfirmation(ctx context.Context, wsID string, req datarequ
 	return err
 }
 
+// seesContact reports whether the member may act for a contact: they see one
+// of its conversations.
+func (s *Server) seesContact(r *http.Request, p *principal, contactID string) bool {
+	ids, err := s.DataRequests.Conversations(r.Context(), p.WorkspaceID, contactID)
+	if err != nil {
+		return false
+	}
+	for _, id := range ids {
+		if _, err := s.Support.Get(r.Context(), p.Viewer, id); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // approveDataRequest carries out a request and tells the requester by mail,
 // when the contact had an address, what was done.
 func (s *Server) approveDataRequest(ctx context.Context, p *principal,
@@ -194,12 +218,16 @@ func (s *Server) approveDataRequest(ctx context.Context, p *principal,
 	text := "Your request about your data was carried out on " +
 		req.Receipt.CompletedAt.Format(time.RFC1123) + ".\n"
 	if req.Receipt.ExportUntil != nil {
-		text += "Your copy can be downloaded from the link we sent you until " +
+		text += "Your copy can be downloaded from the request's page until " +
 			req.Receipt.ExportUntil.Format(time.RFC1123) + ".\n"
 	}
 	if len(req.Receipt.Removed) > 0 {
-		text += fmt.Sprintf("Deleted: %v. The signed receipt is on the request's page.\n",
-			req.Receipt.Removed)
+		text += "Deleted:\n"
+		for _, kind := range slices.Sorted(maps.Keys(req.Receipt.Removed)) {
+			text += fmt.Sprintf("- %s: %d\n", strings.ReplaceAll(kind, "_", " "),
+				req.Receipt.Removed[kind])
+		}
+		text += "The signed receipt is on the request's page.\n"
 	}
 	if err := s.Mail.Send(ctx, mail.Message{To: to, Subject: "Your data request is done",
 		Text: text}); err != nil {

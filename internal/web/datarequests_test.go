@@ -26,6 +26,10 @@ import (
 var planted = []string{"Zebulon Plantedname", "zebulon.planted@example.com",
 	"PLANTED-7f3k2q"}
 
+// internalNote is what an agent wrote about the customer for the team only;
+// the customer's export does not hold it.
+const internalNote = "NOTE-FOR-THE-TEAM-41"
+
 // chatAs opens a conversation as a customer who gave their name and address,
 // and returns it with the customer's contact id.
 func (e *env) chatAs(widgetToken, name, email string) (*visitor, string) {
@@ -53,7 +57,7 @@ func TestDataRequestEndToEnd(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		ws := e.WS.Workspace.ID
-		e.addMember(ws, "agent@first.example", access.Agent)
+		agentID := e.addMember(ws, "agent@first.example", access.Agent)
 		e.addMember(ws, "manager@first.example", access.Manager)
 		agent, manager := e.login("agent@first.example"), e.login("manager@first.example")
 
@@ -70,6 +74,9 @@ func TestDataRequestEndToEnd(t *testing.T) {
 		e.post(manager, "POST", "/api/v1/conversations/"+v.ConversationID+"/golden",
 			map[string]string{"message_id": thread.Messages[0].ID, "expect": "handoff",
 				"category": "payment_dispute", "note": "seen"}, http.StatusCreated)
+		e.post(manager, "POST", "/api/v1/conversations/"+v.ConversationID+"/notes",
+			map[string]string{"text": "same ring as another customer, " + internalNote},
+			http.StatusCreated)
 		e.post(manager, "PATCH", "/api/v1/conversations/"+v.ConversationID,
 			map[string]any{"status": "resolved"}, http.StatusOK)
 		rating := map[string]any{"score": 2, "comment": "slow, " + planted[2]}
@@ -80,9 +87,18 @@ func TestDataRequestEndToEnd(t *testing.T) {
 		other, _ := e.chatAs(e.WS.Inbox.WidgetToken, "Someone Else", "else@example.com")
 		other.send("where is my order?")
 
+		// An agent who does not work the contact's inbox cannot act for them.
+		wantError(t, e.post(agent, "POST", "/api/v1/data-requests", map[string]any{
+			"contact_id": contact, "kinds": []string{"deletion"}}, http.StatusNotFound),
+			http.StatusNotFound, "not_found")
+		e.post(e.login(e.AdminEmail), "PUT", "/api/v1/inboxes/"+e.WS.Inbox.ID+"/members/"+
+			agentID, nil, http.StatusNoContent)
 		r := e.post(agent, "POST", "/api/v1/data-requests", map[string]any{
 			"contact_id": contact, "kinds": []string{"access", "deletion"}, "source": "email"},
 			http.StatusCreated)
+		wantError(t, e.post(agent, "POST", "/api/v1/data-requests", map[string]any{
+			"contact_id": contact, "kinds": []string{"deletion"}}, http.StatusConflict),
+			http.StatusConflict, "request_open")
 		var filed struct {
 			DataRequest datarequest.Request `json:"data_request"`
 		}
@@ -155,6 +171,9 @@ func TestDataRequestEndToEnd(t *testing.T) {
 			body, _ := io.ReadAll(rd)
 			if !strings.Contains(string(body), planted[2]) {
 				t.Errorf("%s lacks the customer's message", f.Name)
+			}
+			if strings.Contains(string(body), internalNote) {
+				t.Errorf("%s holds the team's internal note", f.Name)
 			}
 		}
 		if strings.Join(names, ",") != "data.json,data.html" {
@@ -261,6 +280,11 @@ func TestDisconnectedChannelHistoryIsDeleted(t *testing.T) {
 		http.StatusCreated).JSON(t, &inbox)
 	gone := e.startChat(inbox.WidgetToken)
 	gone.send("where is my order " + planted[2])
+	// A request about a contact whose channel history goes before it is
+	// approved is done, with nothing left to export or delete.
+	var asked struct{ ID string }
+	e.do(nil, "POST", "/widget/v1/conversations/"+gone.ConversationID+"/data-requests",
+		gone.headers(), map[string]any{"kinds": []string{"access"}}).JSON(t, &asked)
 	held := e.startChat(inbox.WidgetToken)
 	held.send("I dispute this charge")
 	e.post(admin, "POST", "/api/v1/legal-holds", map[string]string{
@@ -290,5 +314,14 @@ func TestDisconnectedChannelHistoryIsDeleted(t *testing.T) {
 	v := support.Viewer{WorkspaceID: e.WS.Workspace.ID, AllInboxes: true}
 	if _, err := e.App.Support.Get(context.Background(), v, held.ConversationID); err != nil {
 		t.Fatalf("the held conversation went: %v", err)
+	}
+	var done struct {
+		DataRequest datarequest.Request `json:"data_request"`
+	}
+	e.post(admin, "POST", "/api/v1/data-requests/"+asked.ID+"/approve", nil,
+		http.StatusOK).JSON(t, &done)
+	if rc := done.DataRequest.Receipt; done.DataRequest.State != datarequest.Completed ||
+		len(rc.Removed) != 0 || rc.ExportUntil != nil {
+		t.Fatalf("a request about a contact already gone: %+v", done.DataRequest)
 	}
 }

@@ -85,6 +85,8 @@ func classify(err error) (int, string) {
 		return http.StatusConflict, "conflict"
 	case errors.Is(err, datarequest.ErrState):
 		return http.StatusConflict, "wrong_state"
+	case errors.Is(err, datarequest.ErrOpen):
+		return http.StatusConflict, "request_open"
 	case errors.Is(err, datarequest.ErrHeld):
 		return http.StatusConflict, "legal_hold"
 	case errors.Is(err, retention.ErrHeld):

@@ -139,7 +139,8 @@ func TestAnEntryHasAnOwner(t *testing.T) {
 		}
 	}
 	e.post(admin, "POST", "/api/v1/kb/entries", map[string]any{"title": "Gift wrap",
-		"answer": "We wrap gifts for free.", "reason": "new"}, http.StatusCreated).JSON(t, &out.Entry)
+		"answer": "We wrap gifts for free.", "reason": "new"},
+		http.StatusCreated).JSON(t, &out.Entry)
 	if out.Entry.Owner != e.WS.Admin.ID {
 		t.Fatalf("owner %q, want the author", out.Entry.Owner)
 	}

@@ -21,7 +21,9 @@ func (s *Server) kbReviewRoutes() {
 			}
 			writeJSON(w, http.StatusOK, map[string]any{"mode": mode})
 		})
-	s.api("PUT /api/v1/kb/review", access.BrainSettings,
+	// Turning four-eyes review off would let one manager publish alone:
+	// only an admin changes who must have changes reviewed.
+	s.api("PUT /api/v1/kb/review", access.SecurityManage, s.fresh(
 		func(w http.ResponseWriter, r *http.Request, p *principal) {
 			var req struct {
 				Mode string `json:"mode"`
@@ -35,7 +37,7 @@ func (s *Server) kbReviewRoutes() {
 				return
 			}
 			writeJSON(w, http.StatusOK, map[string]any{"mode": req.Mode})
-		})
+		}))
 	s.api("GET /api/v1/kb/proposals", access.KBRead,
 		func(w http.ResponseWriter, r *http.Request, p *principal) {
 			state := r.URL.Query().Get("state")
@@ -67,12 +69,12 @@ func (s *Server) kbReviewRoutes() {
 	s.api("POST /api/v1/kb/proposals/{id}/reject", access.KBReview, s.apiReview(false))
 
 	s.page("GET /review", access.KBRead, s.reviewListPage)
-	s.page("POST /review/mode", access.BrainSettings,
+	s.page("POST /review/mode", access.SecurityManage, s.fresh(
 		func(w http.ResponseWriter, r *http.Request, p *principal) {
 			r.Body = http.MaxBytesReader(w, r.Body, 1<<10)
-			s.back(w, r, "/review", s.KB.SetReviewMode(r.Context(), p.WorkspaceID,
-				r.PostFormValue("mode")))
-		})
+			s.back(w, r, at(r, "/settings/security"), s.KB.SetReviewMode(r.Context(),
+				p.WorkspaceID, r.PostFormValue("mode")))
+		}))
 	s.page("GET /review/{id}", access.KBRead, s.reviewPage)
 	s.page("POST /review/{id}/approve", access.KBReview, s.formReview(true))
 	s.page("POST /review/{id}/reject", access.KBReview, s.formReview(false))
@@ -174,7 +176,7 @@ func (s *Server) reviewListPage(w http.ResponseWriter, r *http.Request, p *princ
 	}
 	s.render(w, r, "review.html", map[string]any{"Title": "Review", "Section": "review",
 		"Me": me(p), "Pending": pending, "Done": done, "Mode": mode,
-		"CanSetMode": access.Allowed(p.Role, access.BrainSettings)})
+		"CanSetMode": access.Allowed(p.Role, access.SecurityManage)})
 }
 
 func (s *Server) reviewPage(w http.ResponseWriter, r *http.Request, p *principal) {

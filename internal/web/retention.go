@@ -91,7 +91,7 @@ func (s *Server) retentionRoutes() {
 			}
 			writeJSON(w, http.StatusCreated, map[string]any{"hold": h})
 		})
-	s.api("POST /api/v1/legal-holds/{id}/lift", access.DataManage,
+	s.api("POST /api/v1/legal-holds/{id}/lift", access.DataManage, s.fresh(
 		func(w http.ResponseWriter, r *http.Request, p *principal) {
 			var req struct {
 				Reason string `json:"reason"`
@@ -106,7 +106,7 @@ func (s *Server) retentionRoutes() {
 				return
 			}
 			w.WriteHeader(http.StatusNoContent)
-		})
+		}))
 
 	s.page("GET /settings/retention", access.DataManage, s.retentionPage)
 	s.page("POST /settings/retention", access.DataManage, s.fresh(
@@ -142,12 +142,12 @@ func (s *Server) retentionRoutes() {
 			}
 			s.back(w, r, at(r, "/settings/retention"), err)
 		})
-	s.page("POST /settings/retention/holds/{id}/lift", access.DataManage,
+	s.page("POST /settings/retention/holds/{id}/lift", access.DataManage, s.fresh(
 		func(w http.ResponseWriter, r *http.Request, p *principal) {
 			r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 			s.back(w, r, at(r, "/settings/retention"), s.Retention.LiftHold(r.Context(),
 				p.WorkspaceID, r.PathValue("id"), r.PostFormValue("reason"), p.Email))
-		})
+		}))
 }
 
 // purgeNow purges one workspace at an admin's request, under the same lease

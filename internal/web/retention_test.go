@@ -38,9 +38,10 @@ func TestRetentionFromTheConsole(t *testing.T) {
 
 	mine := e.startChat(e.WS.Inbox.WidgetToken)
 	mine.send("where is my order?")
+	var placed struct{ Hold struct{ ID string } }
 	e.post(admin, "POST", "/api/v1/legal-holds", map[string]string{
 		"target_type": "conversation", "target_id": mine.ConversationID,
-		"reason": "dispute"}, http.StatusCreated)
+		"reason": "dispute"}, http.StatusCreated).JSON(t, &placed)
 	wantError(t, e.post(admin, "POST", "/api/v1/legal-holds", map[string]string{
 		"target_type": "conversation", "target_id": mine.ConversationID,
 		"reason": "twice"}, http.StatusConflict), http.StatusConflict, "conflict")
@@ -61,4 +62,11 @@ func TestRetentionFromTheConsole(t *testing.T) {
 	if !strings.Contains(page, mine.ConversationID) || !strings.Contains(page, "dispute") {
 		t.Fatal("the retention page does not list the hold")
 	}
+
+	// Lifting a hold lets the next purge delete the data: a session that
+	// has not proved its owner lately cannot.
+	e.advance(11 * time.Minute)
+	wantError(t, e.post(admin, "POST", "/api/v1/legal-holds/"+placed.Hold.ID+"/lift",
+		map[string]string{"reason": "settled"}, http.StatusForbidden),
+		http.StatusForbidden, "step_up_required")
 }
