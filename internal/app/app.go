@@ -15,11 +15,13 @@ import (
 	"github.com/thunaivi/thunaivi/internal/apikey"
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/brain"
+	"github.com/thunaivi/thunaivi/internal/checklist"
 	"github.com/thunaivi/thunaivi/internal/config"
 	"github.com/thunaivi/thunaivi/internal/datarequest"
 	"github.com/thunaivi/thunaivi/internal/guard"
 	"github.com/thunaivi/thunaivi/internal/idempotency"
 	"github.com/thunaivi/thunaivi/internal/identity"
+	"github.com/thunaivi/thunaivi/internal/incident"
 	"github.com/thunaivi/thunaivi/internal/kb"
 	"github.com/thunaivi/thunaivi/internal/llm"
 	"github.com/thunaivi/thunaivi/internal/mail"
@@ -68,6 +70,14 @@ type App struct {
 	Log         *slog.Logger
 	Now         func() time.Time
 	Metrics     *metrics.Registry
+
+	// Incidents keeps security incidents, baselines and isolation settings;
+	// Checklists the monthly security checklist.
+	Incidents  *incident.Service
+	Checklists *checklist.Service
+	// Restores tells the checklist of the last verified restore; nil until
+	// backups record them.
+	Restores RestoreRecords
 
 	// mail sends security alerts; set by Handler, which knows the settings.
 	mail mail.Sender
@@ -250,6 +260,9 @@ func New(db *store.DB, log *slog.Logger, now func() time.Time, auditSecret []byt
 	// The keyring Open loads replaces a.Secrets: look it up at each use.
 	a.DataRequests.Seal = func(b []byte) (string, error) { return a.Secrets.Seal(b) }
 	a.DataRequests.Open = func(s string) ([]byte, error) { return a.Secrets.Open(s) }
+	if err := a.wireIncidents(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
