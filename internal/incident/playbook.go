@@ -145,6 +145,9 @@ func (s *Service) Contain(ctx context.Context, wsID, id, byUserID, keepToken str
 			return nil, nil, err
 		}
 		for _, ib := range inboxes {
+			if !ib.Connected {
+				continue
+			}
 			out.FlaggedInboxes = append(out.FlaggedInboxes, FlaggedInbox{ID: ib.ID,
 				Name: ib.Name})
 			lines = append(lines, line{text: "Channel flagged for reconnection: " + ib.Name +
