@@ -21,8 +21,9 @@ const (
 )
 
 // checklistEvery is how often the checklist worker looks for a new month and
-// for overdue items.
-const checklistEvery = time.Hour
+// for overdue items: often enough that a month's checklist appears on its
+// first day, whenever the server was started.
+const checklistEvery = 10 * time.Minute
 
 // RestoreRecords tells the checklist of the last backup whose restore was
 // verified.

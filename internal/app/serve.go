@@ -185,9 +185,15 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	go a.Webhooks.Run(ctx, webhookEvery, func(err error) {
 		a.Log.Error("Sending webhooks failed", "error", err)
 	})
-	go a.Checklists.Run(ctx, checklistEvery, func(err error) {
-		a.Log.Error("Generating the monthly security checklists failed", "error", err)
-	})
+	// A checklist tick ends before the store closes.
+	checklistDone := make(chan struct{})
+	go func() {
+		defer close(checklistDone)
+		a.Checklists.Run(ctx, checklistEvery, func(err error) {
+			a.Log.Error("Generating the monthly security checklists failed", "error", err)
+		})
+	}()
+	defer func() { <-checklistDone }()
 	// Any listener failing stops the server: an operator who asked for
 	// metrics is not left without them unawares.
 	errc := make(chan error, 3)
