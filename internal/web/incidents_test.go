@@ -355,6 +355,16 @@ func TestDetectorsOpenIncidents(t *testing.T) {
 		t.Errorf("the second firing did not join the incident: %+v", in.Timeline)
 	}
 	e.waitForMail(e.AdminEmail, "Security incident (SEV2)")
+	if err := e.App.Identity.EndUserSessions(ctx, agentID, "a sign-in succeeded right "+
+		"after failures from several addresses"); err != nil {
+		t.Fatal(err)
+	}
+	list, _ = e.App.Incidents.List(ctx, ws)
+	if len(list) != 2 || !slices.ContainsFunc(list, func(in incident.Incident) bool {
+		return in.Detector == incident.DetectFailureBurst
+	}) {
+		t.Errorf("a burst of failed sign-ins: %+v", list)
+	}
 
 	admin := e.login(e.AdminEmail)
 	for _, q := range []string{"DROP TRIGGER audit_log_no_update",
