@@ -77,6 +77,11 @@ const (
 	// QualityManage is looking after measured quality: golden sets, runs and
 	// their thresholds, flags, the KPIs.
 	QualityManage Permission = "quality:manage"
+	// IncidentsManage is opening and working security incidents (revoking
+	// sessions, rotating credentials, isolating, restoring a baseline),
+	// saving and restoring security baselines, and signing off the monthly
+	// security checklist.
+	IncidentsManage Permission = "incidents:manage"
 )
 
 // matrix is deny by default: a permission missing from a role's set is refused.
@@ -90,7 +95,8 @@ var matrix = map[Role]map[Permission]bool{
 	Admin: set(ConversationsRead, ConversationsWrite, MessagesWrite, ConversationsAll, KBRead,
 		KBWrite, KBPropose, KBReview, BrainSettings, TeamsManage, MembersRead, MembersManage,
 		InboxesManage, AuditRead, OwnAccount, SecurityManage, APIKeysManage, WebhooksManage,
-		DataManage, QualityContribute, QualityManage, DataRequests, LLMManage, TrustManage),
+		DataManage, QualityContribute, QualityManage, DataRequests, LLMManage, TrustManage,
+		IncidentsManage),
 }
 
 func set(ps ...Permission) map[Permission]bool {

@@ -63,6 +63,7 @@ func (a *App) ruleRevoked(ctx context.Context, userID string, workspaces []strin
 			fmt.Sprintf("A rule ended every session of %s: %s.\n\nSee Security in the "+
 				"admin console for the details.\n", u.Email, reason))
 	}
+	a.detectRevocation(ctx, userID, workspaces, reason)
 }
 
 // keyLeaked alerts a workspace's admins that one of its API keys was found
@@ -73,6 +74,7 @@ func (a *App) keyLeaked(ctx context.Context, k apikey.Key, why string) {
 			"it needs a new key: create one under API keys in the admin console, and check "+
 			"the audit log for its use.\n", k.Name, k.Last4,
 			strings.TrimPrefix(why, "leaked: ")))
+	a.detectLeak(ctx, k, why)
 }
 
 // remindDataRequest tells a workspace's admins of a data request near or past

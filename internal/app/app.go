@@ -15,12 +15,14 @@ import (
 	"github.com/thunaivi/thunaivi/internal/apikey"
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/brain"
+	"github.com/thunaivi/thunaivi/internal/checklist"
 	"github.com/thunaivi/thunaivi/internal/compliance"
 	"github.com/thunaivi/thunaivi/internal/config"
 	"github.com/thunaivi/thunaivi/internal/datarequest"
 	"github.com/thunaivi/thunaivi/internal/guard"
 	"github.com/thunaivi/thunaivi/internal/idempotency"
 	"github.com/thunaivi/thunaivi/internal/identity"
+	"github.com/thunaivi/thunaivi/internal/incident"
 	"github.com/thunaivi/thunaivi/internal/kb"
 	"github.com/thunaivi/thunaivi/internal/llm"
 	"github.com/thunaivi/thunaivi/internal/mail"
@@ -75,6 +77,14 @@ type App struct {
 	Log         *slog.Logger
 	Now         func() time.Time
 	Metrics     *metrics.Registry
+
+	// Incidents keeps security incidents, baselines and isolation settings;
+	// Checklists the monthly security checklist.
+	Incidents  *incident.Service
+	Checklists *checklist.Service
+	// Restores tells the checklist of the last verified restore, from what
+	// `thunaivi restore --verify` records.
+	Restores RestoreRecords
 
 	// mail sends security alerts; set by Handler, which knows the settings.
 	mail mail.Sender
@@ -262,6 +272,9 @@ func New(db *store.DB, log *slog.Logger, now func() time.Time, auditSecret []byt
 	a.DataRequests.Open = func(s string) ([]byte, error) { return a.Secrets.Open(s) }
 	a.Meta = meta.NewApps(db, now, a.Audit)
 	a.Meta.Seal, a.Meta.Open = a.DataRequests.Seal, a.DataRequests.Open
+	if err := a.wireIncidents(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 

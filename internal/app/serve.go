@@ -58,9 +58,11 @@ func (a *App) Handler(cfg *config.Config) (*web.Server, error) {
 	}
 	a.LLM.Observe = a.llmObserved
 	a.Support.LLM = a.LLM
+	a.Incidents.Webhooks = a.Webhooks
 	d := web.Deps{Mail: sender, Keys: a.Keys, Idempotency: a.Idempotency, LLM: a.LLM,
 		Retention: a.Retention, AuditRetentionDays: auditRetentionDays(cfg),
 		DataRequests: a.DataRequests, Meta: a.Meta, Quality: a.Quality, Feedback: a.Feedback,
+		Incidents: a.Incidents, Checklists: a.Checklists, AuditBroken: a.DetectAuditFailure,
 		Webhooks: a.Webhooks, Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
 		Support: a.Support, Hub: a.Hub, Log: a.Log, Now: a.Now, PublicURL: cfg.PublicURL,
 		Ready:         a.DB.Ping,
@@ -188,6 +190,15 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	go a.Webhooks.Run(ctx, webhookEvery, func(err error) {
 		a.Log.Error("Sending webhooks failed", "error", err)
 	})
+	// A checklist tick ends before the store closes.
+	checklistDone := make(chan struct{})
+	go func() {
+		defer close(checklistDone)
+		a.Checklists.Run(ctx, checklistEvery, func(err error) {
+			a.Log.Error("Generating the monthly security checklists failed", "error", err)
+		})
+	}()
+	defer func() { <-checklistDone }()
 	// Any listener failing stops the server: an operator who asked for
 	// metrics is not left without them unawares.
 	errc := make(chan error, 3)

@@ -76,9 +76,20 @@ const (
 	ChannelConfigured  Action = "channel.configured"
 	LLMChanged         Action = "ai.llm_changed"
 
-	ContactsChanged Action = "trust.contacts_changed"
-	DocumentSaved   Action = "compliance.document_saved"
-	TermsAccepted   Action = "compliance.terms_accepted"
+	ContactsChanged    Action = "trust.contacts_changed"
+	DocumentSaved      Action = "compliance.document_saved"
+	TermsAccepted      Action = "compliance.terms_accepted"
+	IncidentOpened     Action = "incident.opened"
+	IncidentUpdated    Action = "incident.updated"
+	IncidentDetected   Action = "incident.event_attached"
+	IncidentStepDone   Action = "incident.step_completed"
+	IncidentExported   Action = "incident.postmortem_exported"
+	LockdownChanged    Action = "security.lockdown_changed"
+	BaselineSaved      Action = "baseline.saved"
+	BaselineRestored   Action = "baseline.restored"
+	ChecklistGenerated Action = "checklist.generated"
+	ChecklistSigned    Action = "checklist.item_signed"
+	ChecklistOverdue   Action = "checklist.item_overdue"
 
 	ExportCreated Action = "export.created"
 	DataDeleted   Action = "data.deleted"
@@ -189,6 +200,27 @@ var Vocabulary = []struct {
 		"managers and admins were alerted; the diff names the metrics"},
 	{AIReplyFlagged, "an agent flagged an AI reply as wrong, with a note and the right " +
 		"outcome when given"},
+	{IncidentOpened, "an incident was opened, by a member or by a detector (a leaked API " +
+		"key, a burst of failed sign-ins, a suspicious session, a broken audit chain); " +
+		"the diff holds its severity and detector"},
+	{IncidentUpdated, "an incident's severity, owner or personal-data flag changed, or it " +
+		"was closed; the diff holds old and new"},
+	{IncidentDetected, "a detector fired again while an incident of its kind was open, " +
+		"and its events were attached to that incident"},
+	{IncidentStepDone, "a step of the incident playbook was carried out: detect, contain, " +
+		"isolate, validate, restore or document; the diff counts what it did"},
+	{IncidentExported, "an incident's postmortem was exported as Markdown"},
+	{LockdownChanged, "a workspace's isolation changed: AI auto-replies paused, exports " +
+		"frozen, address ranges refused; or the release it should run was recorded"},
+	{BaselineSaved, "a security baseline (members and roles, security settings, restricted " +
+		"categories, retention, webhook targets) was saved"},
+	{BaselineRestored, "a saved security baseline was applied again; the diff counts the " +
+		"changes made"},
+	{ChecklistGenerated, "the monthly security checklist was generated with its evidence"},
+	{ChecklistSigned, "an admin signed off an item of the monthly security checklist, " +
+		"with a note"},
+	{ChecklistOverdue, "an item of the monthly security checklist was left unsigned past " +
+		"its due date and the admins were alerted"},
 	{ExportCreated, "data left the product as a file, such as an audit export"},
 	{DataDeleted, "data was deleted, such as audit entries past retention; " +
 		"counts only, never content"},

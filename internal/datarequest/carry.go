@@ -258,6 +258,9 @@ func (s *Service) EraseChannel(ctx context.Context, wsID, inboxID string) (Recei
 // Export returns a completed request's archive, a zip of data.json and
 // data.html, while it is kept.
 func (s *Service) Export(ctx context.Context, wsID, id string) ([]byte, error) {
+	if s.Frozen != nil && s.Frozen(ctx, wsID) {
+		return nil, ErrFrozen
+	}
 	var sealed string
 	var expires int64
 	err := s.db.QueryRowContext(ctx, s.q.Export, wsID, id).Scan(&sealed, &expires)

@@ -104,6 +104,10 @@ var (
 	ErrInvalid = errors.New("invalid")
 	// ErrState is returned for a step the request is not ready for.
 	ErrState = errors.New("datarequest: the request is not at that step")
+	// ErrFrozen is an export asked for while the workspace's exports are
+	// frozen.
+	ErrFrozen = errors.New("datarequest: exports are frozen during an incident; " +
+		"an admin thaws them when it is over")
 	// ErrHeld is returned when a legal hold keeps the contact's data.
 	ErrHeld = errors.New("datarequest: a legal hold keeps this contact's data; " +
 		"lift it first")
@@ -148,6 +152,9 @@ type Service struct {
 	// Seal and Open protect an export at rest.
 	Seal func([]byte) (string, error)
 	Open func(string) ([]byte, error)
+	// Frozen, when set, reports whether a workspace's exports are frozen, as
+	// in an incident: no export leaves the product until they thaw.
+	Frozen func(ctx context.Context, wsID string) bool
 }
 
 // New prepares the service; sign signs deletion receipts.

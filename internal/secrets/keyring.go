@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 )
 
 // FileName is the keyring's file in the data folder, unless
@@ -86,6 +87,18 @@ func (k *Keyring) Current() string {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	return k.current
+}
+
+// Written is when the keyring file was last written, which a rotation of
+// the master key does; the zero time for a keyring kept in memory only.
+func (k *Keyring) Written() time.Time {
+	k.reloadIfChanged()
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if k.file == nil {
+		return time.Time{}
+	}
+	return k.file.ModTime().UTC()
 }
 
 // Seal encrypts plain with the current key. A keyring file changed by a

@@ -91,6 +91,9 @@ func (s *Service) ReceiveOnce(ctx context.Context, c Conversation, text,
 		return Receipt{}, err
 	}
 	d := Screen(router.Route(text, history.signals()), text)
+	if s.Paused != nil && s.Paused(ctx, c.WorkspaceID) {
+		d = paused(d)
+	}
 
 	now := s.now().UTC()
 	r := Receipt{
@@ -167,6 +170,16 @@ func (s *Service) ReceiveOnce(ctx context.Context, c Conversation, text,
 	}
 	s.changed(ctx, before, c, added...)
 	return r, nil
+}
+
+// paused turns a decision into a handoff while the workspace's AI
+// auto-replies are paused: a person answers every message.
+func paused(d brain.Decision) brain.Decision {
+	return brain.Decision{Action: brain.ActionHandoff, Category: d.Category,
+		Candidates: d.Candidates, Confidence: d.Confidence,
+		Rules: append(d.Rules, brain.RuleHit{Name: "ai_paused", Kind: brain.KindGuardrail,
+			Why: "AI auto-replies are paused for an incident."}),
+		Reason: "AI auto-replies are paused for an incident; a person takes every message."}
 }
 
 // outcome is what the service does about one routed message.

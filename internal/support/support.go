@@ -118,6 +118,9 @@ type Service struct {
 	// Policy, when set, gives a workspace's settings for the guardrails every
 	// AI reply passes; the defaults otherwise.
 	Policy func(ctx context.Context, wsID string) guard.Policy
+	// Paused, when set, reports whether a workspace's AI auto-replies are
+	// paused, as in an incident: every customer message then goes to a person.
+	Paused func(ctx context.Context, wsID string) bool
 	// LLM, when set, rewrites the answers of workspaces that turned their
 	// provider on; the entries' own answers are sent otherwise.
 	LLM *llm.Service

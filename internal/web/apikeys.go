@@ -194,6 +194,9 @@ func (s *Server) serveKey(w http.ResponseWriter, r *http.Request, secret string,
 		s.fail(w, r, err)
 		return
 	}
+	if s.ipRefused(w, r, k.WorkspaceID) {
+		return
+	}
 	scope, ok := keyScopes[perm]
 	if !ok {
 		writeError(w, r, http.StatusForbidden, "not_for_api_keys",

@@ -216,6 +216,7 @@ func (s *Server) verify(r *http.Request, p *principal) (audit.Report, error) {
 		ev.Outcome, ev.Reason = audit.Failure, rep.Problem.Error()
 		s.log.Error("The audit log does not verify", "problem", rep.Problem.Error(),
 			"request_id", requestID(r.Context()))
+		defer s.detectAuditBroken(r.Context(), p.WorkspaceID, rep.Problem.Error())
 	}
 	return rep, s.Audit.Write(r.Context(), ev)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/app"
 	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/checklist"
 	"github.com/thunaivi/thunaivi/internal/datarequest"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/origin"
@@ -388,6 +389,57 @@ func TestEveryActionIsRecorded(t *testing.T) {
 					map[string]string{"text": "found in a gist: " + keySecret},
 					http.StatusAccepted)
 			}, want("", audit.Success, "apikey")},
+			// The leak report opened an incident on its own.
+			{audit.IncidentOpened, ws, func(t *testing.T) {},
+				want("", audit.Success, "incident", `"detector":[null,"leaked_api_key"]`)},
+			{audit.IncidentDetected, ws, func(t *testing.T) {
+				_, secret := e.newKey(admin, "conversations:read")
+				e.post(nil, "POST", "/api/v1/keys/report-leak",
+					map[string]string{"text": "and another: " + secret}, http.StatusAccepted)
+			}, want("", audit.Success, "incident")},
+			{audit.IncidentUpdated, ws, func(t *testing.T) {
+				id := e.newest(ws, audit.IncidentOpened).TargetID
+				e.post(admin, "PATCH", "/api/v1/incidents/"+id, map[string]int{"severity": 1},
+					http.StatusOK)
+			}, want(e.AdminEmail, audit.Success, "incident", `"severity":[2,1]`)},
+			{audit.IncidentStepDone, ws, func(t *testing.T) {
+				id := e.newest(ws, audit.IncidentOpened).TargetID
+				e.post(admin, "POST", "/api/v1/incidents/"+id+"/detect", map[string]any{},
+					http.StatusOK)
+			}, want(e.AdminEmail, audit.Success, "incident", `"step":[null,"detect"]`)},
+			{audit.IncidentExported, ws, func(t *testing.T) {
+				id := e.newest(ws, audit.IncidentOpened).TargetID
+				e.post(admin, "GET", "/api/v1/incidents/"+id+"/postmortem", nil, http.StatusOK)
+			}, want(e.AdminEmail, audit.Success, "incident")},
+			{audit.LockdownChanged, ws, func(t *testing.T) {
+				e.post(admin, "PUT", "/api/v1/security/lockdown",
+					map[string]string{"latest_release": "v1.2.3"}, http.StatusOK)
+			}, want(e.AdminEmail, audit.Success, ws, `"latest_release":["","v1.2.3"]`)},
+			{audit.BaselineSaved, ws, func(t *testing.T) {
+				e.post(admin, "POST", "/api/v1/security/baselines",
+					map[string]string{"name": "known good"}, http.StatusCreated)
+			}, want(e.AdminEmail, audit.Success, "baseline")},
+			{audit.BaselineRestored, ws, func(t *testing.T) {
+				e.post(admin, "POST", "/api/v1/security/baselines/latest/restore", nil,
+					http.StatusOK)
+			}, want(e.AdminEmail, audit.Success, "baseline", `"applied":[null,0]`)},
+			{audit.ChecklistGenerated, ws, func(t *testing.T) {
+				if err := e.App.Checklists.Tick(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}, want("", audit.Success, "checklist", `"items":[null,6]`)},
+			{audit.ChecklistSigned, ws, func(t *testing.T) {
+				month := e.newest(ws, audit.ChecklistGenerated).TargetID
+				e.post(admin, "POST", "/api/v1/checklists/"+month+"/items/admins/sign",
+					map[string]string{"note": "reviewed"}, http.StatusOK)
+			}, want(e.AdminEmail, audit.Success, "checklist")},
+			{audit.ChecklistOverdue, ws, func(t *testing.T) {
+				e.advance(checklist.SignWithin + time.Hour)
+				defer e.advance(-checklist.SignWithin - time.Hour)
+				if err := e.App.Checklists.Tick(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}, want("", audit.Success, "checklist")},
 			{audit.WebhookCreated, ws, func(t *testing.T) {
 				r := e.post(admin, "POST", "/api/v1/webhooks", map[string]any{
 					"url": "http://127.0.0.1:9/hook", "events": []string{"message.created"}},

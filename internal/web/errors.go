@@ -12,9 +12,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/thunaivi/thunaivi/internal/apikey"
+	"github.com/thunaivi/thunaivi/internal/checklist"
 	"github.com/thunaivi/thunaivi/internal/compliance"
 	"github.com/thunaivi/thunaivi/internal/datarequest"
 	"github.com/thunaivi/thunaivi/internal/identity"
+	"github.com/thunaivi/thunaivi/internal/incident"
 	"github.com/thunaivi/thunaivi/internal/kb"
 	"github.com/thunaivi/thunaivi/internal/llm"
 	"github.com/thunaivi/thunaivi/internal/meta"
@@ -78,8 +80,17 @@ func classify(err error) (int, string) {
 		errors.Is(err, identity.ErrSecondFactorNeeded), errors.Is(err, identity.ErrNotLocked),
 		errors.Is(err, retention.ErrInvalid), errors.Is(err, quality.ErrInvalid),
 		errors.Is(err, datarequest.ErrInvalid), errors.Is(err, meta.ErrInvalid),
-		errors.Is(err, compliance.ErrInvalid):
+		errors.Is(err, compliance.ErrInvalid), errors.Is(err, incident.ErrInvalid),
+		errors.Is(err, checklist.ErrInvalid):
 		return http.StatusUnprocessableEntity, "invalid"
+	case errors.Is(err, incident.ErrOrder):
+		return http.StatusConflict, "wrong_step"
+	case errors.Is(err, incident.ErrClosed):
+		return http.StatusConflict, "incident_closed"
+	case errors.Is(err, checklist.ErrSigned):
+		return http.StatusConflict, "already_signed"
+	case errors.Is(err, datarequest.ErrFrozen):
+		return http.StatusLocked, "exports_frozen"
 	case errors.Is(err, support.ErrConflict), errors.Is(err, kb.ErrConflict),
 		errors.Is(err, quality.ErrConflict), errors.Is(err, compliance.ErrConflict):
 		return http.StatusConflict, "conflict"

@@ -258,6 +258,57 @@ var apiOps = map[string]apiOp{
 		map[string]string{"overlap_hours": "number"}, 0},
 	"GET /api/v1/webhooks/{id}/deliveries": {"listDeliveries", "An endpoint's delivery log",
 		nil, 0},
+	"GET /api/v1/incidents": {"listIncidents", "The workspace's security incidents, " +
+		"newest first", nil, 0},
+	"POST /api/v1/incidents": {"openIncident", "Open an incident by hand",
+		map[string]string{"title": "string", "severity": "integer", "owner_id": "string",
+			"personal_data": "boolean", "drill": "boolean", "summary": "string",
+			"window_hours": "integer"}, 201},
+	"GET /api/v1/incidents/{id}": {"getIncident", "An incident with its clocks, steps and " +
+		"timeline", nil, 0},
+	"PATCH /api/v1/incidents/{id}": {"updateIncident", "Change an incident's severity, owner " +
+		"or personal-data flag, or close it", map[string]string{"severity": "integer",
+		"owner_id": "string", "personal_data": "boolean", "closed": "boolean"}, 0},
+	"POST /api/v1/incidents/{id}/detect": {"incidentDetect", "Step 1: attach the triggering " +
+		"audit entries", map[string]string{"audit_seqs": "array", "note": "string"}, 0},
+	"POST /api/v1/incidents/{id}/contain": {"incidentContain", "Step 2: end sessions and " +
+		"rotate API keys, webhook secrets and the admin path; new credentials are shown once",
+		map[string]string{"user_ids": "array", "keep_api_keys": "boolean",
+			"keep_webhook_secrets": "boolean", "keep_admin_path": "boolean"}, 0},
+	"POST /api/v1/incidents/{id}/isolate": {"incidentIsolate", "Step 3: disable members, " +
+		"revoke keys, disconnect channels, refuse ranges, pause the AI, freeze exports",
+		map[string]string{"user_ids": "array", "key_ids": "array", "inbox_ids": "array",
+			"ip_ranges": "array", "pause_ai": "boolean", "freeze_exports": "boolean"}, 0},
+	"POST /api/v1/incidents/{id}/validate": {"incidentValidate", "Step 4: run the integrity " +
+		"checks", nil, 0},
+	"POST /api/v1/incidents/{id}/restore": {"incidentRestore", "Step 5: apply a saved " +
+		"baseline (the latest unless named)", map[string]string{"baseline_id": "string"}, 0},
+	"POST /api/v1/incidents/{id}/document": {"incidentDocument", "Step 6: record the " +
+		"postmortem", map[string]string{"root_cause": "string", "impact": "string",
+		"preventive": "string", "follow_ups": "array"}, 0},
+	"GET /api/v1/incidents/{id}/postmortem": {"incidentPostmortem", "The postmortem as " +
+		"Markdown", nil, 0},
+	"GET /api/v1/security/baselines": {"listBaselines", "Saved security baselines", nil, 0},
+	"POST /api/v1/security/baselines": {"saveBaseline", "Save the current security " +
+		"configuration as a baseline", map[string]string{"name": "string"}, 201},
+	"GET /api/v1/security/baselines/{id}/diff": {"compareBaseline", "How the workspace " +
+		"differs from a baseline ('latest' for the newest)", nil, 0},
+	"POST /api/v1/security/baselines/{id}/restore": {"restoreBaseline", "Apply a saved " +
+		"baseline again", nil, 0},
+	"GET /api/v1/security/lockdown": {"getLockdown", "Isolation in force and the recorded " +
+		"release", nil, 0},
+	"PUT /api/v1/security/lockdown": {"setLockdown", "Pause the AI, freeze exports, refuse " +
+		"ranges, record the release", map[string]string{"ai_paused": "boolean",
+		"exports_frozen": "boolean", "ip_deny": "array", "release_sha256": "string",
+		"latest_release": "string"}, 0},
+	"GET /api/v1/checklists": {"listChecklists", "Monthly security checklists, newest " +
+		"first", nil, 0},
+	"GET /api/v1/checklists/export": {"exportChecklists", "Every checklist with evidence " +
+		"and sign-offs, as JSON or Markdown (format=json|md)", nil, 0},
+	"GET /api/v1/checklists/{month}": {"getChecklist", "A month's checklist (2006-01) with " +
+		"its evidence", nil, 0},
+	"POST /api/v1/checklists/{month}/items/{item}/sign": {"signChecklistItem", "Sign an " +
+		"item off with a note", map[string]string{"note": "string"}, 0},
 }
 
 // openAPIRoute serves the document; the router is complete by the time it

@@ -22,10 +22,12 @@ import (
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/apikey"
 	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/checklist"
 	"github.com/thunaivi/thunaivi/internal/compliance"
 	"github.com/thunaivi/thunaivi/internal/datarequest"
 	"github.com/thunaivi/thunaivi/internal/idempotency"
 	"github.com/thunaivi/thunaivi/internal/identity"
+	"github.com/thunaivi/thunaivi/internal/incident"
 	"github.com/thunaivi/thunaivi/internal/kb"
 	"github.com/thunaivi/thunaivi/internal/llm"
 	"github.com/thunaivi/thunaivi/internal/mail"
@@ -108,6 +110,13 @@ type Deps struct {
 	// MailRelay names the SMTP relay mail goes through (empty for none), for
 	// the trust page and documents.
 	Transport, MailRelay string
+	// Incidents keeps security incidents, baselines and the workspaces'
+	// isolation settings; Checklists the monthly security checklists.
+	Incidents  *incident.Service
+	Checklists *checklist.Service
+	// AuditBroken, when set, is told of an audit chain that did not verify,
+	// to open an incident.
+	AuditBroken func(ctx context.Context, wsID, problem string)
 }
 
 // Limits are requests per minute on the public widget endpoints.
@@ -320,6 +329,9 @@ func (s *Server) register(pattern string, perm access.Permission, h memberHandle
 		}
 		r = r.WithContext(origin.WithActor(r.Context(), origin.Actor{Type: origin.User,
 			ID: p.UserID, Email: p.Email}))
+		if s.ipRefused(w, r, p.WorkspaceID) {
+			return
+		}
 		if !access.Allowed(p.Role, perm) {
 			s.denied(r, p, perm)
 			s.refuse(w, r, p, page, "forbidden", "Your role does not allow this.")
@@ -460,6 +472,9 @@ func (s *Server) routes() {
 	if s.Trust != nil {
 		s.trustRoutes()
 		s.trustPages()
+	}
+	if s.Incidents != nil && s.Checklists != nil {
+		s.incidentRoutes()
 	}
 	s.openAPIRoute()
 	if s.Keys != nil {
