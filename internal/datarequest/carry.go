@@ -41,6 +41,10 @@ func (r Receipt) signed() []byte {
 	return b
 }
 
+// Signed returns the bytes the signature is over: the receipt's compact JSON
+// without its signature.
+func (r Receipt) Signed() []byte { return r.signed() }
+
 // Verify reports whether the receipt is as the product signed it.
 func (r Receipt) Verify(key ed25519.PublicKey) bool {
 	sig, err := base64.StdEncoding.DecodeString(r.Signature)

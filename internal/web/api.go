@@ -270,19 +270,26 @@ func (s *Server) apiEntry(w http.ResponseWriter, r *http.Request, p *principal) 
 }
 
 // entryRequest creates or changes an entry; Reason goes to the version history.
+// On a change, a field left out keeps its value: leaving out the question
+// variants or the handoff must not quietly change how messages are routed.
 type entryRequest struct {
 	ID          string   `json:"id"`
 	Title       string   `json:"title"`
 	Questions   []string `json:"questions"`
 	Answer      string   `json:"answer"`
 	Tags        []string `json:"tags"`
-	Handoff     string   `json:"handoff"`
+	Handoff     *string  `json:"handoff"`
 	Published   *bool    `json:"published"`
 	Reason      string   `json:"reason"`
 	BaseVersion int      `json:"base_version"`
 	// Owner names the member who answers for the entry; its author when
 	// empty on creation, unchanged when empty on a change.
 	Owner string `json:"owner"`
+	// Version, UpdatedBy and UpdatedAt are what GET returns; an entry read
+	// and sent back as it is may carry them, and they are ignored.
+	Version   any `json:"version"`
+	UpdatedBy any `json:"updated_by"`
+	UpdatedAt any `json:"updated_at"`
 }
 
 func (s *Server) apiCreateEntry(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -317,6 +324,28 @@ func (s *Server) saveEntry(
 	writeJSON(w, status, saved)
 }
 
+// keep fills the fields a change left out with the entry's current values.
+func keep(e *kb.Entry, current kb.Entry, req entryRequest) {
+	if req.Title == "" {
+		e.Title = current.Title
+	}
+	if req.Answer == "" {
+		e.Answer = current.Answer
+	}
+	if req.Questions == nil {
+		e.Questions = current.Questions
+	}
+	if req.Tags == nil {
+		e.Tags = current.Tags
+	}
+	if req.Handoff == nil {
+		e.Handoff = current.Handoff
+	}
+	if req.Published == nil {
+		e.Published = current.Published
+	}
+}
+
 // entryFromRequest decodes and checks an entry a member writes or proposes:
 // a new one when id is empty, else a change to entry id. On failure it has
 // answered the request.
@@ -338,8 +367,22 @@ func (s *Server) entryFromRequest(w http.ResponseWriter, r *http.Request, p *pri
 	}
 	e := kb.Entry{ID: id, Title: req.Title, Questions: req.Questions,
 		Answer: s.withoutKeys(r, req.Answer, "pasted in a knowledge-base entry"),
-		Tags:   req.Tags, Handoff: req.Handoff, Published: req.Published == nil || *req.Published,
-		Owner: req.Owner}
+		Tags:   req.Tags, Published: req.Published == nil || *req.Published, Owner: req.Owner}
+	if req.Handoff != nil {
+		e.Handoff = *req.Handoff
+	}
+	target := id
+	if !create && target == "" && req.BaseVersion != 0 {
+		target = req.ID // a proposed change to an existing entry
+	}
+	if target != "" && !create {
+		current, err := s.KB.Get(r.Context(), p.WorkspaceID, target)
+		if err != nil {
+			s.fail(w, r, err)
+			return kb.Entry{}, req, false
+		}
+		keep(&e, current, req)
+	}
 	if e.Owner == "" && create {
 		e.Owner = p.UserID // the author, when a member writes it
 	}

@@ -203,6 +203,7 @@ var policy = map[string]access.Permission{
 	"GET /data-requests/{id}":                                 access.Public,
 	"POST /data-requests/{id}/verify":                         access.Public,
 	"GET /data-requests/{id}/export":                          access.Public,
+	"GET /data-requests/{id}/receipt":                         access.Public,
 	"POST /api/v1/inboxes/{inbox}/history/delete":             access.InboxesManage,
 	"PUT /api/v1/channels/meta":                               access.InboxesManage,
 	"POST /channels/meta/{workspace}/data-deletion":           access.Public,

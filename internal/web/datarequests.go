@@ -33,6 +33,23 @@ func (s *Server) dataRequestRoutes() {
 	s.public("GET /data-requests/{id}", s.requesterPage)
 	s.public("POST /data-requests/{id}/verify", csrf.Handler(http.HandlerFunc(
 		s.requesterVerify)).ServeHTTP)
+	s.public("GET /data-requests/{id}/receipt", func(w http.ResponseWriter, r *http.Request) {
+		if s.throttled(w, r) {
+			return
+		}
+		q := r.URL.Query()
+		req, err := s.DataRequests.ByToken(r.Context(), q.Get("ws"), r.PathValue("id"),
+			q.Get("token"))
+		if err == nil && req.Receipt == nil {
+			err = store.ErrNotFound
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusOK, receiptDocument(*req.Receipt))
+	})
 	s.public("GET /data-requests/{id}/export", func(w http.ResponseWriter, r *http.Request) {
 		if s.throttled(w, r) {
 			return
@@ -110,6 +127,14 @@ func (s *Server) dataRequestRoutes() {
 		}))
 }
 
+// receiptDocument is a receipt as a requester keeps it: what it says, the
+// exact bytes signed (base64), and the Ed25519 signature over them, so that
+// anyone with the public key at /data-requests/receipt-key can check it.
+func receiptDocument(rc datarequest.Receipt) map[string]any {
+	return map[string]any{"receipt": rc, "algorithm": "Ed25519",
+		"signed": base64.StdEncoding.EncodeToString(rc.Signed()), "signature": rc.Signature}
+}
+
 // statusLink is where the requester follows a request.
 func (s *Server) statusLink(wsID, id, token string) string {
 	return s.PublicURL + "/data-requests/" + url.PathEscape(id) + "?" +
@@ -175,8 +200,8 @@ func (s *Server) mailConfirmation(ctx context.Context, wsID string, req datarequ
 	if err == nil {
 		err = s.Mail.Send(ctx, mail.Message{To: to,
 			Subject: "Confirm your request about your data",
-			Text: "We received a request about the data we hold on you (" +
-				fmt.Sprint(req.Kinds) + "). Open this link to confirm that you made it; " +
+			Text: "We received a request for " + kindsText(req.Kinds) + " of the data we " +
+				"hold on you. Open this link to confirm that you made it; " +
 				"nothing happens until you do:\n\n" + s.statusLink(wsID, req.ID,
 				token) + "\n\nIf you did not ask for this, ignore this message.\n"})
 	}
@@ -185,6 +210,17 @@ func (s *Server) mailConfirmation(ctx context.Context, wsID string, req datarequ
 			requestID(ctx), "error", err)
 	}
 	return err
+}
+
+// kindsText names what a request asks for, in words: "a copy and deletion".
+func kindsText(kinds []string) string {
+	words := map[string]string{datarequest.Access: "a copy",
+		datarequest.Portability: "a portable copy", datarequest.Deletion: "deletion"}
+	var out []string
+	for _, k := range kinds {
+		out = append(out, words[k])
+	}
+	return strings.Join(out, " and ")
 }
 
 // seesContact reports whether the member may act for a contact: they see one

@@ -150,6 +150,15 @@ func TestDataRequestEndToEnd(t *testing.T) {
 		if !rc.Verify(ed25519.PublicKey(pub)) {
 			t.Fatal("the receipt does not verify with the published key")
 		}
+		var doc struct{ Signed, Signature string }
+		e.do(nil, "GET", "/data-requests/"+id+"/receipt?"+link.RawQuery, nil,
+			nil).JSON(t, &doc)
+		signed, _ := base64.StdEncoding.DecodeString(doc.Signed)
+		sig, _ := base64.StdEncoding.DecodeString(doc.Signature)
+		if !ed25519.Verify(ed25519.PublicKey(pub), signed, sig) ||
+			!strings.Contains(string(signed), `"request_id":"`+id+`"`) {
+			t.Fatalf("the receipt a requester downloads does not verify: %s", signed)
+		}
 		forged := *rc
 		forged.Removed = map[string]int64{"contacts": 0}
 		if forged.Verify(ed25519.PublicKey(pub)) {

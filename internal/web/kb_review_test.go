@@ -75,3 +75,37 @@ func TestKnowledgeChangesWaitForReview(t *testing.T) {
 		"base_version": 2, "title": "Opening hours", "answer": "x", "reason": "stale"},
 		http.StatusConflict), http.StatusConflict, "conflict")
 }
+
+// TestAChangeKeepsWhatItLeavesOut changes only an entry's answer, directly
+// and by proposal: its question variants and its handoff stay, so routing
+// does not change by omission, and an entry read with GET can be sent back.
+func TestAChangeKeepsWhatItLeavesOut(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	ws := e.WS.Workspace.ID
+	admin := e.login(e.AdminEmail)
+	e.addMember(ws, "agent@first.example", access.Agent)
+	agent := e.login("agent@first.example")
+	e.post(admin, "POST", "/api/v1/kb/entries", map[string]any{"id": "refund",
+		"title": "Refunds", "questions": []string{"I want my money back"},
+		"answer": "A person will help.", "handoff": "payment_dispute", "published": false},
+		http.StatusCreated)
+	e.post(admin, "PUT", "/api/v1/kb/entries/refund", map[string]any{
+		"answer": "Our team handles refunds.", "base_version": 1}, http.StatusOK)
+	var proposal struct{ Proposal struct{ ID string } }
+	e.post(agent, "POST", "/api/v1/kb/proposals", map[string]any{"id": "refund",
+		"base_version": 2, "answer": "Our billing team handles refunds.",
+		"reason": "clearer"}, http.StatusCreated).JSON(t, &proposal)
+	e.post(admin, "POST", "/api/v1/kb/proposals/"+proposal.Proposal.ID+"/approve",
+		map[string]string{}, http.StatusOK)
+
+	var got struct{ Entry map[string]any }
+	e.post(admin, "GET", "/api/v1/kb/entries/refund", nil, http.StatusOK).JSON(t, &got)
+	if got.Entry["handoff"] != "payment_dispute" || got.Entry["published"] != false ||
+		got.Entry["answer"] != "Our billing team handles refunds." ||
+		len(got.Entry["questions"].([]any)) != 1 {
+		t.Fatalf("the entry after two partial changes: %v", got.Entry)
+	}
+	got.Entry["base_version"] = got.Entry["version"]
+	got.Entry["reason"] = "sent back as read"
+	e.post(admin, "PUT", "/api/v1/kb/entries/refund", got.Entry, http.StatusOK)
+}
