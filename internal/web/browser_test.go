@@ -349,3 +349,31 @@ func TestBrowserAdminAddsARestrictedCategory(t *testing.T) {
 		waitText("#thunaivi-chat", reply))
 	b.checkNoErrors(t)
 }
+
+// TestBrowserCustomerAsksForTheirData has a customer ask, in the chat, for
+// their data to be deleted: the widget files the request from their own
+// conversation and gives them the page to follow it on.
+func TestBrowserCustomerAsksForTheirData(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	b := startBrowser(t)
+	customer := b.window(t)
+	b.do(t, customer, "ask for deletion from the chat",
+		chromedp.Navigate(e.URL+"/widget/demo?token="+e.WS.Inbox.WidgetToken),
+		chromedp.Click(chromedp.CSS("#thunaivi-chat .thv-open")),
+		chromedp.WaitVisible(chromedp.CSS("#thunaivi-chat textarea")),
+		say("where is my order?"),
+		chromedp.Click(chromedp.CSS("#thunaivi-chat .thv-data summary")),
+		chromedp.Click(chromedp.CSS(`#thunaivi-chat .thv-data button[data-kinds=deletion]`)),
+		waitText("#thunaivi-chat .thv-data-status", "your request"))
+	href, err := chromedp.Run(customer, chromedp.Evaluate[string](
+		`document.querySelector("#thunaivi-chat .thv-data-status a").href`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.do(t, customer, "open the request's page", chromedp.Navigate(href),
+		waitText("#request-state", "awaiting_approval"))
+	b.checkNoErrors(t)
+	if n := e.count("data_requests"); n != 1 {
+		t.Fatalf("%d data requests, want 1", n)
+	}
+}

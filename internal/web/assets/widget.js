@@ -33,6 +33,12 @@
     '<textarea name="comment" rows="2" maxlength="2000" aria-label="Comment" ' +
     'placeholder="Tell us more (optional)"></textarea>' +
     '<button type="submit">Send rating</button></form>' +
+    '<details class="thv-data"><summary>Your data</summary>' +
+    '<p>Ask for a copy of what we hold on you from this chat, or for its deletion. ' +
+    'Our team confirms it within 30 days.</p>' +
+    '<button type="button" data-kinds="access">Get a copy</button> ' +
+    '<button type="button" data-kinds="deletion">Delete my data</button>' +
+    '<p class="thv-data-status" role="status"></p></details>' +
     '</section>' +
     '<button type="button" class="thv-open" aria-expanded="false" ' +
     'aria-controls="thunaivi-chat-panel">Chat with us</button>';
@@ -51,6 +57,7 @@
   var form = root.querySelector(".thv-form");
   var closeBtn = root.querySelector(".thv-close");
   var rating = root.querySelector(".thv-rating");
+  var dataBox = root.querySelector(".thv-data");
   var score = 0;
   var who = { customer: "You", ai: "AI assistant", agent: "Support team", system: "Support" };
 
@@ -186,6 +193,27 @@
       if (err.status === 409) { rating.hidden = true; }
       statusLine.textContent = err.message;
     });
+  });
+
+  // A request about the visitor's data is made from their own conversation,
+  // which proves who they are; the answer holds the page to follow it on.
+  dataBox.addEventListener("click", function (e) {
+    var kinds = e.target.getAttribute("data-kinds");
+    if (!kinds) { return; }
+    var out = dataBox.querySelector(".thv-data-status");
+    out.textContent = "Sending…";
+    ensureConversation().then(function () {
+      return call("POST", "/widget/v1/conversations/" + state.conversation_id +
+        "/data-requests", { kinds: [kinds] });
+    }).then(function (res) {
+      out.textContent = "Received. Follow your request here: ";
+      var a = document.createElement("a");
+      a.href = res.status_url;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      a.textContent = "your request";
+      out.appendChild(a);
+    }, function (err) { out.textContent = err.message; });
   });
 
   function ensureConversation() {
