@@ -44,6 +44,9 @@ func CheckRewrite(reply string, sources []string, customer, instructions string,
 	for _, w := range allWords(strings.Join(sources, "\n")) {
 		have[w] = true
 	}
+	if v := faithful(reply, sources, have); !v.OK {
+		return v
+	}
 	for _, sentence := range sentences(reply) {
 		if len(words(sentence)) >= 3 {
 			continue // Check weighed it
@@ -56,6 +59,121 @@ func CheckRewrite(reply string, sources []string, customer, instructions string,
 		}
 	}
 	return Verdict{OK: true}
+}
+
+// negations turn what a sentence says around.
+var negations = map[string]bool{"not": true, "never": true, "no": true, "dont": true,
+	"doesnt": true, "didnt": true, "cannot": true, "cant": true, "wont": true,
+	"isnt": true, "arent": true, "without": true, "none": true, "nothing": true}
+
+// faithful holds a model's rewrite to its sources where Check's measure of
+// shared words is too coarse: each clause must stand on the sources by
+// itself, so that a promise cannot ride on a supported sentence ("..., and
+// all orders ship free"); and each clause must keep the numbers and the sense
+// of the source clause it is closest to, so that figures are not changed or
+// swapped and no "not" or "never" is added or dropped.
+func faithful(reply string, sources []string, have map[string]bool) Verdict {
+	var said []string
+	for _, src := range sources {
+		for _, sentence := range sentences(src) {
+			said = append(said, clauses(sentence)...)
+		}
+	}
+	for _, sentence := range sentences(reply) {
+		for _, clause := range clauses(sentence) {
+			content, known := 0, 0
+			for _, w := range allWords(clause) {
+				if len(w) < 3 || courtesy[w] || negations[w] {
+					continue
+				}
+				content++
+				if have[w] {
+					known++
+				}
+			}
+			if content >= 3 && known*2 < content {
+				return refuse(RuleGrounded, "the reply says what no published entry "+
+					"supports: \""+strings.TrimSpace(clause)+"\"")
+			}
+			src, ok := closest(clause, said)
+			if !ok {
+				continue
+			}
+			if n := numbers(clause); n != "" && n != numbers(src) {
+				return refuse(RuleGrounded, "the reply changes the figures of its "+
+					"source: \""+strings.TrimSpace(clause)+"\"")
+			}
+			if negated(clause) != negated(src) {
+				return refuse(RuleGrounded, "the reply turns its source's sense around: \""+
+					strings.TrimSpace(clause)+"\"")
+			}
+		}
+	}
+	return Verdict{OK: true}
+}
+
+// clauses splits a sentence where a new statement may start.
+func clauses(sentence string) []string {
+	out := []string{sentence}
+	for _, sep := range []string{";", ",", " and ", " but ", " plus "} {
+		var next []string
+		for _, c := range out {
+			next = append(next, strings.Split(c, sep)...)
+		}
+		out = next
+	}
+	return out
+}
+
+// closest returns the source sentence sharing the most content words with
+// sentence, when one shares at least half of them.
+func closest(sentence string, said []string) (string, bool) {
+	mine := map[string]bool{}
+	for _, w := range words(sentence) {
+		mine[w] = true
+	}
+	best, bestShared := "", 0
+	for _, src := range said {
+		shared := 0
+		for _, w := range words(src) {
+			if mine[w] {
+				shared++
+				mine[w] = false // count each word once
+			}
+		}
+		for _, w := range words(sentence) {
+			mine[w] = true
+		}
+		if shared > bestShared {
+			best, bestShared = src, shared
+		}
+	}
+	return best, bestShared > 0 && bestShared*2 >= len(mine)
+}
+
+// numbers are a sentence's digit runs, in order.
+func numbers(sentence string) string {
+	var out []string
+	for _, w := range allWords(sentence) {
+		if w[0] >= '0' && w[0] <= '9' {
+			out = append(out, w)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// negated reports whether a sentence holds a negation.
+func negated(sentence string) bool {
+	lower := strings.ToLower(sentence)
+	if strings.Contains(lower, "n't") || strings.Contains(lower, "n\u2019t") {
+		return true
+	}
+	for _, w := range allWords(sentence) {
+		if negations[w] {
+			return true
+		}
+	}
+	return false
 }
 
 // allWords are a text's words as the rules read them, lower-cased, of any

@@ -38,3 +38,40 @@ func TestCheckRewrite(t *testing.T) {
 		})
 	}
 }
+
+// TestARewriteKeepsFiguresAndSense holds a model's rewrite of the shipping
+// answer to what the entry says: figures changed or swapped, a "never" added,
+// and a promise riding on a supported clause are stopped; the same facts
+// joined, reordered or said more politely pass.
+func TestARewriteKeepsFiguresAndSense(t *testing.T) {
+	entry := []string{"How long does shipping take", "Orders ship within one business " +
+		"day. Standard delivery takes 3 to 5 business days; express delivery takes 1 to 2 " +
+		"business days."}
+	for _, reply := range []string{
+		"Orders ship within one business day, and standard delivery takes 3 to 5 business " +
+			"days. Express delivery takes 1 to 2 business days.",
+		"Happy to help! Express delivery takes 1 to 2 business days; standard delivery " +
+			"takes 3 to 5 business days. Orders ship within one business day.",
+	} {
+		if v := guard.CheckRewrite(reply, entry, "how long does shipping take?", "",
+			guard.Policy{}); !v.OK {
+			t.Errorf("a faithful rewrite was stopped: %+v\n%s", v, reply)
+		}
+	}
+	for _, reply := range []string{
+		"Standard delivery takes 1 to 2 business days; express delivery takes 3 to 5 " +
+			"business days.",
+		"Orders never ship within one business day. Standard delivery takes 30 to 50 " +
+			"business days.",
+		"Orders don't ship within one business day. Standard delivery takes 3 to 5 " +
+			"business days.",
+		"Orders ship within one business day. Standard delivery takes 3 to 5 business " +
+			"days; express delivery takes 1 to 2 business days, and all orders ship free " +
+			"worldwide with a lifetime warranty.",
+	} {
+		if v := guard.CheckRewrite(reply, entry, "how long does shipping take?", "",
+			guard.Policy{}); v.OK || v.Rule != guard.RuleGrounded {
+			t.Errorf("an unfaithful rewrite passed: %+v\n%s", v, reply)
+		}
+	}
+}
