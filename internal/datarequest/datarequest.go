@@ -62,6 +62,7 @@ type queries struct {
 	ContactsByExternal     string
 	OpenFor                string
 	RatingOf               string
+	SameAddress            string
 	ContactConversationIDs string
 	AnyOpen                string
 	ContactExists          string
@@ -263,6 +264,16 @@ func (s *Service) OpenRequest(ctx context.Context, wsID, contactID, source strin
 	}
 	r, err := s.Get(ctx, wsID, id)
 	return r, err == nil, err
+}
+
+// SameAddress counts the workspace's other contacts with the contact's
+// address. The widget makes a contact for each chat, and an address a
+// customer typed proves nothing, so a request covers only its own contact:
+// the approver sees the others and may ask the requester about them.
+func (s *Service) SameAddress(ctx context.Context, wsID, contactID string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, s.q.SameAddress, wsID, contactID).Scan(&n)
+	return n, err
 }
 
 // Conversations returns the ids of a contact's conversations.

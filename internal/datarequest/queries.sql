@@ -48,6 +48,11 @@ ORDER BY seq;
 -- name: ContactConversationIDs
 SELECT id FROM conversations WHERE workspace_id = ? AND contact_id = ? LIMIT 100;
 
+-- name: SameAddress
+SELECT COUNT(*) FROM contacts o JOIN contacts c ON c.workspace_id = o.workspace_id
+WHERE c.workspace_id = ? AND c.id = ? AND c.email <> '' AND o.id <> c.id
+    AND lower(o.email) = lower(c.email);
+
 -- name: RatingOf
 SELECT score, comment, created_at FROM csat_ratings WHERE conversation_id = ?;
 

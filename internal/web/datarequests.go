@@ -330,6 +330,16 @@ func (s *Server) dataRequestsPage(w http.ResponseWriter, r *http.Request, p *pri
 		s.fail(w, r, err)
 		return
 	}
+	same := map[string]int{}
+	for _, req := range list {
+		if req.State == datarequest.AwaitingApproval {
+			if n, err := s.DataRequests.SameAddress(r.Context(), p.WorkspaceID,
+				req.ContactID); err == nil && n > 0 {
+				same[req.ID] = n
+			}
+		}
+	}
 	s.render(w, r, "data_requests.html", map[string]any{"Title": "Data requests",
-		"Section": "data_requests", "Me": me(p), "Requests": list, "Now": s.Now()})
+		"Section": "data_requests", "Me": me(p), "Requests": list, "Now": s.Now(),
+		"SameAddress": same})
 }

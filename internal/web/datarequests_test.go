@@ -334,3 +334,23 @@ func TestDisconnectedChannelHistoryIsDeleted(t *testing.T) {
 		t.Fatalf("a request about a contact already gone: %+v", done.DataRequest)
 	}
 }
+
+// TestApproverSeesOtherContactsWithTheSameAddress: the widget makes a contact
+// for each chat, and a typed address proves nothing, so a request covers its
+// own contact only; the approver is told of the others.
+func TestApproverSeesOtherContactsWithTheSameAddress(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	admin := e.login(e.AdminEmail)
+	first, _ := e.chatAs(e.WS.Inbox.WidgetToken, "Ann", "ann@customer.example")
+	e.do(nil, "POST", "/widget/v1/conversations/"+first.ConversationID+"/data-requests",
+		first.headers(), map[string]any{"kinds": []string{"deletion"}})
+	if page := string(e.post(admin, "GET", "/data-requests", nil,
+		http.StatusOK).Body); strings.Contains(page, "give the same address") {
+		t.Fatal("a contact with an address nobody else gave is said to share it")
+	}
+	e.chatAs(e.WS.Inbox.WidgetToken, "Ann again", "ANN@customer.example")
+	if page := string(e.post(admin, "GET", "/data-requests", nil,
+		http.StatusOK).Body); !strings.Contains(page, "1 other contact(s) give the same") {
+		t.Fatal("the approver is not told of another contact with the same address")
+	}
+}
