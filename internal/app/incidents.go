@@ -13,6 +13,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/apikey"
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/checklist"
+	"github.com/thunaivi/thunaivi/internal/compliance"
 	"github.com/thunaivi/thunaivi/internal/incident"
 	"github.com/thunaivi/thunaivi/internal/store"
 )
@@ -66,6 +67,7 @@ func (a *App) wireIncidents() error {
 		return err
 	}
 	a.Incidents.Opened = a.incidentOpened
+	a.Incidents.Due = a.responseDue
 	a.Support.Paused = a.Incidents.AIPaused
 	a.DataRequests.Frozen = a.Incidents.ExportsFrozen
 	a.Checklists, err = checklist.New(a.DB, a.Now, a.Audit, a.gatherEvidence, a.Workspaces.IDs)
@@ -75,6 +77,18 @@ func (a *App) wireIncidents() error {
 	a.Checklists.Overdue = a.checklistOverdue
 	a.Restores = verifications{a.DB}
 	return nil
+}
+
+// responseDue is when a workspace's incident must be answered by: within the
+// time its escalation contacts promise for the severity.
+func (a *App) responseDue(ctx context.Context, wsID string, sev incident.Severity,
+	detected time.Time) time.Time {
+	c, _, err := a.Compliance.Contacts(ctx, wsID)
+	d, ok := c.ResponseTimes[compliance.Severity(fmt.Sprintf("sev%d", sev))]
+	if err != nil || !ok {
+		return incident.ResponseDue(sev, detected)
+	}
+	return d.After(detected)
 }
 
 // detect opens an incident for what a detector saw, or adds it to the open

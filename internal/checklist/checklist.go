@@ -165,19 +165,20 @@ func (s *Service) Tick(ctx context.Context) error {
 	return s.sweep(ctx)
 }
 
-// Run ticks every interval, the first time one interval after it starts,
-// until ctx ends.
+// Run ticks at once and then every interval until ctx ends, so that a new
+// workspace, or one whose server was down on the first, has its month's
+// checklist within an interval.
 func (s *Service) Run(ctx context.Context, every time.Duration, warn func(error)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
+		if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
+			warn(err)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		}
-		if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
-			warn(err)
 		}
 	}
 }

@@ -74,6 +74,25 @@ func (d Duration) String() string {
 	return strconv.Itoa(d.Amount) + " " + unit
 }
 
+// After is when a response promised within d of t is due. Business days
+// skip Saturdays and Sundays (UTC).
+func (d Duration) After(t time.Time) time.Time {
+	switch d.Unit {
+	case Minutes:
+		return t.Add(time.Duration(d.Amount) * time.Minute)
+	case Hours:
+		return t.Add(time.Duration(d.Amount) * time.Hour)
+	}
+	due := t
+	for n := d.Amount; n > 0; {
+		due = due.Add(24 * time.Hour)
+		if wd := due.UTC().Weekday(); wd != time.Saturday && wd != time.Sunday {
+			n--
+		}
+	}
+	return due
+}
+
 // DefaultResponseTimes are the response times of a workspace that set none.
 var DefaultResponseTimes = map[Severity]Duration{
 	SEV1: {1, Hours}, SEV2: {4, Hours}, SEV3: {1, BusinessDays}, SEV4: {3, BusinessDays},

@@ -56,11 +56,8 @@ type queries struct {
 // Severity ranks an incident: SEV1 is the most urgent.
 type Severity int
 
-// Response times by severity, from detection to a first response.
-//
-// TODO: take these from the workspace's escalation contacts once they exist
-// (issue 8, item 1, on another branch); these are the defaults they start
-// with.
+// Response times by severity, from detection to a first response, of a
+// service without Service.Due: the escalation contacts' defaults.
 var responseTimes = map[Severity]struct {
 	hours, businessDays int
 }{1: {hours: 1}, 2: {hours: 4}, 3: {businessDays: 1}, 4: {businessDays: 3}}
@@ -153,6 +150,9 @@ type Deps struct {
 // Service keeps incidents, baselines and isolation settings.
 type Service struct {
 	Deps
+	// Due, when set, is when the response-time clock of an incident of the
+	// workspace runs out: the times its escalation contacts promise.
+	Due func(ctx context.Context, wsID string, sev Severity, detected time.Time) time.Time
 	db    *store.DB
 	q     queries
 	now   func() time.Time
@@ -332,6 +332,7 @@ func (s *Service) Get(ctx context.Context, wsID, id string) (Incident, error) {
 	if err != nil {
 		return Incident{}, err
 	}
+	s.clock(ctx, wsID, &in)
 	in.Timeline, err = store.Collect(ctx, s.db, s.q.Timeline, func(rows *sql.Rows) (Entry,
 		error) {
 		var e Entry
@@ -353,7 +354,18 @@ func (s *Service) List(ctx context.Context, wsID string) ([]Incident, error) {
 	if out == nil {
 		out = []Incident{}
 	}
+	for i := range out {
+		s.clock(ctx, wsID, &out[i])
+	}
 	return out, err
+}
+
+// clock sets an incident's response deadline from the workspace's promised
+// response times, when the service knows them.
+func (s *Service) clock(ctx context.Context, wsID string, in *Incident) {
+	if s.Due != nil {
+		in.ResponseDue = s.Due(ctx, wsID, in.Severity, in.DetectedAt)
+	}
 }
 
 // DrillsBetween returns the drills detected in [from, to).

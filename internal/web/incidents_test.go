@@ -549,3 +549,30 @@ func TestBrowserAdminContainsAnIncident(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/login"]`)))
 	b.checkNoErrors(t)
 }
+
+// TestIncidentClockFollowsTheEscalationContacts: a workspace that promises
+// SEV1 answers within 30 minutes sees its incidents due 30 minutes after
+// detection, not the default hour.
+func TestIncidentClockFollowsTheEscalationContacts(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	admin := e.login(e.AdminEmail)
+	open := func() time.Duration {
+		var out struct {
+			Incident struct {
+				DetectedAt  time.Time `json:"detected_at"`
+				ResponseDue time.Time `json:"response_due"`
+			}
+		}
+		e.post(admin, "POST", "/api/v1/incidents", map[string]any{"title": "outage",
+			"severity": 1}, http.StatusCreated).JSON(t, &out)
+		return out.Incident.ResponseDue.Sub(out.Incident.DetectedAt)
+	}
+	if got := open(); got != time.Hour {
+		t.Fatalf("default SEV1 clock %v, want 1h", got)
+	}
+	e.post(admin, "PUT", "/api/v1/trust/contacts", trustContacts("security@first.example"),
+		http.StatusOK)
+	if got := open(); got != 30*time.Minute {
+		t.Fatalf("SEV1 clock %v after promising 30 minutes", got)
+	}
+}
