@@ -96,7 +96,8 @@ type App struct {
 // Open opens the store the configuration names, applies pending migrations
 // and builds the services.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
-	db, err := store.Open(ctx, store.Options{DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL})
+	db, err := store.Open(ctx, store.Options{DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL,
+		SyncOnCrashOnly: cfg.SQLiteSync == "normal"})
 	if err != nil {
 		return nil, err
 	}

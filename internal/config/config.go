@@ -82,7 +82,12 @@ type Config struct {
 	RevokeOnStolenSession   bool
 	RevokeAfterCodeFailures int
 	RevokeOnProbe           bool
-	RevokeOnFailureBurst    bool
+	// SQLiteSync is "full" (every commit synced: acknowledged messages
+	// survive a power loss) or "normal" (synced at checkpoints: they survive
+	// a crash of the process, not a power loss of the machine, for about
+	// twice the commits a second).
+	SQLiteSync           string
+	RevokeOnFailureBurst bool
 	// BlockProbers answers an address that keeps probing with 404s a while.
 	BlockProbers bool
 	// MailURL is the SMTP server the product's mail goes through
@@ -270,6 +275,10 @@ func (c *Config) Server(fs *flag.FlagSet) {
 		envInt("REVOKE_AFTER_CODE_FAILURES", 5), "end a user's sessions after this many "+
 			"failed second-factor codes in 10 minutes; 0 is off "+
 			"(env THUNAIVI_REVOKE_AFTER_CODE_FAILURES)")
+	fs.StringVar(&c.SQLiteSync, "sqlite-sync", env("SQLITE_SYNC", "full"), "full syncs every "+
+		"SQLite commit, so acknowledged messages survive a power loss; normal syncs at "+
+		"checkpoints, for about twice the commits a second, and survives a crash of the "+
+		"process only (env THUNAIVI_SQLITE_SYNC)")
 	fs.BoolVar(&c.RevokeOnProbe, "revoke-on-probe", envBool("REVOKE_ON_PROBE", true),
 		"end the sessions used from an address that probes for attack paths "+
 			"(env THUNAIVI_REVOKE_ON_PROBE)")
@@ -342,6 +351,10 @@ func (c *Config) Finish() error {
 	}
 	if c.envErr != nil {
 		return c.envErr
+	}
+	if c.SQLiteSync != "" && c.SQLiteSync != "full" && c.SQLiteSync != "normal" {
+		return fmt.Errorf("config: THUNAIVI_SQLITE_SYNC is %q; it is full or normal",
+			c.SQLiteSync)
 	}
 	if c.limitsSetting == nil {
 		return nil
@@ -418,6 +431,7 @@ func (c *Config) Redacted() map[string]string {
 		"revoke_on_network_and_browser_change": strconv.FormatBool(c.RevokeOnStolenSession),
 		"revoke_after_code_failures":           strconv.Itoa(c.RevokeAfterCodeFailures),
 		"revoke_on_probe":                      strconv.FormatBool(c.RevokeOnProbe),
+		"sqlite_sync":                          c.SQLiteSync,
 		"revoke_on_failure_burst":              strconv.FormatBool(c.RevokeOnFailureBurst),
 		"block_probers":                        strconv.FormatBool(c.BlockProbers),
 	}

@@ -55,6 +55,12 @@ type Options struct {
 	// Existing refuses to create a SQLite database that is not there yet,
 	// for commands that only inspect one.
 	Existing bool
+	// SyncOnCrashOnly, for SQLite, syncs the log at checkpoints instead of
+	// at every commit (synchronous=NORMAL): an acknowledged message still
+	// survives the process dying, but the last ones may be lost if the
+	// machine loses power. It is the operator's choice, for about twice the
+	// commits a second (docs/PERFORMANCE.md, "Durability").
+	SyncOnCrashOnly bool
 }
 
 // Open opens the database the options name. It does not migrate.
@@ -67,7 +73,7 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 			return nil, fmt.Errorf("store: no database in %s: %w", o.DataDir, err)
 		}
 	}
-	return openSQLite(ctx, o.DataDir)
+	return openSQLite(ctx, o.DataDir, o.SyncOnCrashOnly)
 }
 
 // sqliteFile is the SQLite database's file in the data folder.
@@ -87,7 +93,7 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 	return &DB{engine: Postgres, url: url, write: pool, read: pool}, nil
 }
 
-func openSQLite(ctx context.Context, dir string) (*DB, error) {
+func openSQLite(ctx context.Context, dir string, crashOnly bool) (*DB, error) {
 	if dir == "" {
 		return nil, errors.New("store: no data folder given")
 	}
@@ -95,12 +101,16 @@ func openSQLite(ctx context.Context, dir string) (*DB, error) {
 		return nil, fmt.Errorf("store: create data folder: %w", err)
 	}
 	path := filepath.Join(dir, sqliteFile)
+	sync := "FULL"
+	if crashOnly {
+		sync = "NORMAL"
+	}
 	// synchronous(FULL) syncs the log on every commit: an acknowledged
 	// message survives the machine losing power, not only the process
 	// dying, which NORMAL already survives in WAL mode. It costs each commit
 	// a sync (docs/PERFORMANCE.md, "Durability").
 	dsn := "file:" + path + "?_txlock=immediate" +
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")" +
 		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)" +
 		// Reads map the file rather than copy it in with a system call each.
 		"&_pragma=mmap_size(268435456)" +

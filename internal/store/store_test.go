@@ -152,3 +152,19 @@ func TestSQLiteCommitsAreDurable(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSQLiteMaySyncAtCheckpoints: an operator who chooses it gets
+// synchronous=NORMAL, still in WAL mode.
+func TestSQLiteMaySyncAtCheckpoints(t *testing.T) {
+	db, err := store.Open(context.Background(), store.Options{DataDir: t.TempDir(),
+		SyncOnCrashOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var sync int
+	if err := db.QueryRowContext(context.Background(), "PRAGMA synchronous").Scan(
+		&sync); err != nil || sync != 1 {
+		t.Fatalf("synchronous = %d, %v; want 1 (NORMAL)", sync, err)
+	}
+}
