@@ -152,7 +152,9 @@ type Service struct {
 	Deps
 	// Due, when set, is when the response-time clock of an incident of the
 	// workspace runs out: the times its escalation contacts promise.
-	Due func(ctx context.Context, wsID string, sev Severity, detected time.Time) time.Time
+	Due func(ctx context.Context, wsID string, sev Severity,
+		detected time.Time) time.Time
+
 	db    *store.DB
 	q     queries
 	now   func() time.Time

@@ -52,8 +52,8 @@ func (s *Service) Postmortem(ctx context.Context, wsID, id string) (string, erro
 	if len(in.FollowUps) == 0 {
 		b.WriteString("_none_\n")
 	}
-	b.WriteString("\n## Timeline\n\n| # | at (UTC) | step | by | what |\n| --- | --- | --- | --- |" +
-		" --- |\n")
+	b.WriteString("\n## Timeline\n\n| # | at (UTC) | step | by | what |\n" +
+		"| --- | --- | --- | --- | --- |\n")
 	for _, e := range in.Timeline {
 		what := e.Text
 		if len(e.Refs) > 0 {
