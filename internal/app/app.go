@@ -53,6 +53,7 @@ type App struct {
 	DataRequests *datarequest.Service
 	// Meta keeps the workspaces' Meta app secrets.
 	Meta    *meta.Apps
+	storm   signatureStorm
 	Support *support.Service
 	// Feedback keeps agents' flags on AI replies, customers' ratings and
 	// the KPIs.

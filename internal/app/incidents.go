@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/access"
@@ -147,6 +148,51 @@ func (a *App) detectRevocation(ctx context.Context, userID string, workspaces []
 func (a *App) DetectAuditFailure(ctx context.Context, wsID, problem string) {
 	a.detect(ctx, wsID, incident.Detection{Detector: incident.DetectAuditBroken, Severity: 1,
 		Title: "The audit log did not verify", Summary: problem})
+}
+
+// Signature storms: this many callbacks with a bad signature to one
+// workspace within the window open an incident.
+const (
+	stormThreshold = 10
+	stormWindow    = 10 * time.Minute
+)
+
+// signatureStorm counts a workspace's callbacks whose signature did not
+// verify, and opens an incident when they come in a burst.
+type signatureStorm struct {
+	mu   sync.Mutex
+	seen map[string][]time.Time
+}
+
+// badSignature records one refused callback.
+func (a *App) badSignature(ctx context.Context, wsID string) {
+	now := a.Now()
+	st := &a.storm
+	st.mu.Lock()
+	if st.seen == nil {
+		st.seen = map[string][]time.Time{}
+	}
+	recent := st.seen[wsID][:0]
+	for _, t := range st.seen[wsID] {
+		if now.Sub(t) < stormWindow {
+			recent = append(recent, t)
+		}
+	}
+	recent = append(recent, now)
+	burst := len(recent) >= stormThreshold
+	if burst {
+		recent = nil // the incident has them; count afresh
+	}
+	st.seen[wsID] = recent
+	st.mu.Unlock()
+	if burst {
+		a.detect(context.WithoutCancel(ctx), wsID, incident.Detection{
+			Detector: incident.DetectSignatureStorm, Severity: 3,
+			Title: "Signed callbacks that do not verify",
+			Summary: fmt.Sprintf("%d data-deletion callbacks within %v were signed with "+
+				"another secret than the workspace's Meta app secret: someone is guessing, "+
+				"or the secret changed on one side only.", stormThreshold, stormWindow)})
+	}
 }
 
 // incidentOpened alerts a workspace's admins of a new incident.

@@ -86,6 +86,10 @@ const (
 	DetectFailureBurst = "failed_sign_in_burst"
 	DetectSuspicious   = "suspicious_session"
 	DetectAuditBroken  = "audit_verification_failed"
+	// DetectSignatureStorm is a burst of signed callbacks (Meta's
+	// data-deletion requests) whose signature does not verify: someone is
+	// guessing, or the app secret changed on one side only.
+	DetectSignatureStorm = "signature_storm"
 )
 
 // Errors. ErrInvalid wraps input a person can correct; ErrOrder is a step

@@ -80,6 +80,9 @@ func (s *Server) metaDeletion(w http.ResponseWriter, r *http.Request) {
 	}
 	payload, err := meta.ParseSignedRequest(r.PostFormValue("signed_request"), secret, s.Now())
 	if err != nil {
+		if secret != "" && s.BadSignature != nil {
+			s.BadSignature(r.Context(), wsID)
+		}
 		refuse()
 		return
 	}

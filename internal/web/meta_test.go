@@ -92,3 +92,34 @@ func TestMetaDataDeletionCallback(t *testing.T) {
 		t.Fatalf("a person with no data left gets %+v", none)
 	}
 }
+
+// TestASignatureStormOpensAnIncident: a burst of callbacks signed with
+// another secret opens an incident for the workspace's admins.
+func TestASignatureStormOpensAnIncident(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	ws := e.WS.Workspace.ID
+	admin := e.login(e.AdminEmail)
+	e.post(admin, "PUT", "/api/v1/channels/meta",
+		map[string]string{"app_secret": "meta-app-secret-0123456789"}, http.StatusNoContent)
+	forged := meta.Sign(meta.Payload{Algorithm: "HMAC-SHA256", UserID: "1",
+		IssuedAt: e.now().Unix()}, "a-guessed-secret-0123456789")
+	incidents := func() string {
+		return string(e.post(e.login(e.AdminEmail), "GET", "/api/v1/incidents", nil,
+			http.StatusOK).Body)
+	}
+	for i := range 10 {
+		if i == 5 {
+			e.advance(61 * time.Second) // past the callback's own rate limit
+			if strings.Contains(incidents(), "signature_storm") {
+				t.Fatal("five refusals opened an incident")
+			}
+		}
+		wantError(t, e.do(nil, "POST", "/channels/meta/"+ws+"/data-deletion",
+			map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+			url.Values{"signed_request": {forged}}.Encode()),
+			http.StatusBadRequest, "bad_signed_request")
+	}
+	if !strings.Contains(incidents(), "signature_storm") {
+		t.Fatal("ten forged callbacks opened no incident")
+	}
+}

@@ -87,6 +87,9 @@ type Deps struct {
 	// Meta keeps the workspaces' Meta app secrets, which sign Meta's
 	// data-deletion callbacks.
 	Meta *meta.Apps
+	// BadSignature, when set, is told of each callback to a workspace with
+	// a Meta app secret whose signature did not verify.
+	BadSignature func(ctx context.Context, wsID string)
 	// AuditRetentionDays is how long the server keeps audit entries, for
 	// every workspace.
 	AuditRetentionDays int
