@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/thunaivi/thunaivi/internal/apikey"
 	"github.com/thunaivi/thunaivi/internal/audit"
 	"github.com/thunaivi/thunaivi/internal/store"
 )
@@ -249,14 +250,50 @@ type Isolation struct {
 	FreezeExports bool     `json:"freeze_exports"`
 }
 
+// isolable checks, before anything changes, that everything an isolation
+// names is the workspace's, and that the admin isolating does not disable
+// themselves: half an isolation, or an admin locked out mid-incident, is
+// worse than none.
+func (s *Service) isolable(ctx context.Context, wsID, callerID string, iso Isolation) error {
+	for _, u := range iso.UserIDs {
+		if u == callerID {
+			return fmt.Errorf("incident: %w: you cannot disable yourself", ErrInvalid)
+		}
+		if _, err := s.Workspaces.Role(ctx, wsID, u); err != nil {
+			return err
+		}
+	}
+	if len(iso.KeyIDs) > 0 {
+		keys, err := s.Keys.List(ctx, wsID)
+		if err != nil {
+			return err
+		}
+		for _, k := range iso.KeyIDs {
+			if !slices.ContainsFunc(keys, func(key apikey.Key) bool { return key.ID == k }) {
+				return store.ErrNotFound
+			}
+		}
+	}
+	for _, ib := range iso.InboxIDs {
+		if _, err := s.Workspaces.Inbox(ctx, wsID, ib); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Isolate carries out step 3: the members named are disabled, the keys
 // revoked, the channels disconnected, the ranges refused, and the AI's
-// auto-replies paused and exports frozen when asked. callerIP is the address
-// of whoever runs it, which no refused range may hold.
-func (s *Service) Isolate(ctx context.Context, wsID, id, callerIP string,
+// auto-replies paused and exports frozen when asked. callerID and callerIP are
+// the admin who runs it, who may not be disabled, and their address, which no
+// refused range may hold.
+func (s *Service) Isolate(ctx context.Context, wsID, id, callerID, callerIP string,
 	iso Isolation) (Incident, error) {
 	if len(iso.UserIDs)+len(iso.KeyIDs)+len(iso.InboxIDs) > 500 {
 		return Incident{}, fmt.Errorf("incident: %w: at most 500 at once", ErrInvalid)
+	}
+	if err := s.isolable(ctx, wsID, callerID, iso); err != nil {
+		return Incident{}, err
 	}
 	return s.step(ctx, wsID, id, StepIsolate, func(Incident) ([]line, audit.Diff, error) {
 		old, err := s.Lockdown(ctx, wsID)

@@ -71,6 +71,9 @@ func (s *Server) incidentRoutes() {
 				s.fail(w, r, err)
 				return
 			}
+			// The answer shows the new admin path, keys and webhook
+			// secrets this once: it is never kept for a replay.
+			showsSecret(w)
 			out, err := s.contain(r, p, req)
 			s.answer(w, r, err, http.StatusOK, out)
 		}))
@@ -82,7 +85,7 @@ func (s *Server) incidentRoutes() {
 				return
 			}
 			in, err := s.Incidents.Isolate(r.Context(), p.WorkspaceID, r.PathValue("id"),
-				clientIP(r), req)
+				p.UserID, clientIP(r), req)
 			s.answer(w, r, err, http.StatusOK, map[string]any{"incident": in})
 		}))
 	s.api("POST /api/v1/incidents/{id}/validate", perm, func(w http.ResponseWriter,
@@ -150,8 +153,10 @@ func (s *Server) incidentRoutes() {
 		l, err := s.Incidents.Lockdown(r.Context(), p.WorkspaceID)
 		s.answer(w, r, err, http.StatusOK, map[string]any{"lockdown": l})
 	})
-	s.api("PUT /api/v1/security/lockdown", perm, func(w http.ResponseWriter, r *http.Request,
-		p *principal) {
+	// Lifting isolation, or recording the release hash validation trusts,
+	// asks for the password and code again, as isolating does.
+	s.api("PUT /api/v1/security/lockdown", perm, s.fresh(func(w http.ResponseWriter,
+		r *http.Request, p *principal) {
 		var req incident.LockdownChange
 		if err := decode(w, r, &req, 16<<10); err != nil {
 			s.fail(w, r, err)
@@ -159,7 +164,7 @@ func (s *Server) incidentRoutes() {
 		}
 		l, err := s.Incidents.SetLockdown(r.Context(), p.WorkspaceID, clientIP(r), req)
 		s.answer(w, r, err, http.StatusOK, map[string]any{"lockdown": l})
-	})
+	}))
 
 	s.api("GET /api/v1/checklists", perm, func(w http.ResponseWriter, r *http.Request,
 		p *principal) {
@@ -359,8 +364,8 @@ func (s *Server) incidentPages() {
 				r.PathValue("id"), p.UserID, p.Email)
 			s.back(w, r, at(r, "/settings/baselines/"+r.PathValue("id")), err)
 		}))
-	s.page("POST /settings/lockdown", perm, func(w http.ResponseWriter, r *http.Request,
-		p *principal) {
+	s.page("POST /settings/lockdown", perm, s.fresh(func(w http.ResponseWriter,
+		r *http.Request, p *principal) {
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 		paused, frozen := r.PostFormValue("ai_paused") == "on",
 			r.PostFormValue("exports_frozen") == "on"
@@ -370,7 +375,7 @@ func (s *Server) incidentPages() {
 			incident.LockdownChange{AIPaused: &paused, ExportsFrozen: &frozen,
 				IPDeny: &ranges, ReleaseSHA256: &sha, LatestRelease: &latest})
 		s.back(w, r, at(r, "/settings/incidents"), err)
-	})
+	}))
 	s.page("GET /settings/checklist", perm, s.checklistPage)
 	s.page("POST /settings/checklist/{month}/{item}", perm, func(w http.ResponseWriter,
 		r *http.Request, p *principal) {
@@ -464,7 +469,7 @@ func (s *Server) incidentStepForm(w http.ResponseWriter, r *http.Request, p *pri
 			KeepAdminPath:      r.PostFormValue("keep_admin_path") == "on"}
 		result, err = s.contain(r, p, req)
 	case incident.StepIsolate:
-		_, err = s.Incidents.Isolate(ctx, wsID, id, clientIP(r), incident.Isolation{
+		_, err = s.Incidents.Isolate(ctx, wsID, id, p.UserID, clientIP(r), incident.Isolation{
 			UserIDs:  strings.Fields(r.PostFormValue("user_ids")),
 			KeyIDs:   strings.Fields(r.PostFormValue("key_ids")),
 			InboxIDs: strings.Fields(r.PostFormValue("inbox_ids")),

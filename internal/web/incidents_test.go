@@ -576,3 +576,67 @@ func TestIncidentClockFollowsTheEscalationContacts(t *testing.T) {
 		t.Fatalf("SEV1 clock %v after promising 30 minutes", got)
 	}
 }
+
+// TestContainmentIsShownOnceAndRunsOnce: the credentials containment shows
+// are never kept for an idempotent replay, a double submission rotates them
+// once, isolation names only the workspace's own and never the admin, and
+// lifting isolation asks for the password again like isolating does.
+func TestContainmentIsShownOnceAndRunsOnce(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	ws := e.WS.Workspace.ID
+	admin := e.login(e.AdminEmail)
+	agentID := e.addMember(ws, "agent@first.example", access.Agent)
+	in := incidentOf(t, e.post(admin, "POST", "/api/v1/incidents",
+		map[string]any{"title": "Phished admin", "severity": 2}, http.StatusCreated))
+	e.post(admin, "POST", "/api/v1/incidents/"+in.ID+"/detect", map[string]any{},
+		http.StatusOK)
+
+	rotated := func() int {
+		es, err := e.App.Audit.List(context.Background(), audit.Filter{Workspace: ws,
+			Action: string(audit.AdminPathRotated), Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	before := rotated()
+	results := make(chan int, 3)
+	for range 3 {
+		go func() {
+			r := e.do(admin, "POST", "/api/v1/incidents/"+in.ID+"/contain",
+				map[string]string{"Idempotency-Key": "contain-" + store.NewID("k")},
+				map[string]any{"keep_api_keys": true})
+			results <- r.Status
+		}()
+	}
+	ok := 0
+	for range 3 {
+		if <-results == http.StatusOK {
+			ok++
+		}
+	}
+	if n := rotated() - before; ok != 1 || n != 1 {
+		t.Fatalf("three submissions: %d succeeded, admin path rotated %d times", ok, n)
+	}
+	if n := e.count("idempotency_keys"); n != 0 {
+		t.Fatalf("containment's answer, with its new secrets, was kept %d times", n)
+	}
+
+	// Containment kept the admin's own session.
+	wantError(t, e.do(admin, "POST", "/api/v1/incidents/"+in.ID+"/isolate", nil,
+		map[string]any{"user_ids": []string{e.WS.Admin.ID}}), 422, "invalid")
+	wantError(t, e.do(admin, "POST", "/api/v1/incidents/"+in.ID+"/isolate", nil,
+		map[string]any{"user_ids": []string{agentID, "us_elsewhere"}}), 404, "not_found")
+	members, err := e.App.Workspaces.Members(context.Background(), ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range members {
+		if m.Disabled {
+			t.Fatalf("a refused isolation disabled %s", m.Email)
+		}
+	}
+	e.advance(11 * time.Minute)
+	wantError(t, e.do(admin, "PUT", "/api/v1/security/lockdown", nil,
+		map[string]any{"ai_paused": false}), 403, "step_up_required")
+}
