@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -187,10 +188,18 @@ func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request, p *principa
 	})
 }
 
+// errAddressRefused ends a stream from a range the workspace now refuses.
+var errAddressRefused = errors.New("address refused")
+
 // recheck loads again who a long-lived request acts for: the member's
-// session, or the server's API key, so that a revoked session or key ends
-// the stream within a recheck.
+// session, or the server's API key, so that a revoked session or key, or an
+// address refused since, ends the stream within a recheck.
 func (s *Server) recheck(r *http.Request, p *principal) (*principal, error) {
+	// A range refused while the stream was open ends it, as it refuses a
+	// new request.
+	if s.Incidents != nil && s.Incidents.IPDenied(r.Context(), p.WorkspaceID, clientIP(r)) {
+		return nil, errAddressRefused
+	}
 	if p.Key == nil {
 		return s.principal(r)
 	}

@@ -302,10 +302,23 @@ func TestRefusedRangesStopMembersAndKeys(t *testing.T) {
 	_, key := e.newKey(admin, "conversations:read")
 	e.addMember(ws, "agent@first.example", access.Agent, e.WS.Inbox.ID)
 	agent := e.login("agent@first.example")
+	open := e.openStream(agent, "/api/v1/events", nil)
 	ranges := []string{"127.0.0.0/8"}
 	if _, err := e.App.Incidents.SetLockdown(context.Background(), ws, "192.0.2.1",
 		incident.LockdownChange{IPDeny: &ranges}); err != nil {
 		t.Fatal(err)
+	}
+	// A stream opened before the range was refused ends at its next check.
+	e.advance(3 * time.Second)
+	e.startChat(e.WS.Inbox.WidgetToken).send("where is my order?")
+	deadline := time.After(5 * time.Second)
+	for ended := false; !ended; {
+		select {
+		case _, ok := <-open.events:
+			ended = !ok
+		case <-deadline:
+			t.Fatal("an open event stream outlived the refusal of its address")
+		}
 	}
 	wantError(t, e.do(agent, "GET", "/api/v1/me", nil, nil), http.StatusForbidden,
 		"address_refused")
