@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/markdown"
 	"github.com/thunaivi/thunaivi/internal/origin"
 	"github.com/thunaivi/thunaivi/internal/store"
 )
@@ -352,6 +353,5 @@ func Markdown(list []Checklist) string {
 	return b.String()
 }
 
-func oneLine(s string) string {
-	return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "<", "&lt;")
-}
+// oneLine writes what people typed as plain text on one line.
+var oneLine = markdown.Line

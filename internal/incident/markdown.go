@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/markdown"
 )
 
 // Postmortem writes an incident's postmortem as Markdown: its clocks, the
@@ -69,23 +70,9 @@ func (s *Service) Postmortem(ctx context.Context, wsID, id string) (string, erro
 
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }
 
-// mdLine keeps text on one line.
-func mdLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
-
-// mdCell keeps text on one line of a table.
-func mdCell(s string) string { return strings.ReplaceAll(mdLine(s), "|", "\\|") }
-
-// mdBlock keeps a paragraph from opening headings or raw HTML of its own.
-func mdBlock(s string) string {
-	lines := strings.Split(strings.ReplaceAll(s, "\r", ""), "\n")
-	for i, l := range lines {
-		l = strings.ReplaceAll(l, "<", "&lt;")
-		if strings.HasPrefix(strings.TrimSpace(l), "#") {
-			l = "\\" + strings.TrimSpace(l)
-		}
-		lines[i] = l
-	}
-	return strings.Join(lines, "\n")
-}
+// mdLine, mdCell and mdBlock write what people typed as plain text.
+var (
+	mdLine  = markdown.Line
+	mdCell  = markdown.Line
+	mdBlock = markdown.Block
+)

@@ -653,3 +653,44 @@ func TestContainmentIsShownOnceAndRunsOnce(t *testing.T) {
 	wantError(t, e.do(admin, "PUT", "/api/v1/security/lockdown", nil,
 		map[string]any{"ai_paused": false}), 403, "step_up_required")
 }
+
+// TestThePostmortemIsPlainText: what admins typed into an incident reads as
+// itself in the exported Markdown, with no heading, link or HTML of its own.
+func TestThePostmortemIsPlainText(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	admin := e.login(e.AdminEmail)
+	in := incidentOf(t, e.post(admin, "POST", "/api/v1/incidents", map[string]any{
+		"title": "<script>alert(1)</script> [x](javascript:alert(1))", "severity": 4,
+		"drill": true}, http.StatusCreated))
+	e.post(admin, "POST", "/api/v1/incidents/"+in.ID+"/detect", map[string]any{},
+		http.StatusOK)
+	for _, step := range []string{"contain", "isolate", "validate", "restore"} {
+		body := map[string]any{"keep_api_keys": true, "keep_admin_path": true,
+			"keep_webhook_secrets": true}
+		if step != "contain" {
+			body = map[string]any{}
+		}
+		r := e.do(admin, "POST", "/api/v1/incidents/"+in.ID+"/"+step, nil, body)
+		if r.Status != http.StatusOK && !(step == "restore" && r.Status == 404) {
+			t.Fatalf("%s: %d %s", step, r.Status, r.Body)
+		}
+		if step == "restore" && r.Status == 404 {
+			e.post(admin, "POST", "/api/v1/security/baselines", map[string]any{
+				"name": "now"}, http.StatusCreated)
+			e.post(admin, "POST", "/api/v1/incidents/"+in.ID+"/restore", map[string]any{},
+				http.StatusOK)
+		}
+	}
+	e.post(admin, "POST", "/api/v1/incidents/"+in.ID+"/document", map[string]any{
+		"root_cause": "Fake\n===", "impact": "x\n---\n![i](https://evil.example/i.png)",
+		"preventive": "# none", "follow_ups": []string{"<img src=x onerror=alert(1)>"}},
+		http.StatusOK)
+	md := string(e.post(admin, "GET", "/api/v1/incidents/"+in.ID+"/postmortem", nil,
+		http.StatusOK).Body)
+	for _, bad := range []string{"<script", "<img", "](javascript", "](https", "\n===",
+		"\n---\n!", "\n# none"} {
+		if strings.Contains(md, bad) {
+			t.Errorf("the postmortem holds %q:\n%s", bad, md)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -468,8 +469,13 @@ func (s *Server) trustDataRequest(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, formError("give the email address you wrote to us from"))
 		return
 	}
+	// Every check of the form comes before the address is looked up, so
+	// that no answer differs by whether the address is a customer's.
 	kinds := r.PostForm["kind"]
-	if len(kinds) == 0 || len(kinds) > 3 {
+	if len(kinds) == 0 || len(kinds) > 3 || slices.ContainsFunc(kinds, func(k string) bool {
+		return k != datarequest.Access && k != datarequest.Portability &&
+			k != datarequest.Deletion
+	}) {
 		s.fail(w, r, formError("choose what you are asking for"))
 		return
 	}
@@ -488,7 +494,7 @@ func (s *Server) trustDataRequest(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, datarequest.ErrOpen) {
 		s.log.Error("Filing a data request from the trust page failed", "workspace_id",
 			ws.ID, "error", err, "request_id", requestID(r.Context()))
 	}

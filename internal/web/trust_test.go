@@ -405,9 +405,10 @@ func TestTrustDataRequest(t *testing.T) {
 		if r := form("not an address", "deletion"); r.Status != http.StatusUnprocessableEntity {
 			t.Errorf("a bad address: %d", r.Status)
 		}
-		if r := form("rita@example.com", "everything"); r.Status !=
-			http.StatusUnprocessableEntity {
-			t.Errorf("an unknown kind: %d", r.Status)
+		for _, who := range []string{"rita@example.com", "nobody@example.com"} {
+			if r := form(who, "everything"); r.Status != http.StatusUnprocessableEntity {
+				t.Errorf("an unknown kind for %s: %d", who, r.Status)
+			}
 		}
 		r := e.do(nil, "POST", "/trust/"+ws+"/data-requests", map[string]string{
 			"Content-Type": "application/x-www-form-urlencoded",
