@@ -98,8 +98,9 @@ func Roles() []RoleAccess {
 var Playbook = []string{
 	"Detect: the events that raised the incident are attached to it, " +
 		"and its response-time clock starts.",
-	"Contain: the affected users' sessions are revoked and the credentials in scope " +
-		"(API keys, webhook secrets, channel tokens, the admin path) are rotated.",
+	"Contain: the affected users' sessions are revoked, the credentials in scope " +
+		"(API keys, webhook secrets, the admin path) are rotated, and the channels are " +
+		"flagged for reconnection.",
 	"Isolate: the affected users, keys, channels or address ranges are disabled, " +
 		"AI auto-replies paused and exports frozen.",
 	"Validate integrity: the audit chain, members and roles, admins' second factors, " +
