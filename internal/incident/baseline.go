@@ -2,7 +2,9 @@ package incident
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -182,6 +184,20 @@ func scanBaseline(row interface{ Scan(...any) error }) (Baseline, error) {
 	return b, nil
 }
 
+// ErrUnconfirmed is returned for a restore whose differences were not
+// confirmed as they stand: a restore may reverse what isolation or an admin
+// did since the baseline, so it applies only what a person saw.
+var ErrUnconfirmed = errors.New("incident: review the differences first, and confirm " +
+	"them as they stand (the confirm value of the diff)")
+
+// Confirm is the value a restore must be given for differences: it changes
+// whenever they do.
+func Confirm(diffs []Difference) string {
+	b, _ := json.Marshal(diffs)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
 // Compare returns how the workspace's current configuration differs from a
 // saved baseline.
 func (s *Service) Compare(ctx context.Context, wsID, id string) (Baseline, []Difference,
@@ -319,11 +335,14 @@ type Restored struct {
 // retention periods put back, webhook endpoints added since removed. What it
 // cannot restore is listed for a person. byUserID and byEmail are the admin
 // applying it, who is never removed or changed by it.
-func (s *Service) RestoreBaseline(ctx context.Context, wsID, id, byUserID,
-	byEmail string) (Restored, error) {
+func (s *Service) RestoreBaseline(ctx context.Context, wsID, id, byUserID, byEmail,
+	confirm string) (Restored, error) {
 	b, diffs, err := s.Compare(ctx, wsID, id)
 	if err != nil {
 		return Restored{}, err
+	}
+	if confirm != Confirm(diffs) {
+		return Restored{}, ErrUnconfirmed
 	}
 	out := Restored{Baseline: Baseline{ID: b.ID, Name: b.Name, CreatedBy: b.CreatedBy,
 		CreatedAt: b.CreatedAt}, Applied: []Difference{}, Manual: []Difference{}}

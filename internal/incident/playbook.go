@@ -360,13 +360,15 @@ func (s *Service) Isolate(ctx context.Context, wsID, id, callerID, callerIP stri
 }
 
 // Restore carries out step 5: the baseline named ("latest" for the newest)
-// is applied, after the console or the API showed its differences.
-func (s *Service) Restore(ctx context.Context, wsID, id, baselineID, byUserID,
-	byEmail string) (Restored, Incident, error) {
+// is applied, after the console or the API showed its differences, which
+// confirm must name (Confirm).
+func (s *Service) Restore(ctx context.Context, wsID, id, baselineID, byUserID, byEmail,
+	confirm string) (Restored, Incident, error) {
 	var out Restored
 	in, err := s.step(ctx, wsID, id, StepRestore, func(Incident) ([]line, audit.Diff, error) {
 		var err error
-		if out, err = s.RestoreBaseline(ctx, wsID, baselineID, byUserID, byEmail); err != nil {
+		if out, err = s.RestoreBaseline(ctx, wsID, baselineID, byUserID, byEmail,
+			confirm); err != nil {
 			return nil, nil, err
 		}
 		lines := []line{{text: "Baseline applied: " + out.Baseline.Name,

@@ -420,8 +420,11 @@ func TestEveryActionIsRecorded(t *testing.T) {
 					map[string]string{"name": "known good"}, http.StatusCreated)
 			}, want(e.AdminEmail, audit.Success, "baseline")},
 			{audit.BaselineRestored, ws, func(t *testing.T) {
-				e.post(admin, "POST", "/api/v1/security/baselines/latest/restore", nil,
-					http.StatusOK)
+				var diff struct{ Confirm string }
+				e.post(admin, "GET", "/api/v1/security/baselines/latest/diff", nil,
+					http.StatusOK).JSON(t, &diff)
+				e.post(admin, "POST", "/api/v1/security/baselines/latest/restore",
+					map[string]string{"confirm": diff.Confirm}, http.StatusOK)
 			}, want(e.AdminEmail, audit.Success, "baseline", `"applied":[null,0]`)},
 			{audit.ChecklistGenerated, ws, func(t *testing.T) {
 				if err := e.App.Checklists.Tick(context.Background()); err != nil {

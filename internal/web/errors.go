@@ -83,6 +83,8 @@ func classify(err error) (int, string) {
 		errors.Is(err, compliance.ErrInvalid), errors.Is(err, incident.ErrInvalid),
 		errors.Is(err, checklist.ErrInvalid):
 		return http.StatusUnprocessableEntity, "invalid"
+	case errors.Is(err, incident.ErrUnconfirmed):
+		return http.StatusConflict, "confirm_differences"
 	case errors.Is(err, incident.ErrOrder):
 		return http.StatusConflict, "wrong_step"
 	case errors.Is(err, incident.ErrClosed):

@@ -97,13 +97,14 @@ func (s *Server) incidentRoutes() {
 		func(w http.ResponseWriter, r *http.Request, p *principal) {
 			var req struct {
 				BaselineID string `json:"baseline_id"`
+				Confirm    string `json:"confirm"`
 			}
 			if err := decode(w, r, &req, 4<<10); err != nil {
 				s.fail(w, r, err)
 				return
 			}
 			out, in, err := s.Incidents.Restore(r.Context(), p.WorkspaceID, r.PathValue("id"),
-				baselineOrLatest(req.BaselineID), p.UserID, p.Email)
+				baselineOrLatest(req.BaselineID), p.UserID, p.Email, req.Confirm)
 			s.answer(w, r, err, http.StatusOK, map[string]any{"restored": out, "incident": in})
 		}))
 	s.api("POST /api/v1/incidents/{id}/document", perm, func(w http.ResponseWriter,
@@ -140,12 +141,20 @@ func (s *Server) incidentRoutes() {
 		b, diffs, err := s.Incidents.Compare(r.Context(), p.WorkspaceID, r.PathValue("id"))
 		b.State = nil
 		s.answer(w, r, err, http.StatusOK, map[string]any{"baseline": b,
+			"confirm": incident.Confirm(diffs),
 			"differences": diffs})
 	})
 	s.api("POST /api/v1/security/baselines/{id}/restore", perm, s.fresh(
 		func(w http.ResponseWriter, r *http.Request, p *principal) {
+			var req struct {
+				Confirm string `json:"confirm"`
+			}
+			if err := decode(w, r, &req, 4<<10); err != nil {
+				s.fail(w, r, err)
+				return
+			}
 			out, err := s.Incidents.RestoreBaseline(r.Context(), p.WorkspaceID,
-				r.PathValue("id"), p.UserID, p.Email)
+				r.PathValue("id"), p.UserID, p.Email, req.Confirm)
 			s.answer(w, r, err, http.StatusOK, map[string]any{"restored": out})
 		}))
 	s.api("GET /api/v1/security/lockdown", perm, func(w http.ResponseWriter, r *http.Request,
@@ -356,12 +365,14 @@ func (s *Server) incidentPages() {
 			return
 		}
 		s.render(w, r, "baseline.html", map[string]any{"Title": "Baseline " + b.Name,
-			"Section": "incidents", "Me": me(p), "Baseline": b, "Differences": diffs})
+			"Section": "incidents", "Me": me(p), "Baseline": b, "Differences": diffs,
+			"Confirm": incident.Confirm(diffs)})
 	})
 	s.page("POST /settings/baselines/{id}/restore", perm, s.fresh(
 		func(w http.ResponseWriter, r *http.Request, p *principal) {
+			r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 			_, err := s.Incidents.RestoreBaseline(r.Context(), p.WorkspaceID,
-				r.PathValue("id"), p.UserID, p.Email)
+				r.PathValue("id"), p.UserID, p.Email, r.PostFormValue("confirm"))
 			s.back(w, r, at(r, "/settings/baselines/"+r.PathValue("id")), err)
 		}))
 	s.page("POST /settings/lockdown", perm, s.fresh(func(w http.ResponseWriter,
@@ -436,6 +447,7 @@ func (s *Server) incidentPage(w http.ResponseWriter, r *http.Request, p *princip
 		if b, diffs, err := s.Incidents.Compare(r.Context(), p.WorkspaceID,
 			"latest"); err == nil {
 			data["Baseline"], data["Differences"] = b, diffs
+			data["Confirm"] = incident.Confirm(diffs)
 		}
 	}
 	s.render(w, r, "incident.html", data)
@@ -482,7 +494,8 @@ func (s *Server) incidentStepForm(w http.ResponseWriter, r *http.Request, p *pri
 	case incident.StepRestore:
 		var out incident.Restored
 		out, _, err = s.Incidents.Restore(ctx, wsID, id,
-			baselineOrLatest(r.PostFormValue("baseline_id")), p.UserID, p.Email)
+			baselineOrLatest(r.PostFormValue("baseline_id")), p.UserID, p.Email,
+			r.PostFormValue("confirm"))
 		result = out
 	case incident.StepDocument:
 		_, err = s.Incidents.Document(ctx, wsID, id, incident.Postmortem{

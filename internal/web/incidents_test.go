@@ -19,6 +19,16 @@ import (
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
 )
 
+// confirmOf reads the confirm value of the latest baseline's differences, as
+// an admin reviewing them gets it.
+func (e *env) confirmOf(c *http.Client) string {
+	e.t.Helper()
+	var diff struct{ Confirm string }
+	e.post(c, "GET", "/api/v1/security/baselines/latest/diff", nil, http.StatusOK).JSON(e.t,
+		&diff)
+	return diff.Confirm
+}
+
 // incidentOf decodes {"incident": ...}.
 func incidentOf(t testing.TB, r response) incident.Incident {
 	t.Helper()
@@ -179,8 +189,14 @@ func TestIncidentDrill(t *testing.T) {
 		}) {
 			t.Errorf("the diff misses the intruder: %+v", diff.Differences)
 		}
-		e.post(admin, "POST", "/api/v1/incidents/"+id+"/restore", map[string]any{},
-			http.StatusOK)
+		// A restore applies only differences an admin saw as they stand.
+		wantError(t, e.do(admin, "POST", "/api/v1/incidents/"+id+"/restore", nil,
+			map[string]any{}), http.StatusConflict, "confirm_differences")
+		wantError(t, e.do(admin, "POST", "/api/v1/incidents/"+id+"/restore", nil,
+			map[string]any{"confirm": "0000000000000000"}), http.StatusConflict,
+			"confirm_differences")
+		e.post(admin, "POST", "/api/v1/incidents/"+id+"/restore",
+			map[string]any{"confirm": e.confirmOf(admin)}, http.StatusOK)
 		members, err := e.App.Workspaces.Members(context.Background(), ws)
 		if err != nil {
 			t.Fatal(err)
@@ -670,16 +686,12 @@ func TestThePostmortemIsPlainText(t *testing.T) {
 		if step != "contain" {
 			body = map[string]any{}
 		}
-		r := e.do(admin, "POST", "/api/v1/incidents/"+in.ID+"/"+step, nil, body)
-		if r.Status != http.StatusOK && !(step == "restore" && r.Status == 404) {
-			t.Fatalf("%s: %d %s", step, r.Status, r.Body)
-		}
-		if step == "restore" && r.Status == 404 {
+		if step == "restore" {
 			e.post(admin, "POST", "/api/v1/security/baselines", map[string]any{
 				"name": "now"}, http.StatusCreated)
-			e.post(admin, "POST", "/api/v1/incidents/"+in.ID+"/restore", map[string]any{},
-				http.StatusOK)
+			body = map[string]any{"confirm": e.confirmOf(admin)}
 		}
+		e.post(admin, "POST", "/api/v1/incidents/"+in.ID+"/"+step, body, http.StatusOK)
 	}
 	e.post(admin, "POST", "/api/v1/incidents/"+in.ID+"/document", map[string]any{
 		"root_cause": "Fake\n===", "impact": "x\n---\n![i](https://evil.example/i.png)",
