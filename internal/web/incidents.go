@@ -141,7 +141,7 @@ func (s *Server) incidentRoutes() {
 		b, diffs, err := s.Incidents.Compare(r.Context(), p.WorkspaceID, r.PathValue("id"))
 		b.State = nil
 		s.answer(w, r, err, http.StatusOK, map[string]any{"baseline": b,
-			"confirm": incident.Confirm(diffs),
+			"confirm":     incident.Confirm(diffs),
 			"differences": diffs})
 	})
 	s.api("POST /api/v1/security/baselines/{id}/restore", perm, s.fresh(
