@@ -29,6 +29,12 @@ type Result struct {
 // but for its budget.
 func (r Result) On() bool { return r.Text != "" || r.Fallback != "" }
 
+// Enabled reports whether the workspace has a provider on, with a key.
+func (s *Service) Enabled(ctx context.Context, wsID string) bool {
+	st, err := s.load(ctx, wsID)
+	return err == nil && st.enabled && st.sealed != ""
+}
+
 // Rewrite asks the workspace's provider to put src's answer in the
 // workspace's tone, and counts the tokens it cost. It gives up after the
 // service's timeout. A provider that is off gives the zero Result; one whose

@@ -297,7 +297,7 @@ func sources(entry brain.Entry) []string {
 func (s *Service) rewrite(ctx context.Context, c Conversation, d brain.Decision, text string,
 	router *brain.Router, policy guard.Policy) llm.Result {
 	if s.LLM == nil || c.Status == StatusEscalated || d.Action != brain.ActionAnswer ||
-		d.EntryID == "" {
+		d.EntryID == "" || !s.LLM.Enabled(ctx, c.WorkspaceID) {
 		return llm.Result{}
 	}
 	entry, _ := router.Entry(d.EntryID)
@@ -308,8 +308,6 @@ func (s *Service) rewrite(ctx context.Context, c Conversation, d brain.Decision,
 		Answer: entry.Answer, Customer: text, MaxChars: policy.MaxChars})
 }
 
-// injected turns a decision on a message that tries to instruct the AI
-// into a handoff: whatever the router found, the AI does not answer it.
 // Screen applies to the router's decision d on text what the router does not
 // see: a message that tries to instruct the AI goes to a person, whatever
 // the router decided. Every path that routes a message screens it, so that
@@ -321,6 +319,8 @@ func Screen(d brain.Decision, text string) brain.Decision {
 	return d
 }
 
+// injected turns a decision on a message that tries to instruct the AI
+// into a handoff: whatever the router found, the AI does not answer it.
 func injected(d brain.Decision, phrase string) brain.Decision {
 	return brain.Decision{Action: brain.ActionHandoff, Category: guard.CategoryInjection,
 		MatchedPhrase: phrase, Confidence: d.Confidence, Candidates: d.Candidates,
