@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/datarequest"
@@ -352,5 +353,15 @@ func TestApproverSeesOtherContactsWithTheSameAddress(t *testing.T) {
 	if page := string(e.post(admin, "GET", "/data-requests", nil,
 		http.StatusOK).Body); !strings.Contains(page, "1 other contact(s) give the same") {
 		t.Fatal("the approver is not told of another contact with the same address")
+	}
+	// Deciding a request, either way, asks a stale session for the password.
+	list, err := e.App.DataRequests.List(context.Background(), e.WS.Workspace.ID)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("requests: %v, %v", list, err)
+	}
+	e.advance(11 * time.Minute)
+	for _, step := range []string{"approve", "reject"} {
+		wantError(t, e.do(admin, "POST", "/api/v1/data-requests/"+list[0].ID+"/"+step, nil,
+			map[string]string{"note": "not ours"}), http.StatusForbidden, "step_up_required")
 	}
 }
