@@ -44,6 +44,9 @@ type DB struct {
 	// built counts the queries built at run time (filters) that were
 	// prepared and kept, up to maxBuilt.
 	built atomic.Int64
+	// group gathers SQLite transactions waiting for the one writer, to
+	// commit them together (group.go).
+	group group
 }
 
 // Options say which database to open.
@@ -276,8 +279,18 @@ func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Ro
 }
 
 // InTx runs fn in a transaction, committing when it returns nil and rolling
-// back otherwise, so that a failure leaves no half-written data.
-func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+// back otherwise, so that a failure leaves no half-written data. On SQLite,
+// transactions that wait for the writer meanwhile are committed together,
+// each in a savepoint of its own (group.go): one sync for many commits.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.engine == SQLite {
+		return db.inGroup(ctx, fn)
+	}
+	return db.inTx(ctx, fn)
+}
+
+// inTx runs fn in a transaction of its own.
+func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
