@@ -38,14 +38,27 @@ func (s *Service) AttachDetect(ctx context.Context, wsID, id string, seqs []int6
 			refs = append(refs, e.Refs...) // the detector's own events count too
 		}
 		text := "Triggering events: " + strings.Join(names, ", ")
-		if len(names) == 0 {
-			text = "Triggering events: those the detector attached"
+		switch {
+		case len(names) > 0:
+		case len(refs) > 0:
+			text = "Triggering events: " + strings.Join(refs, ", ") +
+				", which the detector attached"
+		default:
+			text = "No triggering events attached: the incident was opened by hand"
 		}
 		if note != "" {
 			text += ". " + note
 		}
 		return []line{{text: text, refs: refs}}, audit.Diff{"events": {nil, len(refs)}}, nil
 	})
+}
+
+// plural says n things: "1 follow-up task", "2 follow-up tasks".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return strconv.Itoa(n) + " " + thing + "s"
 }
 
 // entry returns the workspace's audit entry seq, or ErrInvalid.
@@ -433,7 +446,7 @@ func (s *Service) Document(ctx context.Context, wsID, id string, p Postmortem) (
 			return nil, nil, fmt.Errorf("incident: document: %w", err)
 		}
 		return []line{{text: "Postmortem written: root cause, impact, preventive " +
-				"controls, " + strconv.Itoa(len(p.FollowUps)) + " follow-up tasks"}},
+				"controls, " + plural(len(p.FollowUps), "follow-up task")}},
 			audit.Diff{"follow_ups": {nil, len(p.FollowUps)}}, nil
 	})
 }
