@@ -121,7 +121,7 @@ func (s *Server) trustRoutes() {
 				s.fail(w, r, err)
 				return
 			}
-			writeJSON(w, http.StatusCreated, map[string]any{"acceptance": a})
+			writeJSON(w, http.StatusCreated, map[string]any{"accepted": a})
 		})
 }
 
