@@ -223,26 +223,22 @@ func TestDataRequestEndToEnd(t *testing.T) {
 	})
 }
 
-// findText returns the table and column that hold text, or "".
-func findText(t *testing.T, db *store.DB, text string) string {
+// findText returns the table and column that hold text, in any case, or "".
+// It reads the tables named, or every table of the store.
+func findText(t *testing.T, db *store.DB, text string, tables ...string) string {
 	t.Helper()
 	ctx := context.Background()
-	query := "SELECT name FROM sqlite_master WHERE type = 'table'"
-	if db.Engine() == store.Postgres {
-		query = "SELECT table_name FROM information_schema.tables " +
-			"WHERE table_schema = current_schema()"
+	if len(tables) == 0 {
+		query := "SELECT name FROM sqlite_master WHERE type = 'table'"
+		if db.Engine() == store.Postgres {
+			query = "SELECT table_name FROM information_schema.tables " +
+				"WHERE table_schema = current_schema()"
+		}
+		var err error
+		if tables, err = store.Strings(ctx, db, query); err != nil {
+			t.Fatal(err)
+		}
 	}
-	rows, err := db.QueryContext(ctx, query)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var name string
-		rows.Scan(&name)
-		tables = append(tables, name)
-	}
-	rows.Close()
 	for _, table := range tables {
 		rows, err := db.QueryContext(ctx, "SELECT * FROM "+table)
 		if err != nil {
