@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/erase"
 	"github.com/thunaivi/thunaivi/internal/store"
 )
 
@@ -128,6 +129,9 @@ func (s *Service) Approve(ctx context.Context, wsID, id, by string) (Request, er
 	return s.Get(ctx, wsID, id)
 }
 
+// everything is what a deletion removes with a conversation: all of it.
+var everything = erase.Scope{GoldenCases: true, Traces: true}
+
 // erase deletes the contact and everything of theirs: conversations,
 // messages, labels, the AI's decisions, agents' flags, their ratings, golden
 // cases taken from their messages, and the webhook deliveries and kept API
@@ -139,44 +143,14 @@ func (s *Service) erase(ctx context.Context, tx *store.Tx, wsID, contactID strin
 		return err
 	}
 	for _, c := range convs {
-		if err := s.eraseConversation(ctx, tx, wsID, c.ID, removed); err != nil {
+		if err := s.eraser.Conversation(ctx, tx, wsID, c.ID, everything, removed); err != nil {
 			return err
 		}
 	}
-	if err := count(ctx, tx, removed, "webhook_deliveries", s.q.DeleteDeliveries, wsID,
-		"%"+contactID+"%"); err != nil {
+	if err := s.eraser.Traces(ctx, tx, wsID, contactID, removed); err != nil {
 		return err
 	}
 	return count(ctx, tx, removed, "contacts", s.q.DeleteContact, wsID, contactID)
-}
-
-// eraseConversation deletes one conversation and everything that holds its
-// content.
-func (s *Service) eraseConversation(ctx context.Context, tx *store.Tx, wsID, id string,
-	removed map[string]int64) error {
-	for _, step := range []struct{ kind, query string }{
-		{"flags", s.q.DeleteFlags}, {"ratings", s.q.DeleteRating},
-		{"decisions", s.q.DeleteDecisions}, {"messages", s.q.DeleteMessages},
-		{"labels", s.q.DeleteLabels},
-	} {
-		if err := count(ctx, tx, removed, step.kind, step.query, id); err != nil {
-			return err
-		}
-	}
-	for _, step := range []struct {
-		kind, query string
-		args        []any
-	}{
-		{"golden_cases", s.q.DeleteGoldenCases, []any{wsID, id}},
-		{"webhook_deliveries", s.q.DeleteDeliveries, []any{wsID, "%" + id + "%"}},
-		{"kept_api_answers", s.q.DeleteIdempotent, []any{"%" + id + "%"}},
-		{"conversations", s.q.DeleteConversation, []any{id}},
-	} {
-		if err := count(ctx, tx, removed, step.kind, step.query, step.args...); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func count(ctx context.Context, tx *store.Tx, removed map[string]int64, kind, query string,
@@ -235,7 +209,8 @@ func (s *Service) EraseChannel(ctx context.Context, wsID, inboxID string) (Recei
 				kept++
 				continue
 			}
-			if err := s.eraseConversation(ctx, tx, wsID, c.id, rc.Removed); err != nil {
+			if err := s.eraser.Conversation(ctx, tx, wsID, c.id, everything,
+				rc.Removed); err != nil {
 				return err
 			}
 			if err := count(ctx, tx, rc.Removed, "contacts", s.q.DeleteOrphanContact, wsID,

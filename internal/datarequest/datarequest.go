@@ -24,6 +24,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/erase"
 	"github.com/thunaivi/thunaivi/internal/store"
 )
 
@@ -43,15 +44,6 @@ type queries struct {
 	ContactConversations   string
 	ConversationMessages   string
 	HeldFor                string
-	DeleteFlags            string
-	DeleteRating           string
-	DeleteGoldenCases      string
-	DeleteDecisions        string
-	DeleteMessages         string
-	DeleteLabels           string
-	DeleteDeliveries       string
-	DeleteIdempotent       string
-	DeleteConversation     string
 	DeleteContact          string
 	InsertExport           string
 	Export                 string
@@ -150,6 +142,8 @@ type Service struct {
 	now   func() time.Time
 	audit *audit.Log
 	sign  ed25519.PrivateKey
+	// eraser deletes conversations as the retention purge does.
+	eraser *erase.Eraser
 	// Seal and Open protect an export at rest.
 	Seal func([]byte) (string, error)
 	Open func(string) ([]byte, error)
@@ -163,6 +157,10 @@ func New(db *store.DB, now func() time.Time, log *audit.Log,
 	sign ed25519.PrivateKey) (*Service, error) {
 	s := &Service{db: db, now: now, audit: log, sign: sign}
 	if err := db.LoadQueries(queryFiles, &s.q); err != nil {
+		return nil, err
+	}
+	var err error
+	if s.eraser, err = erase.New(db); err != nil {
 		return nil, err
 	}
 	return s, nil

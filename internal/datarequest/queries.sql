@@ -69,33 +69,6 @@ SELECT COUNT(*) FROM legal_holds h WHERE h.workspace_id = ? AND h.lifted_at = 0
         OR (h.target_type = 'conversation' AND h.target_id IN
             (SELECT id FROM conversations WHERE workspace_id = ? AND contact_id = ?)));
 
--- name: DeleteFlags
-DELETE FROM ai_reply_flags WHERE conversation_id = ?;
-
--- name: DeleteRating
-DELETE FROM csat_ratings WHERE conversation_id = ?;
-
--- name: DeleteGoldenCases
-DELETE FROM golden_cases WHERE workspace_id = ? AND conversation_id = ?;
-
--- name: DeleteDecisions
-DELETE FROM decisions WHERE conversation_id = ?;
-
--- name: DeleteMessages
-DELETE FROM messages WHERE conversation_id = ?;
-
--- name: DeleteLabels
-DELETE FROM conversation_labels WHERE conversation_id = ?;
-
--- name: DeleteDeliveries
-DELETE FROM webhook_deliveries WHERE workspace_id = ? AND payload LIKE ?;
-
--- name: DeleteIdempotent
-DELETE FROM idempotency_keys WHERE body LIKE ?;
-
--- name: DeleteConversation
-DELETE FROM conversations WHERE id = ?;
-
 -- name: DeleteContact
 DELETE FROM contacts WHERE workspace_id = ? AND id = ?;
 

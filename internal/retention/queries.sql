@@ -47,24 +47,6 @@ WHERE c.workspace_id = ? AND c.last_message_at < ?
         AND h.lifted_at = 0 AND ((h.target_type = 'conversation' AND h.target_id = c.id)
             OR (h.target_type = 'contact' AND h.target_id = c.contact_id)));
 
--- name: DeleteConversationFlags
-DELETE FROM ai_reply_flags WHERE conversation_id = ?;
-
--- name: DeleteConversationRating
-DELETE FROM csat_ratings WHERE conversation_id = ?;
-
--- name: DeleteConversationDecisions
-DELETE FROM decisions WHERE conversation_id = ?;
-
--- name: DeleteConversationMessages
-DELETE FROM messages WHERE conversation_id = ?;
-
--- name: DeleteConversationLabels
-DELETE FROM conversation_labels WHERE conversation_id = ?;
-
--- name: DeleteConversation
-DELETE FROM conversations WHERE id = ?;
-
 -- name: DueDecisions
 SELECT d.id FROM decisions d JOIN conversations c ON c.id = d.conversation_id
 WHERE d.workspace_id = ? AND d.created_at < ?

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/thunaivi/thunaivi/internal/audit"
+	"github.com/thunaivi/thunaivi/internal/erase"
 	"github.com/thunaivi/thunaivi/internal/store"
 )
 
@@ -22,33 +23,27 @@ import (
 var queryFiles embed.FS
 
 type queries struct {
-	Policy                      string
-	SetPolicy                   string
-	InsertHold                  string
-	LiftHold                    string
-	HoldByID                    string
-	ListHolds                   string
-	LiveHold                    string
-	DueConversations            string
-	CountDueConversations       string
-	DeleteConversationFlags     string
-	DeleteConversationRating    string
-	DeleteConversationDecisions string
-	DeleteConversationMessages  string
-	DeleteConversationLabels    string
-	DeleteConversation          string
-	DueDecisions                string
-	CountDueDecisions           string
-	DeleteDecision              string
-	DueContacts                 string
-	CountDueContacts            string
-	DeleteContact               string
-	DueSessions                 string
-	CountDueSessions            string
-	DeleteSession               string
-	TakeLease                   string
-	LeaseHolder                 string
-	ReleaseLease                string
+	Policy                string
+	SetPolicy             string
+	InsertHold            string
+	LiftHold              string
+	HoldByID              string
+	ListHolds             string
+	LiveHold              string
+	DueConversations      string
+	CountDueConversations string
+	DueDecisions          string
+	CountDueDecisions     string
+	DeleteDecision        string
+	DueContacts           string
+	CountDueContacts      string
+	DeleteContact         string
+	DueSessions           string
+	CountDueSessions      string
+	DeleteSession         string
+	TakeLease             string
+	LeaseHolder           string
+	ReleaseLease          string
 }
 
 // Class is a kind of data with a retention period of its own.
@@ -102,6 +97,8 @@ type Service struct {
 	q     queries
 	now   func() time.Time
 	audit *audit.Log
+	// eraser deletes conversations as a customer's deletion request does.
+	eraser *erase.Eraser
 	// Pause, when set, runs between two purge batches; it lets live traffic
 	// take the store. The default yields briefly.
 	Pause func()
@@ -112,6 +109,10 @@ func New(db *store.DB, now func() time.Time, log *audit.Log) (*Service, error) {
 	s := &Service{db: db, now: now, audit: log,
 		Pause: func() { time.Sleep(2 * time.Millisecond) }}
 	if err := db.LoadQueries(queryFiles, &s.q); err != nil {
+		return nil, err
+	}
+	var err error
+	if s.eraser, err = erase.New(db); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -250,7 +251,7 @@ func (s *Service) Purge(ctx context.Context, wsID string) (Counts, error) {
 		delete func(tx *store.Tx, id string) error
 	}{
 		{s.q.DueConversations, cut[Conversations], func(tx *store.Tx, id string) error {
-			return s.deleteConversation(ctx, tx, id, &c)
+			return s.deleteConversation(ctx, tx, wsID, id, &c)
 		}},
 		{s.q.DueDecisions, cut[AIDecisions], func(tx *store.Tx, id string) error {
 			return exec(ctx, tx, s.q.DeleteDecision, id, &c.Decisions)
@@ -314,24 +315,18 @@ func dueIDs(ctx context.Context, tx *store.Tx, query, wsID string,
 	return ids, nil
 }
 
-func (s *Service) deleteConversation(ctx context.Context, tx *store.Tx, id string,
+func (s *Service) deleteConversation(ctx context.Context, tx *store.Tx, wsID, id string,
 	c *Counts) error {
-	var other int64 // labels, agents' flags and the customer's rating
-	for _, st := range []struct {
-		query string
-		count *int64
-	}{
-		{s.q.DeleteConversationFlags, &other},
-		{s.q.DeleteConversationRating, &other},
-		{s.q.DeleteConversationDecisions, &c.Decisions},
-		{s.q.DeleteConversationMessages, &c.Messages},
-		{s.q.DeleteConversationLabels, &other},
-		{s.q.DeleteConversation, &c.Conversations},
-	} {
-		if err := exec(ctx, tx, st.query, id, st.count); err != nil {
-			return err
-		}
+	// The same deletion as a customer's request, less the golden cases (the
+	// workspace's test set) and the deliveries and kept answers that carry
+	// the conversation, which expire within days on their own.
+	removed := map[string]int64{}
+	if err := s.eraser.Conversation(ctx, tx, wsID, id, erase.Scope{}, removed); err != nil {
+		return err
 	}
+	c.Conversations += removed["conversations"]
+	c.Messages += removed["messages"]
+	c.Decisions += removed["decisions"]
 	return nil
 }
 
