@@ -88,7 +88,7 @@ var ErrInvalid = errors.New("invalid")
 // measured with the wall clock, not the service's: it bounds real waiting.
 const (
 	batch       = 100
-	batchBudget = 20 * time.Millisecond
+	batchBudget = 10 * time.Millisecond
 )
 
 // Service keeps retention policies and legal holds, and purges.

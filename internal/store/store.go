@@ -47,6 +47,9 @@ type DB struct {
 	// group gathers SQLite transactions waiting for the one writer, to
 	// commit them together (group.go).
 	group group
+	// checkpoints copies SQLite's log into the database file, off the
+	// writer (checkpoint.go).
+	checkpoints *checkpointer
 }
 
 // Options say which database to open.
@@ -119,7 +122,11 @@ func openSQLite(ctx context.Context, dir string, crashOnly bool) (*DB, error) {
 		"&_pragma=mmap_size(268435456)" +
 		// Deleted rows are overwritten, not left readable in free space:
 		// customers' data that was deleted is gone from the file.
-		"&_pragma=secure_delete(ON)"
+		"&_pragma=secure_delete(ON)" +
+		// Only the checkpointer copies the log into the file
+		// (checkpoint.go); the log file is cut back to 64 MB when it
+		// starts over, whatever a burst grew it to.
+		"&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(67108864)"
 	write, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
@@ -134,6 +141,10 @@ func openSQLite(ctx context.Context, dir string, crashOnly bool) (*DB, error) {
 	read.SetMaxIdleConns(8)
 	db := &DB{engine: SQLite, write: write, read: read}
 	if err := write.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	if db.checkpoints, err = startCheckpointer(dsn); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
@@ -152,7 +163,11 @@ func (db *DB) Close() error {
 	for _, m := range []*sync.Map{&db.writeStmts, &db.readStmts} {
 		m.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 	}
-	err := db.write.Close()
+	var err error
+	if db.checkpoints != nil {
+		err = db.checkpoints.close()
+	}
+	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}
