@@ -310,8 +310,25 @@ func (l *Log) chain(prev string, e *Entry) (string, error) {
 type Diff map[string][2]any
 
 // secretFields are field-name fragments whose values are never stored: the
-// diff records that they changed, not what to.
+// diff records that they changed, not what to. A field whose name ends in
+// "_count" and whose values are whole numbers, such as how many keys an
+// incident rolled, is a tally and is kept.
 var secretFields = []string{"password", "secret", "token", "key", "code", "totp"}
+
+// tally reports whether a field is a count of things rather than a value.
+func tally(field string, v [2]any) bool {
+	if !strings.HasSuffix(field, "_count") {
+		return false
+	}
+	for _, x := range v {
+		switch x.(type) {
+		case nil, int, int64:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 func (d Diff) encode() (string, error) {
 	if len(d) == 0 {
@@ -321,7 +338,7 @@ func (d Diff) encode() (string, error) {
 	for field, v := range d {
 		f := strings.ToLower(field)
 		for _, s := range secretFields {
-			if strings.Contains(f, s) && !strings.HasSuffix(f, "_id") {
+			if strings.Contains(f, s) && !strings.HasSuffix(f, "_id") && !tally(f, v) {
 				v = [2]any{"[secret]", "[secret, changed]"}
 				break
 			}

@@ -151,18 +151,24 @@ func TestSecretsNeverReachTheDiff(t *testing.T) {
 	err := f.log.Write(context.Background(), audit.Event{Action: audit.SettingChanged,
 		Diff: audit.Diff{"password": {"old-pw-secret", "new-pw-secret"},
 			"webhook_secret": {"", "wh-secret"}, "api_key": {nil, "thv_sk_secret"},
-			"key_id": {nil, "key_1"}}})
+			"key_id": {nil, "key_1"}, "keys_rolled_count": {nil, 3},
+			// A tally's name does not make a value one: these stay secret.
+			"token_count": {nil, "tok-secret"}, "code": {nil, 482913},
+			"totp_count_x": {nil, 271828}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	es, _ := f.log.List(context.Background(), audit.Filter{})
-	for _, s := range []string{"old-pw-secret", "new-pw-secret", "wh-secret", "thv_sk_secret"} {
+	for _, s := range []string{"old-pw-secret", "new-pw-secret", "wh-secret", "thv_sk_secret",
+		"tok-secret", "482913", "271828"} {
 		if strings.Contains(es[0].Diff, s) {
 			t.Errorf("the diff holds %q: %s", s, es[0].Diff)
 		}
 	}
-	if !strings.Contains(es[0].Diff, "key_1") {
-		t.Errorf("the diff lost a key's id: %s", es[0].Diff)
+	for _, kept := range []string{"key_1", `"keys_rolled_count":[null,3]`} {
+		if !strings.Contains(es[0].Diff, kept) {
+			t.Errorf("the diff lost %s: %s", kept, es[0].Diff)
+		}
 	}
 }
 

@@ -178,9 +178,10 @@ func (s *Service) Contain(ctx context.Context, wsID, id, byUserID, keepToken str
 				"shown once to " + actorName(ctx)})
 		}
 		return lines, audit.Diff{"sessions_ended": {nil, out.SessionsEnded},
-			"keys_rolled": {nil, len(out.Keys)}, "keys_revoked": {nil, len(out.RevokedKeys)},
-			"webhook_secrets": {nil, len(out.WebhookSecrets)},
-			"admin_path":      {nil, out.AdminPathRotated}}, nil
+			"keys_rolled_count":     {nil, len(out.Keys)},
+			"keys_revoked_count":    {nil, len(out.RevokedKeys)},
+			"webhook_secrets_count": {nil, len(out.WebhookSecrets)},
+			"admin_path":            {nil, out.AdminPathRotated}}, nil
 	})
 	out.Incident = in
 	if out.Keys == nil {
@@ -366,7 +367,7 @@ func (s *Service) Isolate(ctx context.Context, wsID, id, callerID, callerIP stri
 			lines = append(lines, line{text: "Exports frozen"})
 		}
 		return lines, audit.Diff{"users_disabled": {nil, len(iso.UserIDs)},
-			"keys_revoked": {nil, len(iso.KeyIDs)}, "inboxes": {nil, len(iso.InboxIDs)},
+			"keys_revoked_count": {nil, len(iso.KeyIDs)}, "inboxes": {nil, len(iso.InboxIDs)},
 			"ip_ranges": {nil, len(iso.IPRanges)}, "ai_paused": {old.AIPaused, next.AIPaused},
 			"exports_frozen": {old.ExportsFrozen, next.ExportsFrozen}}, nil
 	})
