@@ -158,9 +158,6 @@ type Service struct {
 	// workspace runs out: the times its escalation contacts promise.
 	Due func(ctx context.Context, wsID string, sev Severity,
 		detected time.Time) time.Time
-	// running holds a lock per incident while one of its steps runs.
-	running sync.Map
-
 	db    *store.DB
 	q     queries
 	now   func() time.Time
@@ -452,6 +449,10 @@ func (s *Service) Update(ctx context.Context, wsID, id string, ch Change) (Incid
 	return s.Get(ctx, wsID, id)
 }
 
+// stepLease is the longest one step of the playbook may keep others of the
+// same incident waiting; a step takes seconds.
+const stepLease = 5 * time.Minute
+
 // step runs one step of the playbook on an open incident, in order: fn acts
 // and returns the timeline's lines and the counts for the audit entry; the
 // step is marked done, recorded in the timeline and audited in one
@@ -459,15 +460,21 @@ func (s *Service) Update(ctx context.Context, wsID, id string, ch Change) (Incid
 func (s *Service) step(ctx context.Context, wsID, id, name string,
 	fn func(in Incident) (lines []line, counts audit.Diff, err error)) (Incident, error) {
 	// A step rotates credentials before it is marked done: a second
-	// request for it (a double click) must not run it again meanwhile, or
-	// the admin path and secrets shown would be replaced unseen.
-	// TODO: take the claim in the database when nodes share one, as the
-	// retention purge's lease does; this holds within a node.
-	lock, _ := s.running.LoadOrStore(id, &sync.Mutex{})
-	if !lock.(*sync.Mutex).TryLock() {
+	// request for it (a double click, or the same click reaching another
+	// node) must not run it again meanwhile, or the admin path and secrets
+	// shown would be replaced unseen. The claim is a lease in the database,
+	// so that it holds across nodes; a node that dies mid-step holds it
+	// for stepLease at most.
+	lease, holder := "incident.step:"+id, store.NewID("st")
+	now := s.now()
+	ok, err := s.db.TakeLease(ctx, lease, holder, now, now.Add(stepLease))
+	if err != nil {
+		return Incident{}, fmt.Errorf("incident: %w", err)
+	}
+	if !ok {
 		return Incident{}, fmt.Errorf("%w: another step of this incident is running", ErrOrder)
 	}
-	defer lock.(*sync.Mutex).Unlock()
+	defer s.db.ReleaseLease(ctx, lease, holder)
 	in, err := s.Get(ctx, wsID, id)
 	if err != nil {
 		return Incident{}, err

@@ -25,7 +25,7 @@ func (s *Service) PurgeAll(ctx context.Context, holder string,
 	if err := s.takeLease(ctx, holder); err != nil {
 		return nil, err
 	}
-	defer s.db.ExecContext(context.WithoutCancel(ctx), s.q.ReleaseLease, purgeLease, holder)
+	defer s.db.ReleaseLease(ctx, purgeLease, holder)
 	out := map[string]Counts{}
 	var errs []error
 	for _, id := range ids {
@@ -43,15 +43,11 @@ func (s *Service) PurgeAll(ctx context.Context, holder string,
 
 func (s *Service) takeLease(ctx context.Context, holder string) error {
 	now := s.now()
-	if _, err := s.db.ExecContext(ctx, s.q.TakeLease, purgeLease, holder,
-		now.Add(leaseFor).UnixMilli(), now.UnixMilli()); err != nil {
-		return fmt.Errorf("retention: take lease: %w", err)
+	ok, err := s.db.TakeLease(ctx, purgeLease, holder, now, now.Add(leaseFor))
+	if err != nil {
+		return fmt.Errorf("retention: %w", err)
 	}
-	var got string
-	if err := s.db.QueryRowContext(ctx, s.q.LeaseHolder, purgeLease).Scan(&got); err != nil {
-		return fmt.Errorf("retention: read lease: %w", err)
-	}
-	if got != holder {
+	if !ok {
 		return ErrLeased
 	}
 	return nil

@@ -97,13 +97,3 @@ SELECT COUNT(*) FROM sessions WHERE workspace_id = ? AND expires_at < ?;
 -- name: DeleteSession
 DELETE FROM sessions WHERE token_hash = ?;
 
--- name: TakeLease
-INSERT INTO job_leases (name, holder, until) VALUES (?, ?, ?)
-ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
-WHERE job_leases.until < ? OR job_leases.holder = excluded.holder;
-
--- name: LeaseHolder
-SELECT holder FROM job_leases WHERE name = ?;
-
--- name: ReleaseLease
-UPDATE job_leases SET until = 0 WHERE name = ? AND holder = ?;

@@ -41,9 +41,6 @@ type queries struct {
 	DueSessions           string
 	CountDueSessions      string
 	DeleteSession         string
-	TakeLease             string
-	LeaseHolder           string
-	ReleaseLease          string
 }
 
 // Class is a kind of data with a retention period of its own.

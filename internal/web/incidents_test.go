@@ -670,6 +670,38 @@ func TestContainmentIsShownOnceAndRunsOnce(t *testing.T) {
 		map[string]any{"ai_paused": false}), 403, "step_up_required")
 }
 
+// TestAStepRunningOnAnotherNodeIsNotRunAgain: the claim on an incident's
+// step is held in the database, so a node sharing it refuses the same step
+// while another node runs it, and runs it once that one is done.
+func TestAStepRunningOnAnotherNodeIsNotRunAgain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		admin := e.login(e.AdminEmail)
+		in := incidentOf(t, e.post(admin, "POST", "/api/v1/incidents",
+			map[string]any{"title": "Leaked key", "severity": 2}, http.StatusCreated))
+		e.post(admin, "POST", "/api/v1/incidents/"+in.ID+"/detect", map[string]any{},
+			http.StatusOK)
+		ctx := context.Background()
+		now := e.now()
+		lease := "incident.step:" + in.ID
+		ok, err := db.TakeLease(ctx, lease, "another-node", now, now.Add(time.Minute))
+		if err != nil || !ok {
+			t.Fatalf("the other node's lease: %v, %v", ok, err)
+		}
+		wantError(t, e.do(admin, "POST", "/api/v1/incidents/"+in.ID+"/contain", nil,
+			map[string]any{"keep_api_keys": true}), http.StatusConflict, "wrong_step")
+		if got := incidentOf(t, e.post(admin, "GET", "/api/v1/incidents/"+in.ID, nil,
+			http.StatusOK)); slices.Contains(got.StepsDone, "contain") {
+			t.Fatal("containment ran while another node held the step")
+		}
+		if err := db.ReleaseLease(ctx, lease, "another-node"); err != nil {
+			t.Fatal(err)
+		}
+		e.post(admin, "POST", "/api/v1/incidents/"+in.ID+"/contain",
+			map[string]any{"keep_api_keys": true}, http.StatusOK)
+	})
+}
+
 // TestThePostmortemIsPlainText: what admins typed into an incident reads as
 // itself in the exported Markdown, with no heading, link or HTML of its own.
 func TestThePostmortemIsPlainText(t *testing.T) {
