@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/config"
@@ -287,6 +288,94 @@ func TestAttachmentRefusals(t *testing.T) {
 			http.StatusUnprocessableEntity, "invalid")
 		if after := counts(); after != before {
 			t.Fatalf("a file past the limit changed %v: %s, was %s", tables, after, before)
+		}
+	})
+}
+
+// TestAttachmentRetention purges files past their period, with the server's
+// clock moved on: the dry run counts what the purge removes, a legal hold on
+// the contact keeps theirs, and the messages stay, saying the file is gone.
+func TestAttachmentRetention(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		admin := e.login(e.AdminEmail)
+		held, contact := e.chatAs(e.WS.Inbox.WidgetToken, "Held Customer", "held@example.com")
+		free := e.startChat(e.WS.Inbox.WidgetToken)
+		send := func(v *visitor, name string) support.Attachment {
+			res := e.attach(nil, "/widget/v1/conversations/"+v.ConversationID+"/attachments",
+				v.headers(), name, []byte("a receipt"), "")
+			var out struct{ Message support.Message }
+			res.JSON(t, &out)
+			if res.Status != http.StatusCreated || len(out.Message.Attachments) != 1 {
+				t.Fatalf("upload: %d %s", res.Status, res.Body)
+			}
+			return out.Message.Attachments[0]
+		}
+		kept := send(held, "kept.txt")
+		gone := send(free, "gone.txt")
+		res := e.attach(admin, "/api/v1/conversations/"+free.ConversationID+"/attachments", nil,
+			"also-gone.csv", []byte("a,b\n1,2\n"), "the table")
+		if res.Status != http.StatusCreated {
+			t.Fatalf("agent upload: %d %s", res.Status, res.Body)
+		}
+		e.post(admin, "POST", "/api/v1/legal-holds", map[string]string{
+			"target_type": "contact", "target_id": contact, "reason": "dispute"},
+			http.StatusCreated)
+		e.post(admin, "PUT", "/api/v1/retention", map[string]int{"attachments": 1},
+			http.StatusOK)
+
+		type counts struct{ Conversations, Messages, Attachments int }
+		preview := func() counts {
+			var out struct{ Due counts }
+			e.post(admin, "GET", "/api/v1/retention/preview", nil, http.StatusOK).JSON(t, &out)
+			return out.Due
+		}
+		if due := preview(); due.Attachments != 0 {
+			t.Fatalf("files a day old are due at once: %+v", due)
+		}
+		e.advance(25 * time.Hour)
+		admin = e.login(e.AdminEmail)
+		due := preview()
+		if due != (counts{Attachments: 2}) {
+			t.Fatalf("the dry run counts %+v, want the two files not held", due)
+		}
+		if e.count("attachments") != 3 {
+			t.Fatal("the dry run removed files")
+		}
+		var purged struct{ Removed counts }
+		e.post(admin, "POST", "/api/v1/retention/purge", nil, http.StatusOK).JSON(t, &purged)
+		if purged.Removed != due {
+			t.Fatalf("the purge removed %+v, the dry run said %+v", purged.Removed, due)
+		}
+		if due := preview(); due.Attachments != 0 {
+			t.Fatalf("after the purge, %+v are due", due)
+		}
+
+		wantError(t, e.do(nil, "GET", "/widget/v1/conversations/"+free.ConversationID+
+			"/attachments/"+gone.ID, free.headers(), nil), http.StatusNotFound, "not_found")
+		wantDownload(t, e.do(nil, "GET", "/widget/v1/conversations/"+held.ConversationID+
+			"/attachments/"+kept.ID, held.headers(), nil), "kept.txt",
+			"text/plain; charset=utf-8", []byte("a receipt"))
+		removed := 0
+		for _, m := range e.thread(admin, free.ConversationID).Messages {
+			if len(m.Attachments) > 0 {
+				t.Errorf("message %q keeps %+v", m.Body, m.Attachments)
+			}
+			removed += m.AttachmentsRemoved
+		}
+		if removed != 2 {
+			t.Fatalf("the thread says %d files were removed, want 2", removed)
+		}
+		page := string(e.post(admin, "GET", "/conversations/"+free.ConversationID, nil,
+			http.StatusOK).Body)
+		if !strings.Contains(page, "The file was removed under the retention policy") ||
+			!strings.Contains(page, "gone.txt") {
+			t.Fatal("the conversation page does not show the file as removed")
+		}
+		settings := string(e.post(admin, "GET", e.adminPath()+"/settings/retention", nil,
+			http.StatusOK).Body)
+		if !strings.Contains(settings, `name="attachments" value="1"`) {
+			t.Fatal("the retention page does not show the attachments class")
 		}
 	})
 }
