@@ -33,17 +33,20 @@ const (
 	DefaultCheckpoints = "file"
 	// DefaultIdleAdmin and DefaultIdleMember are the idle timeouts of admins'
 	// and others' sessions.
-	DefaultIdleAdmin  = 15 * time.Minute
-	DefaultIdleMember = 30 * time.Minute
-	// DefaultAttachmentMaxMB is the largest file customers and agents may
-	// attach, in MiB; MaxAttachmentMaxMB the most it may be set to, since a
-	// file is held in memory and in the database whole.
+	DefaultIdleAdmin     = 15 * time.Minute
+	DefaultIdleMember    = 30 * time.Minute
+	envPrefix            = "THUNAIVI_"
+	secretFileSuffix     = "_FILE"
+	redacted             = "[redacted]"
+	rateLimitsOffSetting = "off"
+)
+
+// DefaultAttachmentMaxMB is the largest file customers and agents may attach,
+// in MiB; MaxAttachmentMaxMB the most it may be set to, since a file is held
+// in memory and in the database whole.
+const (
 	DefaultAttachmentMaxMB = 10
 	MaxAttachmentMaxMB     = 100
-	envPrefix              = "THUNAIVI_"
-	secretFileSuffix       = "_FILE"
-	redacted               = "[redacted]"
-	rateLimitsOffSetting   = "off"
 )
 
 // Config holds the settings shared by the commands.
