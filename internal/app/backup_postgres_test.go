@@ -6,10 +6,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/thunaivi/thunaivi/internal/app"
+	"github.com/thunaivi/thunaivi/internal/backup"
 	"github.com/thunaivi/thunaivi/internal/config"
 	"github.com/thunaivi/thunaivi/internal/store"
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
@@ -52,6 +54,13 @@ func TestBackupOnPostgres(t *testing.T) {
 		if _, err := a.Support.ReceiveOnce(ctx, c, text, "pg-"+string(rune('a'+i))); err != nil {
 			t.Fatal(err)
 		}
+		if i == 0 {
+			// A file's bytes, which are not text, must come back as they were.
+			if _, err := a.Support.ReceiveFile(ctx, c, "", support.Upload{Name: "shot.png",
+				Content: picture}); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	a.Close()
 
@@ -62,6 +71,9 @@ func TestBackupOnPostgres(t *testing.T) {
 	}
 	if res.Engine != "postgres" || res.Rows == 0 {
 		t.Fatalf("backup %+v", res)
+	}
+	if !slices.Contains(res.Tables, backup.Table{Name: "attachments", Rows: 1}) {
+		t.Fatalf("the backup's tables do not count the file: %+v", res.Tables)
 	}
 	var report bytes.Buffer
 	if err := app.RestoreVerify(ctx, cfg, file, false, &report); err != nil {
@@ -117,4 +129,12 @@ func TestBackupOnPostgres(t *testing.T) {
 	if err != nil || strings.Join(ids, ",") != "pg-a,pg-b,pg-c" {
 		t.Fatalf("restored messages %v, %v", ids, err)
 	}
+	var content []byte
+	if err := restored.QueryRowContext(ctx, "SELECT content FROM attachments").Scan(
+		&content); err != nil || !bytes.Equal(content, picture) {
+		t.Fatalf("the restored file is %q, %v", content, err)
+	}
 }
+
+// picture is the start of a PNG image, with bytes that are not UTF-8.
+var picture = append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), 0xff, 0xfe, 0x00, 0x80)

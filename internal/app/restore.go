@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -415,6 +416,10 @@ func loadRows(ctx context.Context, db *store.DB, tx *store.Tx, table string,
 	if table == "schema_migrations" {
 		return nil
 	}
+	binary, err := db.BinaryColumns(ctx, tx, table)
+	if err != nil {
+		return err
+	}
 	dec := json.NewDecoder(body)
 	dec.UseNumber()
 	for {
@@ -434,6 +439,11 @@ func loadRows(ctx context.Context, db *store.DB, tx *store.Tx, table string,
 					v = i
 				} else if v, err = n.Float64(); err != nil {
 					return fmt.Errorf("%w: a number in %s", backup.ErrDamaged, table)
+				}
+			}
+			if text, ok := v.(string); ok && slices.Contains(binary, c) {
+				if v, err = base64.StdEncoding.DecodeString(text); err != nil {
+					return fmt.Errorf("%w: a binary value in %s", backup.ErrDamaged, table)
 				}
 			}
 			cols, vals = append(cols, c), append(vals, v)

@@ -58,6 +58,7 @@ func (a *App) Handler(cfg *config.Config) (*web.Server, error) {
 	}
 	a.LLM.Observe = a.llmObserved
 	a.Support.LLM = a.LLM
+	a.Support.MaxAttachmentBytes = int64(cfg.AttachmentMaxMB) << 20
 	a.Incidents.Webhooks = a.Webhooks
 	d := web.Deps{Mail: sender, Keys: a.Keys, Idempotency: a.Idempotency, LLM: a.LLM,
 		Retention: a.Retention, AuditRetentionDays: auditRetentionDays(cfg),

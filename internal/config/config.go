@@ -41,6 +41,14 @@ const (
 	rateLimitsOffSetting = "off"
 )
 
+// DefaultAttachmentMaxMB is the largest file customers and agents may attach,
+// in MiB; MaxAttachmentMaxMB the most it may be set to, since a file is held
+// in memory and in the database whole.
+const (
+	DefaultAttachmentMaxMB = 10
+	MaxAttachmentMaxMB     = 100
+)
+
 // Config holds the settings shared by the commands.
 type Config struct {
 	Addr        string
@@ -90,6 +98,9 @@ type Config struct {
 	RevokeOnFailureBurst bool
 	// BlockProbers answers an address that keeps probing with 404s a while.
 	BlockProbers bool
+	// AttachmentMaxMB is the largest file customers and agents may attach,
+	// in MiB (THUNAIVI_ATTACHMENT_MAX_MB).
+	AttachmentMaxMB int
 	// MailURL is the SMTP server the product's mail goes through
 	// (THUNAIVI_SMTP_URL or THUNAIVI_SMTP_URL_FILE): smtps://user:pass@host:465,
 	// or smtp://user:pass@host:587 with STARTTLS. When empty, mail is written
@@ -289,6 +300,9 @@ func (c *Config) Server(fs *flag.FlagSet) {
 	fs.BoolVar(&c.BlockProbers, "block-probers", envBool("BLOCK_PROBERS", true),
 		"answer every request from an address that sent 20 probes in 10 minutes with "+
 			"404 for 15 minutes (env THUNAIVI_BLOCK_PROBERS)")
+	fs.IntVar(&c.AttachmentMaxMB, "attachment-max-mb",
+		envInt("ATTACHMENT_MAX_MB", DefaultAttachmentMaxMB), "the largest file customers "+
+			"and agents may attach, in MiB, at most 100 (env THUNAIVI_ATTACHMENT_MAX_MB)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", ""),
 		"loopback address for a separate /metrics listener (env THUNAIVI_METRICS_ADDR)")
 	c.limitsSetting = &limits
@@ -373,6 +387,10 @@ func (c *Config) Finish() error {
 	if c.IPLimit < 1 || c.WidgetLimit < 1 {
 		return errors.New("config: rate limits must be at least 1 request per minute")
 	}
+	if c.AttachmentMaxMB < 1 || c.AttachmentMaxMB > MaxAttachmentMaxMB {
+		return fmt.Errorf("config: THUNAIVI_ATTACHMENT_MAX_MB is %d; it is 1 to %d",
+			c.AttachmentMaxMB, MaxAttachmentMaxMB)
+	}
 	c.defaultPublicURL()
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	c.defaultRedirect()
@@ -403,6 +421,7 @@ func (c *Config) Redacted() map[string]string {
 		"rate_limits":            strconv.FormatBool(c.RateLimits),
 		"ip_limit":               strconv.Itoa(c.IPLimit),
 		"widget_limit":           strconv.Itoa(c.WidgetLimit),
+		"attachment_max_mb":      strconv.Itoa(c.AttachmentMaxMB),
 		"log_level":              c.LogLevel,
 		"log_format":             c.LogFormat,
 		"breached_password_api":  c.BreachAPI,

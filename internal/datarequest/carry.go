@@ -300,6 +300,21 @@ type exportedMessage struct {
 	Text   string    `json:"text"`
 	State  string    `json:"state"`
 	At     time.Time `json:"at"`
+	// Files are the files sent with the message; the archive holds each
+	// under its File path.
+	Files []exportedFile `json:"files,omitempty"`
+	id    string
+}
+
+// exportedFile is a file of the customer's conversation, as the archive's
+// JSON lists it beside the file itself.
+type exportedFile struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	// File is the file's path in the archive.
+	File string `json:"file"`
 }
 
 func (s *Service) conversations(ctx context.Context, tx *store.Tx, wsID,
@@ -338,6 +353,7 @@ func (s *Service) archive(ctx context.Context, tx *store.Tx, wsID string,
 	if err != nil {
 		return nil, err
 	}
+	files := map[string][]byte{}
 	for _, c := range convs {
 		rows, err := tx.QueryContext(ctx, s.q.ConversationMessages, c.ID)
 		if err != nil {
@@ -346,7 +362,7 @@ func (s *Service) archive(ctx context.Context, tx *store.Tx, wsID string,
 		for rows.Next() {
 			var m exportedMessage
 			var at int64
-			if err := rows.Scan(&m.Seq, &m.Kind, &m.Author, &m.Text, &m.State,
+			if err := rows.Scan(&m.id, &m.Seq, &m.Kind, &m.Author, &m.Text, &m.State,
 				&at); err != nil {
 				rows.Close()
 				return nil, err
@@ -356,6 +372,9 @@ func (s *Service) archive(ctx context.Context, tx *store.Tx, wsID string,
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if err := s.files(ctx, tx, c, files); err != nil {
 			return nil, err
 		}
 		var rt exportedRating
@@ -370,7 +389,35 @@ func (s *Service) archive(ctx context.Context, tx *store.Tx, wsID string,
 		}
 		data.Conversations = append(data.Conversations, c)
 	}
-	return zipArchive(data)
+	return zipArchive(data, files)
+}
+
+// files adds the files of conversation c to its messages and to files, by
+// their path in the archive: files/, the file's id, and its name.
+func (s *Service) files(ctx context.Context, tx *store.Tx, c exportedConversation,
+	files map[string][]byte) error {
+	rows, err := tx.QueryContext(ctx, s.q.ConversationFiles, c.ID)
+	if err != nil {
+		return fmt.Errorf("datarequest: files: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, messageID string
+		var f exportedFile
+		var content []byte
+		if err := rows.Scan(&id, &messageID, &f.Name, &f.ContentType, &f.Size, &f.SHA256,
+			&content); err != nil {
+			return err
+		}
+		f.File = "files/" + id + "/" + f.Name
+		files[f.File] = content
+		for i := range c.Messages {
+			if c.Messages[i].id == messageID {
+				c.Messages[i].Files = append(c.Messages[i].Files, f)
+			}
+		}
+	}
+	return rows.Err()
 }
 
 var page = template.Must(template.New("export").Parse(`<!doctype html>
@@ -382,11 +429,14 @@ var page = template.Must(template.New("export").Parse(`<!doctype html>
 {{range .Conversations}}<h2>Conversation {{.ID}}</h2>
 <p>{{.Status}}, started {{.StartedAt.Format "2006-01-02 15:04"}}</p>
 <ol>{{range .Messages}}<li><strong>{{.Author}}</strong>
-({{.Kind}}, {{.At.Format "2006-01-02 15:04"}}): {{.Text}}</li>{{end}}</ol>
+({{.Kind}}, {{.At.Format "2006-01-02 15:04"}}): {{.Text}}
+{{range .Files}}<br>File: <a href="{{.File}}" download>{{.Name}}</a> ({{.ContentType}},
+{{.Size}} bytes){{end}}</li>{{end}}</ol>
 {{end}}</html>
 `))
 
-func zipArchive(data exported) ([]byte, error) {
+// zipArchive writes data.json, data.html and the files, by their path.
+func zipArchive(data exported, files map[string][]byte) ([]byte, error) {
 	var buf bytes.Buffer
 	z := zip.NewWriter(&buf)
 	js, err := z.Create("data.json")
@@ -399,6 +449,20 @@ func zipArchive(data exported) ([]byte, error) {
 		var h interface{ Write([]byte) (int, error) }
 		if h, err = z.Create("data.html"); err == nil {
 			err = page.Execute(h, data)
+		}
+	}
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	for _, p := range paths {
+		if err != nil {
+			break
+		}
+		var f interface{ Write([]byte) (int, error) }
+		if f, err = z.Create(p); err == nil {
+			_, err = f.Write(files[p])
 		}
 	}
 	if err == nil {

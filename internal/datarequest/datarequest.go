@@ -43,6 +43,7 @@ type queries struct {
 	Contact                string
 	ContactConversations   string
 	ConversationMessages   string
+	ConversationFiles      string
 	HeldFor                string
 	DeleteContact          string
 	InsertExport           string

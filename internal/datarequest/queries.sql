@@ -41,9 +41,16 @@ SELECT id, status, subject, created_at, last_message_at, labels FROM conversatio
 WHERE workspace_id = ? AND contact_id = ? ORDER BY created_at;
 
 -- name: ConversationMessages
-SELECT seq, kind, author_type, body, state, created_at FROM messages
+SELECT id, seq, kind, author_type, body, state, created_at FROM messages
 WHERE conversation_id = ? AND kind IN ('incoming', 'outgoing') AND state = 'sent'
 ORDER BY seq;
+
+-- name: ConversationFiles
+-- The files of the messages the customer saw, with their content.
+SELECT a.id, a.message_id, a.name, a.content_type, a.size, a.sha256, a.content
+FROM attachments a JOIN messages m ON m.id = a.message_id
+WHERE a.conversation_id = ? AND m.kind IN ('incoming', 'outgoing') AND m.state = 'sent'
+ORDER BY a.created_at, a.id;
 
 -- name: ContactConversationIDs
 SELECT id FROM conversations WHERE workspace_id = ? AND contact_id = ? LIMIT 100;

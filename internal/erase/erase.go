@@ -18,6 +18,7 @@ type queries struct {
 	Flags        string
 	Rating       string
 	Decisions    string
+	Attachments  string
 	Messages     string
 	Labels       string
 	GoldenCases  string
@@ -50,10 +51,10 @@ type Scope struct {
 }
 
 // Conversation deletes conversation id of workspace wsID, with its agents'
-// flags, the customer's rating, the AI's decisions, its messages and labels,
-// and what scope adds. removed counts the rows by kind: flags, ratings,
-// decisions, messages, labels, golden_cases, webhook_deliveries,
-// kept_api_answers, conversations.
+// flags, the customer's rating, the AI's decisions, its files, messages and
+// labels, and what scope adds. removed counts the rows by kind: flags,
+// ratings, decisions, attachments, messages, labels, golden_cases,
+// webhook_deliveries, kept_api_answers, conversations.
 func (e *Eraser) Conversation(ctx context.Context, tx *store.Tx, wsID, id string, sc Scope,
 	removed map[string]int64) error {
 	steps := []struct {
@@ -63,6 +64,7 @@ func (e *Eraser) Conversation(ctx context.Context, tx *store.Tx, wsID, id string
 		{"flags", e.q.Flags, []any{id}},
 		{"ratings", e.q.Rating, []any{id}},
 		{"decisions", e.q.Decisions, []any{id}},
+		{"attachments", e.q.Attachments, []any{id}},
 		{"messages", e.q.Messages, []any{id}},
 		{"labels", e.q.Labels, []any{id}},
 	}

@@ -9,6 +9,9 @@ DELETE FROM csat_ratings WHERE conversation_id = ?;
 -- name: Decisions
 DELETE FROM decisions WHERE conversation_id = ?;
 
+-- name: Attachments
+DELETE FROM attachments WHERE conversation_id = ?;
+
 -- name: Messages
 DELETE FROM messages WHERE conversation_id = ?;
 

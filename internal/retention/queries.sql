@@ -65,6 +65,26 @@ WHERE d.workspace_id = ? AND (d.created_at < ? OR c.last_message_at < ?)
 -- name: DeleteDecision
 DELETE FROM decisions WHERE id = ?;
 
+-- name: DueAttachments
+SELECT a.id FROM attachments a JOIN conversations c ON c.id = a.conversation_id
+WHERE a.workspace_id = ? AND a.created_at < ?
+    AND NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.workspace_id = c.workspace_id
+        AND h.lifted_at = 0 AND ((h.target_type = 'conversation' AND h.target_id = c.id)
+            OR (h.target_type = 'contact' AND h.target_id = c.contact_id)))
+ORDER BY a.created_at LIMIT ?;
+
+-- name: CountDueAttachments
+-- The files past their own period, and those that go with a conversation
+-- past its period.
+SELECT COUNT(*) FROM attachments a JOIN conversations c ON c.id = a.conversation_id
+WHERE a.workspace_id = ? AND (a.created_at < ? OR c.last_message_at < ?)
+    AND NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.workspace_id = c.workspace_id
+        AND h.lifted_at = 0 AND ((h.target_type = 'conversation' AND h.target_id = c.id)
+            OR (h.target_type = 'contact' AND h.target_id = c.contact_id)));
+
+-- name: DeleteAttachment
+DELETE FROM attachments WHERE workspace_id = ? AND id = ?;
+
 -- name: DueContacts
 SELECT ct.id FROM contacts ct
 WHERE ct.workspace_id = ? AND ct.created_at < ?

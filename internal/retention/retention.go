@@ -35,6 +35,9 @@ type queries struct {
 	DueDecisions          string
 	CountDueDecisions     string
 	DeleteDecision        string
+	DueAttachments        string
+	CountDueAttachments   string
+	DeleteAttachment      string
 	DueContacts           string
 	CountDueContacts      string
 	DeleteContact         string
@@ -54,6 +57,9 @@ const (
 	// AIDecisions are the router's recorded reasons and candidates for each
 	// message, which may be kept shorter than the conversations.
 	AIDecisions Class = "ai_decisions"
+	// Attachments are the files customers and agents sent, counted from
+	// their upload; the message they came with stays, without them.
+	Attachments Class = "attachments"
 	// Contacts are customers' names and addresses, once none of their
 	// conversations remain, counted from when the contact was made.
 	Contacts Class = "contacts"
@@ -63,10 +69,10 @@ const (
 )
 
 // Classes lists the classes in the order they are shown and purged.
-var Classes = []Class{Conversations, AIDecisions, Contacts, SecurityEvents}
+var Classes = []Class{Conversations, AIDecisions, Attachments, Contacts, SecurityEvents}
 
 // Defaults are the periods, in days, of a workspace that set none.
-var Defaults = Policy{Conversations: 730, AIDecisions: 365, Contacts: 730,
+var Defaults = Policy{Conversations: 730, AIDecisions: 365, Attachments: 365, Contacts: 730,
 	SecurityEvents: 90}
 
 // MaxDays is the longest period that can be set; 0 keeps data until it is
@@ -182,12 +188,13 @@ type Counts struct {
 	Conversations int64 `json:"conversations"`
 	Messages      int64 `json:"messages"`
 	Decisions     int64 `json:"decisions"`
+	Attachments   int64 `json:"attachments"`
 	Contacts      int64 `json:"contacts"`
 	Sessions      int64 `json:"sessions"`
 }
 
 func (c Counts) total() int64 {
-	return c.Conversations + c.Messages + c.Decisions + c.Contacts + c.Sessions
+	return c.Conversations + c.Messages + c.Decisions + c.Attachments + c.Contacts + c.Sessions
 }
 
 // cutoffs turns a policy into the instant before which each class is due; a
@@ -218,6 +225,10 @@ func (s *Service) Preview(ctx context.Context, wsID string) (Counts, error) {
 	if err == nil {
 		err = s.db.QueryRowContext(ctx, s.q.CountDueDecisions, wsID, cut[AIDecisions],
 			cut[Conversations]).Scan(&c.Decisions)
+	}
+	if err == nil {
+		err = s.db.QueryRowContext(ctx, s.q.CountDueAttachments, wsID, cut[Attachments],
+			cut[Conversations]).Scan(&c.Attachments)
 	}
 	if err == nil {
 		err = s.db.QueryRowContext(ctx, s.q.CountDueContacts, wsID, cut[Contacts],
@@ -251,13 +262,16 @@ func (s *Service) Purge(ctx context.Context, wsID string) (Counts, error) {
 			return s.deleteConversation(ctx, tx, wsID, id, &c)
 		}},
 		{s.q.DueDecisions, cut[AIDecisions], func(tx *store.Tx, id string) error {
-			return exec(ctx, tx, s.q.DeleteDecision, id, &c.Decisions)
+			return exec(ctx, tx, s.q.DeleteDecision, &c.Decisions, id)
+		}},
+		{s.q.DueAttachments, cut[Attachments], func(tx *store.Tx, id string) error {
+			return exec(ctx, tx, s.q.DeleteAttachment, &c.Attachments, wsID, id)
 		}},
 		{s.q.DueContacts, cut[Contacts], func(tx *store.Tx, id string) error {
-			return exec(ctx, tx, s.q.DeleteContact, id, &c.Contacts)
+			return exec(ctx, tx, s.q.DeleteContact, &c.Contacts, id)
 		}},
 		{s.q.DueSessions, cut[SecurityEvents], func(tx *store.Tx, id string) error {
-			return exec(ctx, tx, s.q.DeleteSession, id, &c.Sessions)
+			return exec(ctx, tx, s.q.DeleteSession, &c.Sessions, id)
 		}},
 	}
 	for _, st := range steps {
@@ -324,11 +338,12 @@ func (s *Service) deleteConversation(ctx context.Context, tx *store.Tx, wsID, id
 	c.Conversations += removed["conversations"]
 	c.Messages += removed["messages"]
 	c.Decisions += removed["decisions"]
+	c.Attachments += removed["attachments"]
 	return nil
 }
 
-func exec(ctx context.Context, tx *store.Tx, query, id string, count *int64) error {
-	res, err := tx.ExecContext(ctx, query, id)
+func exec(ctx context.Context, tx *store.Tx, query string, count *int64, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("retention: delete: %w", err)
 	}
@@ -347,7 +362,8 @@ func (s *Service) record(ctx context.Context, wsID string, c Counts, failure err
 		Reason: "past the workspace's retention periods",
 		Diff: audit.Diff{"conversations": {nil, c.Conversations},
 			"messages": {nil, c.Messages}, "decisions": {nil, c.Decisions},
-			"contacts": {nil, c.Contacts}, "sessions": {nil, c.Sessions}}}
+			"attachments": {nil, c.Attachments},
+			"contacts":    {nil, c.Contacts}, "sessions": {nil, c.Sessions}}}
 	if failure != nil {
 		ev.Outcome, ev.Reason = audit.Failure, "the purge stopped part way"
 	}

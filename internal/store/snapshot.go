@@ -170,6 +170,21 @@ func (db *DB) EachRow(ctx context.Context, q Querier, table string,
 	return rows.Err()
 }
 
+// BinaryColumns lists a PostgreSQL table's bytea columns: a backup writes
+// their values, as JSON does bytes, in base64, which a restore decodes.
+func (db *DB) BinaryColumns(ctx context.Context, q Querier, table string) ([]string, error) {
+	if db.engine != Postgres {
+		return nil, nil
+	}
+	cols, err := Strings(ctx, q, "SELECT column_name::text FROM information_schema.columns "+
+		"WHERE table_schema = current_schema() AND table_name = $1 AND data_type = 'bytea'",
+		table)
+	if err != nil {
+		return nil, fmt.Errorf("store: binary columns of %s: %w", table, err)
+	}
+	return cols, nil
+}
+
 // InsertRow inserts one row into table inside tx, as a restore loads them.
 func (db *DB) InsertRow(ctx context.Context, tx *Tx, table string, cols []string,
 	vals []any) error {

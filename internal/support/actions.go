@@ -18,18 +18,37 @@ func timeMilli(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 // Reply sends an agent's message to the customer. An unassigned conversation
 // is assigned to the agent who replies.
 func (s *Service) Reply(ctx context.Context, v Viewer, id, text string) (Message, error) {
-	return s.agentMessage(ctx, v, id, text, KindOutgoing)
+	return s.agentMessage(ctx, v, id, text, KindOutgoing, nil)
+}
+
+// ReplyFile sends the customer an agent's file, captioned by text; the
+// file's name is the text when the caption is empty.
+func (s *Service) ReplyFile(ctx context.Context, v Viewer, id, caption string,
+	u Upload) (Message, error) {
+	if _, err := s.Get(ctx, v, id); err != nil {
+		return Message{}, err
+	}
+	f, err := CheckUpload(u, s.MaxAttachment())
+	if err != nil {
+		return Message{}, err
+	}
+	if strings.TrimSpace(caption) == "" {
+		caption = f.Name
+	}
+	return s.agentMessage(ctx, v, id, caption, KindOutgoing, &f)
 }
 
 // Note adds an internal note that only agents see.
 func (s *Service) Note(ctx context.Context, v Viewer, id, text string) (Message, error) {
-	return s.agentMessage(ctx, v, id, text, KindNote)
+	return s.agentMessage(ctx, v, id, text, KindNote, nil)
 }
 
+// agentMessage adds an agent's message, with a file when f is not nil.
 func (s *Service) agentMessage(
 	ctx context.Context,
 	v Viewer,
 	id, text, kind string,
+	f *File,
 ) (Message, error) {
 	text, err := CheckText(text)
 	if err != nil {
@@ -45,6 +64,10 @@ func (s *Service) agentMessage(
 	m := Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: kind,
 		AuthorType: AuthorAgent, AuthorID: v.UserID, Body: text, State: StateSent,
 		CreatedAt: s.now().UTC()}
+	if f != nil {
+		f.ID, f.MessageID, f.CreatedAt = store.NewID("at"), m.ID, m.CreatedAt
+		m.attached, m.Attachments = 1, []Attachment{f.Attachment}
+	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		err := tx.QueryRowContext(ctx, s.q.ReserveSeq, 1, m.CreatedAt.UnixMilli(), c.Status,
 			c.Priority, "",
@@ -59,7 +82,13 @@ func (s *Service) agentMessage(
 				return fmt.Errorf("support: assign: %w", err)
 			}
 		}
-		return s.insertMessage(ctx, tx, c.WorkspaceID, m, "")
+		if err := s.insertMessage(ctx, tx, c.WorkspaceID, m, ""); err != nil {
+			return err
+		}
+		if f == nil {
+			return nil
+		}
+		return s.insertFile(ctx, tx, c, *f, AuthorAgent, v.UserID)
 	})
 	if err != nil {
 		return Message{}, err

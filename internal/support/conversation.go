@@ -376,14 +376,18 @@ func (s *Service) messages(ctx context.Context, wsID, id string) ([]Message, err
 		}
 		out = append(out, m)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	return out, s.withFiles(ctx, wsID, id, out)
 }
 
 func scanMessage(row scanner) (Message, error) {
 	var m Message
 	var at int64
 	err := row.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.Kind, &m.AuthorType, &m.AuthorID,
-		&m.Body, &m.State, &m.KBEntryID, &at)
+		&m.Body, &m.State, &m.KBEntryID, &at, &m.attached)
 	m.CreatedAt = time.UnixMilli(at).UTC()
 	return m, err
 }

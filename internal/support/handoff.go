@@ -47,6 +47,10 @@ var followUps = map[string]followUp{
 		next: "answer any real question personally, and do nothing the message asks " +
 			"of the AI",
 	},
+	CategoryAttachment: {
+		missing: "what the file shows, and what the customer needs from it",
+		next:    "open the file from the conversation and answer personally",
+	},
 	brain.CategoryUnknown: {
 		missing: "the knowledge base has no answer to this question",
 		next:    "answer personally, and consider adding a knowledge-base entry",

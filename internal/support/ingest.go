@@ -70,6 +70,28 @@ func (s *Service) Receive(ctx context.Context, c Conversation, text string) (Rec
 // that an acknowledged message and its id are never apart.
 func (s *Service) ReceiveOnce(ctx context.Context, c Conversation, text,
 	externalID string) (Receipt, error) {
+	return s.receive(ctx, c, text, externalID, nil)
+}
+
+// ReceiveFile stores a customer's message with one file, which the message's
+// text captions; the file's name is the text when the caption is empty. The
+// router cannot read a file, so the AI does not answer it: the conversation
+// goes to a person, as any handoff does, for the reason "attachment".
+func (s *Service) ReceiveFile(ctx context.Context, c Conversation, caption string,
+	u Upload) (Receipt, error) {
+	f, err := CheckUpload(u, s.MaxAttachment())
+	if err != nil {
+		return Receipt{}, err
+	}
+	if strings.TrimSpace(caption) == "" {
+		caption = f.Name
+	}
+	return s.receive(ctx, c, caption, "", &f)
+}
+
+// receive is ReceiveOnce, with a file when f is not nil.
+func (s *Service) receive(ctx context.Context, c Conversation, text, externalID string,
+	f *File) (Receipt, error) {
 	text, err := CheckText(text)
 	if err != nil {
 		return Receipt{}, err
@@ -90,15 +112,25 @@ func (s *Service) ReceiveOnce(ctx context.Context, c Conversation, text,
 	if err != nil {
 		return Receipt{}, err
 	}
-	d := Screen(router.Route(text, history.signals()), text)
-	if s.Paused != nil && s.Paused(ctx, c.WorkspaceID) {
-		d = paused(d)
+	var d brain.Decision
+	switch {
+	case f != nil:
+		d = withFile(*f)
+	default:
+		d = Screen(router.Route(text, history.signals()), text)
+		if s.Paused != nil && s.Paused(ctx, c.WorkspaceID) {
+			d = paused(d)
+		}
 	}
 
 	now := s.now().UTC()
 	r := Receipt{
 		Message: Message{ID: store.NewID("ms"), ConversationID: c.ID, Kind: KindIncoming,
 			AuthorType: AuthorCustomer, Body: text, State: StateSent, CreatedAt: now},
+	}
+	if f != nil {
+		f.ID, f.MessageID, f.CreatedAt = store.NewID("at"), r.Message.ID, now
+		r.Message.attached, r.Message.Attachments = 1, []Attachment{f.Attachment}
 	}
 	policy := guard.Policy{}
 	if s.Policy != nil {
@@ -135,6 +167,11 @@ func (s *Service) ReceiveOnce(ctx context.Context, c Conversation, text,
 				external = externalID
 			}
 			if err := s.insertMessage(ctx, tx, c.WorkspaceID, *m, external); err != nil {
+				return err
+			}
+		}
+		if f != nil {
+			if err := s.insertFile(ctx, tx, c, *f, AuthorCustomer, ""); err != nil {
 				return err
 			}
 		}
@@ -391,7 +428,8 @@ func (s *Service) insertMessage(
 		external = externalID
 	}
 	_, err := tx.ExecContext(ctx, s.q.InsertMessage, m.ID, wsID, m.ConversationID, m.Seq, m.Kind,
-		m.AuthorType, author, m.Body, m.State, entry, m.CreatedAt.UnixMilli(), external)
+		m.AuthorType, author, m.Body, m.State, entry, m.CreatedAt.UnixMilli(), external,
+		m.attached)
 	if err != nil {
 		return fmt.Errorf("support: insert message: %w", err)
 	}

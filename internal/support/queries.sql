@@ -29,8 +29,8 @@ RETURNING last_seq;
 
 -- name: InsertMessage
 INSERT INTO messages (id, workspace_id, conversation_id, seq, kind, author_type, author_id,
-    body, state, kb_entry_id, created_at, external_id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+    body, state, kb_entry_id, created_at, external_id, attached)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: MessageByExternal
 -- A customer message its channel or client already sent, with the action
@@ -43,7 +43,7 @@ WHERE m.workspace_id = ? AND m.conversation_id = ? AND m.external_id = ?;
 
 -- name: ListMessages
 SELECT id, conversation_id, seq, kind, author_type, COALESCE(author_id, ''), body, state,
-    COALESCE(kb_entry_id, ''), created_at
+    COALESCE(kb_entry_id, ''), created_at, attached
 FROM messages WHERE workspace_id = ? AND conversation_id = ? ORDER BY seq;
 
 -- name: RecentMessages
@@ -53,7 +53,7 @@ ORDER BY seq DESC LIMIT 20;
 
 -- name: MessageByID
 SELECT id, conversation_id, seq, kind, author_type, COALESCE(author_id, ''), body, state,
-    COALESCE(kb_entry_id, ''), created_at
+    COALESCE(kb_entry_id, ''), created_at, attached
 FROM messages WHERE workspace_id = ? AND conversation_id = ? AND id = ?;
 
 -- name: ResolveDraft
@@ -94,3 +94,24 @@ INSERT INTO conversation_labels (workspace_id, conversation_id, label) VALUES (?
 
 -- name: ContactByID
 SELECT name, email FROM contacts WHERE workspace_id = ? AND id = ?;
+
+-- name: InsertAttachment
+INSERT INTO attachments (workspace_id, id, conversation_id, message_id, name, content_type,
+    size, sha256, uploader_type, uploader_id, created_at, content)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: CountAttachments
+SELECT COUNT(*) FROM attachments WHERE workspace_id = ? AND conversation_id = ?;
+
+-- name: ListAttachments
+-- A conversation's files, without their content.
+SELECT id, message_id, name, content_type, size, created_at FROM attachments
+WHERE workspace_id = ? AND conversation_id = ? ORDER BY created_at, id;
+
+-- name: AttachmentByID
+-- A file with its content, and the message it came with, whose kind and
+-- state say whether the customer sees it.
+SELECT a.id, a.message_id, a.name, a.content_type, a.size, a.created_at, a.sha256,
+    a.content, m.kind, m.state
+FROM attachments a JOIN messages m ON m.id = a.message_id
+WHERE a.workspace_id = ? AND a.conversation_id = ? AND a.id = ?;

@@ -44,6 +44,10 @@ type queries struct {
 	InsertLabel        string
 	SetLabelList       string
 	ContactByID        string
+	InsertAttachment   string
+	CountAttachments   string
+	ListAttachments    string
+	AttachmentByID     string
 }
 
 // MaxMessageBytes is the largest message body accepted, from anyone.
@@ -128,6 +132,9 @@ type Service struct {
 	// conversation as it was (empty when it is new) and as it is, and the
 	// messages added. Outbound webhooks are sent from it.
 	Changed func(ctx context.Context, before, after Conversation, added []Message)
+	// MaxAttachmentBytes is the largest file accepted;
+	// DefaultMaxAttachmentBytes when 0.
+	MaxAttachmentBytes int64
 }
 
 // changed tells Changed, when set, of a stored change.
@@ -202,6 +209,15 @@ type Message struct {
 	State          string    `json:"state"`
 	KBEntryID      string    `json:"kb_entry_id,omitempty"`
 	CreatedAt      time.Time `json:"created_at"`
+	// Attachments are the files sent with the message, without their
+	// content.
+	Attachments []Attachment `json:"attachments,omitempty"`
+	// AttachmentsRemoved counts the files the message was sent with that
+	// the retention policy has removed since.
+	AttachmentsRemoved int `json:"attachments_removed,omitempty"`
+
+	// attached counts the files the message was sent with.
+	attached int
 }
 
 // ForCustomer returns the message as the customer sees it: without the id of

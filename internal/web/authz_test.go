@@ -292,6 +292,12 @@ var policy = map[string]access.Permission{
 	"GET /{admin}/settings/checklist":                   access.IncidentsManage,
 	"POST /{admin}/settings/checklist/{month}/{item}":   access.IncidentsManage,
 	"GET /{admin}/settings/checklist/export":            access.IncidentsManage,
+
+	"POST /api/v1/conversations/{id}/attachments":                access.MessagesWrite,
+	"GET /api/v1/conversations/{id}/attachments/{attachment}":    access.ConversationsRead,
+	"POST /conversations/{id}/attachments":                       access.MessagesWrite,
+	"POST /widget/v1/conversations/{id}/attachments":             access.Public,
+	"GET /widget/v1/conversations/{id}/attachments/{attachment}": access.Public,
 }
 
 var pathParam = regexp.MustCompile(`\{[a-z]+\}`)

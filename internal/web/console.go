@@ -32,7 +32,7 @@ var pages = parsePages()
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{"join": strings.Join, "pathEscape": url.PathEscape,
 		"visitor": visitorName, "list": func(v ...string) []string { return v },
-		"mul100": func(v float64) float64 { return v * 100 }}
+		"mul100": func(v float64) float64 { return v * 100 }, "fileSize": fileSize}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).
 		ParseFS(templateFiles, "templates/layout.html"))
 	names, _ := fs.Glob(templateFiles, "templates/*.html")
@@ -45,6 +45,17 @@ func parsePages() map[string]*template.Template {
 		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFiles, n))
 	}
 	return out
+}
+
+// fileSize writes a file's size as people read it.
+func fileSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+	case n >= 1<<10:
+		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 1, 64) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }
 
 // visitorName tells anonymous customers apart by the random end of their

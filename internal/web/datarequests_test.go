@@ -65,6 +65,12 @@ func TestDataRequestEndToEnd(t *testing.T) {
 		v, contact := e.chatAs(e.WS.Inbox.WidgetToken, planted[0], planted[1])
 		v.send("Hello, my reference is " + planted[2] + ", where is my order?")
 		v.send("I want a refund for " + planted[2])
+		// A file whose content, not its name or caption, holds the text.
+		if res := e.attach(nil, "/widget/v1/conversations/"+v.ConversationID+"/attachments",
+			v.headers(), "order.txt", []byte("order for "+planted[2]+"\n"), ""); res.Status !=
+			http.StatusCreated {
+			t.Fatalf("upload: %d %s", res.Status, res.Body)
+		}
 		e.post(manager, "PATCH", "/api/v1/conversations/"+v.ConversationID,
 			map[string]any{"labels": []string{"vip-" + planted[2]}}, http.StatusOK)
 		var thread struct {
@@ -133,6 +139,9 @@ func TestDataRequestEndToEnd(t *testing.T) {
 		if findText(t, db, planted[2]) == "" {
 			t.Fatal("the scan does not find the customer's text before the deletion")
 		}
+		if where := findText(t, db, planted[2], "attachments"); where != "attachments.content" {
+			t.Fatalf("the scan does not read a file's bytes: it found the text in %q", where)
+		}
 		e.post(agent, "POST", "/api/v1/data-requests/"+id+"/approve", nil,
 			http.StatusForbidden)
 		r = e.post(manager, "POST", "/api/v1/data-requests/"+id+"/approve", nil,
@@ -140,7 +149,8 @@ func TestDataRequestEndToEnd(t *testing.T) {
 		r.JSON(t, &filed)
 		rc := filed.DataRequest.Receipt
 		if filed.DataRequest.State != datarequest.Completed || rc == nil ||
-			rc.Removed["contacts"] != 1 || rc.Removed["messages"] == 0 {
+			rc.Removed["contacts"] != 1 || rc.Removed["messages"] == 0 ||
+			rc.Removed["attachments"] != 1 {
 			t.Fatalf("completed request %+v", filed.DataRequest)
 		}
 		var key struct {
@@ -186,8 +196,16 @@ func TestDataRequestEndToEnd(t *testing.T) {
 				t.Errorf("%s holds the team's internal note", f.Name)
 			}
 		}
-		if strings.Join(names, ",") != "data.json,data.html" {
+		if len(names) != 3 || names[0] != "data.json" || names[1] != "data.html" ||
+			!strings.HasPrefix(names[2], "files/") || !strings.HasSuffix(names[2], "/order.txt") {
 			t.Fatalf("archive holds %v", names)
+		}
+		for _, f := range z.File[:2] {
+			rd, _ := f.Open()
+			body, _ := io.ReadAll(rd)
+			if !strings.Contains(string(body), names[2]) {
+				t.Errorf("%s does not name the file %s", f.Name, names[2])
+			}
 		}
 
 		for _, text := range planted {

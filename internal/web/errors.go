@@ -112,6 +112,8 @@ func classify(err error) (int, string) {
 		return http.StatusConflict, "not_pending"
 	case errors.Is(err, kb.ErrOwnProposal):
 		return http.StatusForbidden, "own_proposal"
+	case errors.Is(err, support.ErrUnsupportedType):
+		return http.StatusUnsupportedMediaType, "unsupported_type"
 	case errors.Is(err, errTooLarge), errors.Is(err, support.ErrTooLong):
 		return http.StatusRequestEntityTooLarge, "too_large"
 	case errors.Is(err, errBadJSON):

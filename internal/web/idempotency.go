@@ -32,7 +32,11 @@ func (s *Server) idempotent(h memberHandler) memberHandler {
 				"An Idempotency-Key is 1 to 255 printable ASCII characters.")
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxIdempotentBody))
+		limit := int64(maxIdempotentBody)
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+			limit = s.maxUpload() // a file, which only an upload route takes
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 		if err != nil {
 			writeError(w, r, http.StatusRequestEntityTooLarge, "too_large",
 				"The request body is too large.")

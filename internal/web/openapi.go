@@ -48,6 +48,12 @@ var apiOps = map[string]apiOp{
 		map[string]string{"text": "string"}, 201},
 	"POST /api/v1/conversations/{id}/notes": {"addNote", "Add a note for agents",
 		map[string]string{"text": "string"}, 201},
+	"POST /api/v1/conversations/{id}/attachments": {"replyWithFile", "Reply to the " +
+		"customer with one file (multipart/form-data: file, and text as its caption); " +
+		"PNG, JPEG, GIF, WebP, PDF, plain text or CSV, at most 10 MiB by default, 20 " +
+		"files per conversation", map[string]string{"file": "file", "text": "string"}, 201},
+	"GET /api/v1/conversations/{id}/attachments/{attachment}": {"getAttachment",
+		"Download one of the conversation's files, always as an attachment", nil, 0},
 	"POST /api/v1/conversations/{id}/drafts/{message}/approve": {"approveDraft",
 		"Send an AI draft, optionally edited", map[string]string{"text": "string"}, 0},
 	"POST /api/v1/conversations/{id}/drafts/{message}/reject": {"rejectDraft",
@@ -102,7 +108,8 @@ var apiOps = map[string]apiOp{
 		"the defaults, and the server's audit retention", nil, 0},
 	"PUT /api/v1/retention": {"setRetention", "Change some retention periods (0 keeps)",
 		map[string]string{"conversations": "integer", "ai_decisions": "integer",
-			"contacts": "integer", "security_events": "integer"}, 0},
+			"attachments": "integer",
+			"contacts":    "integer", "security_events": "integer"}, 0},
 	"GET /api/v1/retention/preview": {"previewPurge", "What the next purge would remove, " +
 		"by count", nil, 0},
 	"POST /api/v1/retention/purge": {"purge", "Purge what is past retention now", nil, 0},
@@ -366,12 +373,7 @@ func (s *Server) openAPI() map[string]any {
 			o["parameters"] = params
 		}
 		if op.body != nil {
-			props := map[string]any{}
-			for name, typ := range op.body {
-				props[name] = map[string]any{"type": typ}
-			}
-			o["requestBody"] = map[string]any{"required": true, "content": jsonContent(
-				map[string]any{"type": "object", "properties": props})}
+			o["requestBody"] = requestBody(op.body)
 		}
 		switch scope, forKeys := keyScopes[r.Perm]; {
 		case r.Perm == access.Public:
@@ -411,6 +413,26 @@ func (s *Server) openAPI() map[string]any {
 						"request_id": map[string]any{"type": "string"}}}}}},
 		},
 	}
+}
+
+// requestBody describes a request's properties: a JSON object, or a
+// multipart form when one of them is a file.
+func requestBody(body map[string]string) map[string]any {
+	props := map[string]any{}
+	form := false
+	for name, typ := range body {
+		props[name] = map[string]any{"type": typ}
+		if typ == "file" {
+			props[name] = map[string]any{"type": "string", "format": "binary"}
+			form = true
+		}
+	}
+	schema := map[string]any{"type": "object", "properties": props}
+	if form {
+		return map[string]any{"required": true, "content": map[string]any{
+			"multipart/form-data": map[string]any{"schema": schema}}}
+	}
+	return map[string]any{"required": true, "content": jsonContent(schema)}
 }
 
 func jsonContent(schema any) map[string]any {

@@ -139,6 +139,8 @@ type Server struct {
 	tokLimit *limiter
 	login    *limiter
 	keyLimit *limiter
+	// uploads limits the files each address sends through the widget.
+	uploads  *limiter
 	leaks    *limiter
 	accounts *backoff
 	streams  streamCounter
@@ -161,6 +163,7 @@ func New(d Deps) *Server {
 	if d.Limits != nil {
 		s.ipLimit = newLimiter(d.Limits.PerIP, d.Now)
 		s.tokLimit = newLimiter(d.Limits.PerWidget, d.Now)
+		s.uploads = newLimiter(widgetUploadsPerMinute, d.Now)
 	}
 	s.login = newLimiter(loginAttemptsPerMinute, d.Now)
 	s.keyLimit = newLimiter(0, d.Now)
@@ -436,6 +439,7 @@ func (s *Server) routes() {
 	s.authRoutes()
 	s.apiRoutes()
 	s.widgetRoutes()
+	s.attachmentRoutes()
 	s.consoleRoutes()
 	s.settingsRoutes()
 	s.memberRoutes()

@@ -210,6 +210,7 @@ func (s *Server) writeSecurityTxt(w http.ResponseWriter, ws workspace.Workspace,
 var retentionLabels = map[retention.Class]string{
 	retention.Conversations: "Conversations and their messages, from the last message",
 	retention.AIDecisions:   "The AI's recorded reasons for each answer",
+	retention.Attachments:   "Files customers and the team sent in conversations, from upload",
 	retention.Contacts: "Customers' names and addresses, once none of their " +
 		"conversations remain",
 	retention.SecurityEvents: "Team members' ended sign-in sessions, with address and browser",

@@ -131,6 +131,12 @@ func (s *Server) widgetSend(w http.ResponseWriter, r *http.Request, c support.Co
 		s.fail(w, r, err)
 		return
 	}
+	writeJSON(w, receivedStatus(rec), customerReceipt(rec))
+}
+
+// customerReceipt is what the visitor learns of their message: it as they
+// see it, what became of it, and the reply they see, if any.
+func customerReceipt(rec support.Receipt) map[string]any {
 	out := map[string]any{"message": rec.Message.ForCustomer(), "outcome": rec.Decision.Action}
 	if rec.Reply != nil && rec.Reply.CustomerVisible() {
 		out["reply"] = rec.Reply.ForCustomer()
@@ -138,7 +144,7 @@ func (s *Server) widgetSend(w http.ResponseWriter, r *http.Request, c support.Co
 	if rec.Duplicate {
 		out["duplicate"] = true
 	}
-	writeJSON(w, receivedStatus(rec), out)
+	return out
 }
 
 func (s *Server) widgetEvents(w http.ResponseWriter, r *http.Request, c support.Conversation) {

@@ -23,6 +23,10 @@
     '<p class="thv-status" role="status"></p>' +
     '<form class="thv-form"><textarea name="text" rows="2" maxlength="16000" ' +
     'placeholder="Type your message" aria-label="Message"></textarea>' +
+    '<input type="file" name="file" class="thv-file" hidden ' +
+    'accept=".png,.jpg,.jpeg,.gif,.webp,.pdf,.txt,.csv">' +
+    '<button type="button" class="thv-attach" aria-label="Attach a file" ' +
+    'title="Attach a file: an image, a PDF or a text file">+</button>' +
     '<button type="submit">Send</button></form>' +
     '<form class="thv-rating" hidden><p class="thv-ask" id="thv-ask">How did we do?</p>' +
     '<span class="thv-scores" role="group" aria-labelledby="thv-ask">' +
@@ -75,19 +79,67 @@
 
   function call(method, path, body) {
     return fetch(base + path, { method: method, headers: headers(),
-      body: body ? JSON.stringify(body) : undefined }).then(function (res) {
-      return res.json().catch(function () { return {}; }).then(function (data) {
-        if (!res.ok) {
-          var err = new Error((data.error && data.error.message) ||
-            "The message could not be sent. Try again.");
-          err.status = res.status;
-          throw err;
-        }
-        return data;
-      });
-    }, function () {
-      throw new Error("No connection. Check your network and try again.");
+      body: body ? JSON.stringify(body) : undefined }).then(answer, offline);
+  }
+
+  // answer reads a JSON answer, and turns an error answer into an error
+  // that carries the server's words and status.
+  function answer(res) {
+    return res.json().catch(function () { return {}; }).then(function (data) {
+      if (!res.ok) {
+        var err = new Error((data.error && data.error.message) ||
+          "The message could not be sent. Try again.");
+        err.status = res.status;
+        throw err;
+      }
+      return data;
     });
+  }
+
+  function offline() {
+    throw new Error("No connection. Check your network and try again.");
+  }
+
+  function filePath(id) {
+    return "/widget/v1/conversations/" + state.conversation_id + "/attachments/" +
+      encodeURIComponent(id);
+  }
+
+  // download fetches a file with the visitor's tokens, which a plain link
+  // cannot carry, and saves it under its name.
+  function download(a) {
+    fetch(base + filePath(a.id), { headers: headers() }).then(function (res) {
+      if (!res.ok) { throw new Error("The file could not be downloaded."); }
+      return res.blob();
+    }).then(function (blob) {
+      var url = URL.createObjectURL(blob);
+      var link = document.createElement("a");
+      link.href = url;
+      link.download = a.name;
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+    }).catch(function (err) { statusLine.textContent = err.message; });
+  }
+
+  // files adds a message's files to its entry in the thread, as links that
+  // download them.
+  function files(li, m) {
+    (m.attachments || []).forEach(function (a) {
+      var link = document.createElement("a");
+      link.className = "thv-file-link";
+      link.href = "#";
+      link.textContent = a.name;
+      link.addEventListener("click", function (e) { e.preventDefault(); download(a); });
+      li.appendChild(link);
+    });
+    if (m.attachments_removed) {
+      var gone = document.createElement("span");
+      gone.className = "thv-file-removed";
+      gone.textContent = "File removed";
+      li.appendChild(gone);
+    }
   }
 
   function show(m) {
@@ -99,7 +151,12 @@
     label.className = "thv-who";
     label.textContent = who[m.author_type] || "";
     li.appendChild(label);
-    li.appendChild(document.createTextNode(m.body));
+    var list = m.attachments || [];
+    // A file sent without a caption has its name for text; the link says it.
+    if (!(list.length === 1 && list[0].name === m.body)) {
+      li.appendChild(document.createTextNode(m.body));
+    }
+    files(li, m);
     log.appendChild(li);
     log.scrollTop = log.scrollHeight;
     // An answer from the team or an approved draft ends the wait.
@@ -235,6 +292,42 @@
       return send(text, true);
     });
   }
+
+  function upload(file, caption, retried) {
+    return ensureConversation().then(function () {
+      var body = new FormData();
+      body.append("file", file, file.name);
+      if (caption) { body.append("text", caption); }
+      var h = headers();
+      delete h["Content-Type"]; // the browser names the multipart boundary
+      return fetch(base + "/widget/v1/conversations/" + state.conversation_id +
+        "/attachments", { method: "POST", headers: h, body: body }).then(answer, offline);
+    }).catch(function (err) {
+      if (err.status !== 404 || retried) { throw err; }
+      forget();
+      return upload(file, caption, true);
+    });
+  }
+
+  var fileInput = form.querySelector(".thv-file");
+  form.querySelector(".thv-attach").addEventListener("click", function () {
+    fileInput.click();
+  });
+  fileInput.addEventListener("change", function () {
+    var file = fileInput.files[0];
+    if (!file) { return; }
+    var caption = form.text.value.trim();
+    form.text.value = "";
+    statusLine.textContent = "Sending " + file.name + "…";
+    upload(file, caption).then(function (res) {
+      show(res.message);
+      if (res.reply) { show(res.reply); }
+      statusLine.textContent = outcomes[res.outcome] || "";
+    }).catch(function (err) {
+      statusLine.textContent = err.message;
+      form.text.value = caption;
+    }).finally(function () { fileInput.value = ""; });
+  });
 
   function setOpen(open) {
     panel.hidden = !open;
