@@ -62,7 +62,8 @@ func (a *App) Handler(cfg *config.Config) (*web.Server, error) {
 	a.Incidents.Webhooks = a.Webhooks
 	d := web.Deps{Mail: sender, Keys: a.Keys, Idempotency: a.Idempotency, LLM: a.LLM,
 		Retention: a.Retention, AuditRetentionDays: auditRetentionDays(cfg),
-		DataRequests: a.DataRequests, Meta: a.Meta, BadSignature: a.badSignature, Quality: a.Quality, Feedback: a.Feedback,
+		DataRequests: a.DataRequests, Meta: a.Meta, BadSignature: a.badSignature,
+		Quality: a.Quality, Feedback: a.Feedback,
 		Incidents: a.Incidents, Checklists: a.Checklists, AuditBroken: a.DetectAuditFailure,
 		Webhooks: a.Webhooks, Identity: a.Identity, Workspaces: a.Workspaces, KB: a.KB,
 		Support: a.Support, Hub: a.Hub, Log: a.Log, Now: a.Now, PublicURL: cfg.PublicURL,
