@@ -158,6 +158,8 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 		return err
 	}
 	defer listeners.close()
+	// Work left running by answers (mail) ends before the store closes.
+	defer handler.Drain()
 	log.Info("Serving", "addr", listeners.addr, "store", Describe(cfg),
 		"url", cfg.PublicURL, "settings", cfg.Redacted())
 	fmt.Fprintf(out, "Thunaivi is listening on %s%s (console: %s/login)\n", listeners.addr,

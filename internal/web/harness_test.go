@@ -29,6 +29,7 @@ import (
 	"github.com/thunaivi/thunaivi/internal/config"
 	"github.com/thunaivi/thunaivi/internal/identity"
 	"github.com/thunaivi/thunaivi/internal/store"
+	"github.com/thunaivi/thunaivi/internal/web"
 	"github.com/thunaivi/thunaivi/internal/workspace"
 )
 
@@ -39,6 +40,9 @@ type env struct {
 	URL    string
 	App    *app.App
 	Server *httptest.Server
+	// Web is the handler Server serves; Web.Drain waits for the work its
+	// answers left running, such as mail.
+	Web *web.Server
 	// skew is how far the server's clock runs ahead of the real one; tests
 	// move it with advance instead of sleeping.
 	skew atomic.Int64
@@ -109,10 +113,11 @@ func startEnv(t testing.TB, db *store.DB, adjust func(*config.Config), kbFile st
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.Web = h
 	e.Server.Config.Handler = h
 	e.Server.Config.RegisterOnShutdown(h.CloseStreams)
 	e.Server.Start()
-	t.Cleanup(func() { h.CloseStreams(); e.Server.Close() })
+	t.Cleanup(func() { h.CloseStreams(); e.Server.Close(); h.Drain() })
 
 	e.AdminEmail = "admin@first.example"
 	e.WS, err = a.Workspaces.Setup(context.Background(), a.Identity, "", workspace.SetupRequest{

@@ -150,6 +150,8 @@ type Server struct {
 	table    []Route
 	closing  chan struct{}
 	once     sync.Once
+	// after counts the work answers left running (later), for Drain.
+	after sync.WaitGroup
 }
 
 // New builds the server and registers every route. It panics when a route
@@ -175,6 +177,28 @@ func New(d Deps) *Server {
 
 // CloseStreams ends every live event stream, for shutdown.
 func (s *Server) CloseStreams() { s.once.Do(func() { close(s.closing) }) }
+
+// laterFor bounds work done after an answer, such as sending a mail.
+const laterFor = time.Minute
+
+// later runs fn once r is answered, for work whose time must not show in the
+// answer: a public form that answers alike whether or not the address is a
+// customer's would otherwise answer later when it is, by the time a mail
+// takes. fn's context keeps the request's id and actor, not its deadline.
+func (s *Server) later(r *http.Request, fn func(ctx context.Context)) {
+	ctx := context.WithoutCancel(r.Context())
+	s.after.Add(1)
+	go func() {
+		defer s.after.Done()
+		ctx, cancel := context.WithTimeout(ctx, laterFor)
+		defer cancel()
+		fn(ctx)
+	}()
+}
+
+// Drain waits for the work answers left running, for shutdown: after the
+// listeners have stopped, before the store closes.
+func (s *Server) Drain() { s.after.Wait() }
 
 // ServeHTTP runs the middleware every request passes through.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

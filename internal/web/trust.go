@@ -480,25 +480,26 @@ func (s *Server) trustDataRequest(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, formError("choose what you are asking for"))
 		return
 	}
-	contactID, err := s.DataRequests.ContactByEmail(r.Context(), ws.ID, email)
-	if err == nil {
-		var req datarequest.Request
-		var token string
-		req, token, err = s.DataRequests.File(r.Context(), ws.ID, datarequest.Filing{
-			ContactID: contactID, Kinds: kinds, Source: datarequest.FromEmail,
-			FiledBy: "trust page"})
+	// Whether the address is a customer's is looked up after the answer:
+	// filing and mailing take time, which would tell the two apart.
+	s.later(r, func(ctx context.Context) {
+		contactID, err := s.DataRequests.ContactByEmail(ctx, ws.ID, email)
 		if err == nil {
-			s.mailConfirmation(r.Context(), ws.ID, req, token)
+			var req datarequest.Request
+			var token string
+			req, token, err = s.DataRequests.File(ctx, ws.ID, datarequest.Filing{
+				ContactID: contactID, Kinds: kinds, Source: datarequest.FromEmail,
+				FiledBy: "trust page"})
+			if err == nil {
+				s.mailConfirmation(ctx, ws.ID, req, token)
+			}
 		}
-	}
-	if errors.Is(err, datarequest.ErrInvalid) {
-		s.fail(w, r, err)
-		return
-	}
-	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, datarequest.ErrOpen) {
-		s.log.Error("Filing a data request from the trust page failed", "workspace_id",
-			ws.ID, "error", err, "request_id", requestID(r.Context()))
-	}
+		if err != nil && !errors.Is(err, store.ErrNotFound) &&
+			!errors.Is(err, datarequest.ErrOpen) {
+			s.log.Error("Filing a data request from the trust page failed", "workspace_id",
+				ws.ID, "error", err, "request_id", requestID(ctx))
+		}
+	})
 	http.Redirect(w, r, "/trust/"+url.PathEscape(ws.ID)+"?requested=1#deletion",
 		http.StatusSeeOther)
 }

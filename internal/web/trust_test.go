@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -39,7 +40,14 @@ func trustContacts(security string) map[string]any {
 // saved its contacts, which publishes its trust page.
 func publishedEnv(t *testing.T, db *store.DB) (*env, string, *http.Client) {
 	t.Helper()
-	e := newEnv(t, db)
+	return publishedEnvWith(t, db, func(*config.Config) {})
+}
+
+// publishedEnvWith is publishedEnv with the server's settings adjusted.
+func publishedEnvWith(t *testing.T, db *store.DB, adjust func(*config.Config)) (*env, string,
+	*http.Client) {
+	t.Helper()
+	e := newEnvWith(t, db, adjust)
 	admin := e.login(e.AdminEmail)
 	e.post(admin, "PUT", "/api/v1/trust/contacts", trustContacts("security@first.example"),
 		http.StatusOK)
@@ -370,6 +378,51 @@ func TestServiceTermsAcceptance(t *testing.T) {
 	})
 }
 
+// TestTrustFormAnswersBeforeItMails: the trust page's form answers at once
+// for a customer's address too, though its confirmation is mailed through a
+// relay that takes its time: how long the answer takes must not say whether
+// the workspace knows the address.
+func TestTrustFormAnswersBeforeItMails(t *testing.T) {
+	relay, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The relay takes connections and never greets: a mail waits for it.
+	go func() {
+		for {
+			c, err := relay.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	db := storetest.OpenSQLite(t)
+	e, ws, _ := publishedEnvWith(t, db, func(c *config.Config) {
+		c.MailURL = "smtp://" + relay.Addr().String()
+	})
+	t.Cleanup(func() { relay.Close() }) // runs first: the mail fails, the env drains
+	e.chatAs(e.WS.Inbox.WidgetToken, "Rita Customer", "rita@example.com")
+	for _, who := range []string{"rita@example.com", "nobody@example.com"} {
+		start := time.Now()
+		r := e.do(nil, "POST", "/trust/"+ws+"/data-requests", map[string]string{
+			"Content-Type": "application/x-www-form-urlencoded", "Origin": e.URL},
+			url.Values{"email": {who}, "kind": {"deletion"}}.Encode())
+		if took := time.Since(start); r.Status != http.StatusOK || took > 3*time.Second {
+			t.Fatalf("the form for %s answered %d after %v", who, r.Status, took)
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		list, err := e.App.DataRequests.List(context.Background(), ws)
+		if err == nil && len(list) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the customer's request was not filed: %v, %v", list, err)
+		}
+	}
+}
+
 // TestTrustDataRequest starts a deletion request from the trust page: the
 // customer's address gets the confirmation link of the usual data-request
 // flow, and an address the workspace does not know gets the same answer and
@@ -394,6 +447,7 @@ func TestTrustDataRequest(t *testing.T) {
 		}
 		noFollow(form("RITA@example.com", "deletion"))
 		noFollow(form("nobody@example.com", "deletion"))
+		e.Web.Drain() // the request is filed after the answer
 		list, err := e.App.DataRequests.List(context.Background(), ws)
 		if err != nil || len(list) != 1 || list[0].ContactID != contact ||
 			list[0].Source != datarequest.FromEmail ||
@@ -417,6 +471,7 @@ func TestTrustDataRequest(t *testing.T) {
 		if r.Status != http.StatusForbidden {
 			t.Errorf("a cross-site post: %d", r.Status)
 		}
+		e.Web.Drain()
 		if list, _ := e.App.DataRequests.List(context.Background(), ws); len(list) != 1 {
 			t.Errorf("%d requests after refused forms", len(list))
 		}
