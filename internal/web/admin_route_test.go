@@ -311,3 +311,27 @@ func TestProbesFromOtherSitesEndNoSession(t *testing.T) {
 	}
 	wantError(t, e.do(admin, "GET", "/api/v1/me", nil, nil), http.StatusNotFound, "not_found")
 }
+
+// TestTheInviteeIsMailedTheirLink: an invitation is mailed to the address
+// invited, with the link the admin is shown, and the invitee joins with it.
+func TestTheInviteeIsMailedTheirLink(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	var out struct {
+		URL string `json:"invitation_url"`
+	}
+	e.post(e.login(e.AdminEmail), "POST", "/api/v1/invitations", map[string]any{
+		"email": "newagent@first.example", "role": "agent"}, http.StatusCreated).JSON(t, &out)
+	e.Web.Drain()
+	mailed := e.mailedLink("newagent@first.example", "/invite")
+	if mailed.String() != out.URL {
+		t.Fatalf("mailed %s, shown %s", mailed, out.URL)
+	}
+	form := url.Values{"token": {mailed.Query().Get("token")}, "name": {"New Agent"},
+		"password": {Password}}
+	res := e.do(e.client(), "POST", "/invite", map[string]string{
+		"Content-Type": "application/x-www-form-urlencoded"}, form.Encode())
+	if res.Status != http.StatusSeeOther {
+		t.Fatalf("joining with the mailed link: %d %s", res.Status, res.Body)
+	}
+	e.login("newagent@first.example")
+}

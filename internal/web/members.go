@@ -1,12 +1,16 @@
 package web
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/identity"
+	"github.com/thunaivi/thunaivi/internal/mail"
 	"github.com/thunaivi/thunaivi/internal/workspace"
 )
 
@@ -120,7 +124,38 @@ func (s *Server) invite(r *http.Request, p *principal, req inviteRequest) (strin
 	}
 	s.log.Info("Member invited", "workspace_id", p.WorkspaceID, "user_id", p.UserID,
 		"role", string(req.Role), "request_id", requestID(r.Context()))
-	return s.PublicURL + "/invite?token=" + token, nil
+	link := s.PublicURL + "/invite?token=" + token
+	s.later(r, func(ctx context.Context) { s.mailInvitation(ctx, p, req, link) })
+	return link, nil
+}
+
+// mailInvitation mails the invitee their link; the admin sees it too, to
+// hand over another way when mail does not arrive.
+func (s *Server) mailInvitation(ctx context.Context, p *principal, req inviteRequest,
+	link string) {
+	name := "your team"
+	if ws, err := s.Workspaces.Get(ctx, p.WorkspaceID); err == nil {
+		name = ws.Name
+	}
+	err := s.Mail.Send(ctx, mail.Message{To: strings.TrimSpace(req.Email),
+		Subject: "You are invited to " + name + " on Thunaivi",
+		Text: p.Email + " invited you to answer customers with " + name + " as " +
+			article(string(req.Role)) + ". Open this link within " +
+			fmt.Sprint(int(workspace.InvitationTTL.Hours()/24)) + " days to choose your " +
+			"password; it works once:\n\n" + link + "\n\nIf you did not expect this, " +
+			"ignore this message.\n"})
+	if err != nil {
+		s.log.Warn("Mailing an invitation failed", "workspace_id", p.WorkspaceID,
+			"request_id", requestID(ctx), "error", err)
+	}
+}
+
+// article puts "a" or "an" before a role's name.
+func article(role string) string {
+	if strings.IndexByte("aeiou", role[0]) >= 0 {
+		return "an " + role
+	}
+	return "a " + role
 }
 
 func (s *Server) apiInvitations(w http.ResponseWriter, r *http.Request, p *principal) {
