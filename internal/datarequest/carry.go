@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"html/template"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/thunaivi/thunaivi/internal/audit"
@@ -54,7 +55,8 @@ func (r Receipt) Verify(key ed25519.PublicKey) bool {
 
 // Approve carries out a verified request: it exports the contact's data when
 // asked, deletes it when asked, and signs the receipt, all at once. A legal
-// hold on the contact or one of its conversations stops it (ErrHeld).
+// hold on the contact or one of its conversations stops a deletion (ErrHeld),
+// not a copy.
 func (s *Service) Approve(ctx context.Context, wsID, id, by string) (Request, error) {
 	r, err := s.Get(ctx, wsID, id)
 	if err != nil {
@@ -67,43 +69,54 @@ func (s *Service) Approve(ctx context.Context, wsID, id, by string) (Request, er
 	rc := Receipt{RequestID: id, WorkspaceID: wsID, ContactRef: r.ContactID, Kinds: r.Kinds,
 		Removed: map[string]int64{}, CompletedAt: now}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		var held int
-		if err := tx.QueryRowContext(ctx, s.q.HeldFor, wsID, r.ContactID, wsID,
-			r.ContactID).Scan(&held); err != nil {
+		subjects, err := s.subjects(ctx, tx, wsID, r)
+		if err != nil {
 			return err
 		}
-		if held > 0 {
-			return ErrHeld
-		}
-		var exists int
-		if err := tx.QueryRowContext(ctx, s.q.ContactExists, wsID,
-			r.ContactID).Scan(&exists); err != nil {
-			return err
+		deletion := slices.Contains(r.Kinds, Deletion)
+		if deletion {
+			// A hold keeps data from deletion, not from its owner's copy.
+			for _, c := range subjects {
+				var held int
+				if err := tx.QueryRowContext(ctx, s.q.HeldFor, wsID, c, wsID,
+					c).Scan(&held); err != nil {
+					return err
+				}
+				if held > 0 {
+					return ErrHeld
+				}
+			}
 		}
 		// A contact deleted meanwhile (by retention, or with its channel's
 		// history) leaves nothing to export or delete: the request is done,
 		// and its receipt says nothing was held.
-		found := exists > 0
-		if found && (slices.Contains(r.Kinds, Access) || slices.Contains(r.Kinds, Portability)) {
-			archive, err := s.archive(ctx, tx, wsID, r)
+		var sealed string
+		if len(subjects) > 0 &&
+			(slices.Contains(r.Kinds, Access) || slices.Contains(r.Kinds, Portability)) {
+			archive, err := s.archive(ctx, tx, wsID, r, subjects)
 			if err != nil {
 				return err
 			}
-			sealed, err := s.Seal(archive)
-			if err != nil {
+			if sealed, err = s.Seal(archive); err != nil {
 				return err
 			}
+		}
+		if deletion {
+			for _, c := range subjects {
+				if err := s.erase(ctx, tx, wsID, c, rc.Removed); err != nil {
+					return err
+				}
+			}
+		}
+		// This request's own copy is kept after the deletion, for its
+		// requester; the copies of earlier requests went with the contact.
+		if sealed != "" {
 			until := now.Add(ExportFor)
 			if _, err := tx.ExecContext(ctx, s.q.InsertExport, wsID, id, sealed,
 				until.UnixMilli()); err != nil {
 				return fmt.Errorf("datarequest: keep export: %w", err)
 			}
 			rc.ExportUntil = &until
-		}
-		if found && slices.Contains(r.Kinds, Deletion) {
-			if err := s.erase(ctx, tx, wsID, r.ContactID, rc.Removed); err != nil {
-				return err
-			}
 		}
 		rc.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(s.sign, rc.signed()))
 		receipt, _ := json.Marshal(rc)
@@ -129,13 +142,41 @@ func (s *Service) Approve(ctx context.Context, wsID, id, by string) (Request, er
 	return s.Get(ctx, wsID, id)
 }
 
+// subjects returns the contacts a request is about. A requester who opened
+// the link mailed to the address holds it, so every contact that gave that
+// address is theirs, whichever of them the request was filed for: the widget
+// makes a contact per chat, and anyone may type an address into one. Any
+// other request is about its own contact. The request's own contact comes
+// first; none when it is gone.
+func (s *Service) subjects(ctx context.Context, tx *store.Tx, wsID string,
+	r Request) ([]string, error) {
+	if r.VerifiedBy == ByEmailLink {
+		ids, err := store.Strings(ctx, tx, s.q.Subjects, wsID, r.ContactID)
+		if err != nil {
+			return nil, fmt.Errorf("datarequest: contacts of the address: %w", err)
+		}
+		if len(ids) > 0 {
+			return ids, nil
+		}
+	}
+	var exists int
+	if err := tx.QueryRowContext(ctx, s.q.ContactExists, wsID,
+		r.ContactID).Scan(&exists); err != nil {
+		return nil, err
+	}
+	if exists == 0 {
+		return nil, nil
+	}
+	return []string{r.ContactID}, nil
+}
+
 // everything is what a deletion removes with a conversation: all of it.
 var everything = erase.Scope{GoldenCases: true, Traces: true}
 
 // erase deletes the contact and everything of theirs: conversations,
 // messages, labels, the AI's decisions, agents' flags, their ratings, golden
-// cases taken from their messages, and the webhook deliveries and kept API
-// answers that carry them. removed counts what went, by kind.
+// cases taken from their messages, the webhook deliveries and kept API
+// answers that carry them, and the copies earlier requests exported. removed counts what went, by kind.
 func (s *Service) erase(ctx context.Context, tx *store.Tx, wsID, contactID string,
 	removed map[string]int64) error {
 	convs, err := s.conversations(ctx, tx, wsID, contactID)
@@ -148,6 +189,10 @@ func (s *Service) erase(ctx context.Context, tx *store.Tx, wsID, contactID strin
 		}
 	}
 	if err := s.eraser.Traces(ctx, tx, wsID, contactID, removed); err != nil {
+		return err
+	}
+	if err := count(ctx, tx, removed, "exports", s.q.DeleteContactExports, wsID, wsID,
+		contactID); err != nil {
 		return err
 	}
 	return count(ctx, tx, removed, "contacts", s.q.DeleteContact, wsID, contactID)
@@ -266,9 +311,12 @@ func (s *Service) PruneExports(ctx context.Context) (int64, error) {
 
 // exported is the contact's data as the archive holds it.
 type exported struct {
-	RequestID     string                 `json:"request_id"`
-	ExportedAt    time.Time              `json:"exported_at"`
-	Contact       map[string]any         `json:"contact"`
+	RequestID  string         `json:"request_id"`
+	ExportedAt time.Time      `json:"exported_at"`
+	Contact    map[string]any `json:"contact"`
+	// OtherContacts gave the same address, which the requester proved is
+	// theirs.
+	OtherContacts []map[string]any       `json:"other_contacts,omitempty"`
 	Conversations []exportedConversation `json:"conversations"`
 }
 
@@ -338,20 +386,29 @@ func (s *Service) conversations(ctx context.Context, tx *store.Tx, wsID,
 	return out, rows.Err()
 }
 
-func (s *Service) archive(ctx context.Context, tx *store.Tx, wsID string,
-	r Request) ([]byte, error) {
-	var name, email string
-	var created int64
-	if err := tx.QueryRowContext(ctx, s.q.Contact, wsID, r.ContactID).Scan(&name, &email,
-		&created); err != nil {
-		return nil, fmt.Errorf("datarequest: contact: %w", err)
-	}
-	data := exported{RequestID: r.ID, ExportedAt: s.now().UTC(),
-		Contact: map[string]any{"id": r.ContactID, "name": name, "email": email,
-			"created_at": time.UnixMilli(created).UTC()}}
-	convs, err := s.conversations(ctx, tx, wsID, r.ContactID)
-	if err != nil {
-		return nil, err
+func (s *Service) archive(ctx context.Context, tx *store.Tx, wsID string, r Request,
+	subjects []string) ([]byte, error) {
+	data := exported{RequestID: r.ID, ExportedAt: s.now().UTC()}
+	var convs []exportedConversation
+	for i, id := range subjects {
+		var name, email string
+		var created int64
+		if err := tx.QueryRowContext(ctx, s.q.Contact, wsID, id).Scan(&name, &email,
+			&created); err != nil {
+			return nil, fmt.Errorf("datarequest: contact: %w", err)
+		}
+		contact := map[string]any{"id": id, "name": name, "email": email,
+			"created_at": time.UnixMilli(created).UTC()}
+		if i == 0 {
+			data.Contact = contact
+		} else {
+			data.OtherContacts = append(data.OtherContacts, contact)
+		}
+		cs, err := s.conversations(ctx, tx, wsID, id)
+		if err != nil {
+			return nil, err
+		}
+		convs = append(convs, cs...)
 	}
 	files := map[string][]byte{}
 	for _, c := range convs {
@@ -409,7 +466,7 @@ func (s *Service) files(ctx context.Context, tx *store.Tx, c exportedConversatio
 			&content); err != nil {
 			return err
 		}
-		f.File = "files/" + id + "/" + f.Name
+		f.File = "files/" + id + "/" + entryName(f.Name)
 		files[f.File] = content
 		for i := range c.Messages {
 			if c.Messages[i].id == messageID {
@@ -426,7 +483,9 @@ var page = template.Must(template.New("export").Parse(`<!doctype html>
 <p>Exported {{.ExportedAt.Format "2006-01-02 15:04 MST"}} for request {{.RequestID}}.</p>
 <h2>Contact</h2>
 <dl>{{range $k, $v := .Contact}}<dt>{{$k}}</dt><dd>{{$v}}</dd>{{end}}</dl>
-{{range .Conversations}}<h2>Conversation {{.ID}}</h2>
+{{range .OtherContacts}}<h3>Also under your address</h3>
+<dl>{{range $k, $v := .}}<dt>{{$k}}</dt><dd>{{$v}}</dd>{{end}}</dl>
+{{end}}{{range .Conversations}}<h2>Conversation {{.ID}}</h2>
 <p>{{.Status}}, started {{.StartedAt.Format "2006-01-02 15:04"}}</p>
 <ol>{{range .Messages}}<li><strong>{{.Author}}</strong>
 ({{.Kind}}, {{.At.Format "2006-01-02 15:04"}}): {{.Text}}
@@ -434,6 +493,18 @@ var page = template.Must(template.New("export").Parse(`<!doctype html>
 {{.Size}} bytes){{end}}</li>{{end}}</ol>
 {{end}}</html>
 `))
+
+// entryName is a file's name as a path in the archive: the characters that
+// Windows reads as a drive, a stream or a pattern become "_", so that an
+// unzipped file is the file named. Names hold no folders (support.CleanName).
+func entryName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`:*?"<>|`, r) {
+			return '_'
+		}
+		return r
+	}, name)
+}
 
 // zipArchive writes data.json, data.html and the files, by their path.
 func zipArchive(data exported, files map[string][]byte) ([]byte, error) {

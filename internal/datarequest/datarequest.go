@@ -60,6 +60,8 @@ type queries struct {
 	AnyOpen                string
 	ContactExists          string
 	ContactByEmail         string
+	Subjects               string
+	DeleteContactExports   string
 }
 
 // Kinds of request.
@@ -78,6 +80,10 @@ const (
 	// person who asked it.
 	FromMeta = "meta"
 )
+
+// ByEmailLink is how a request is verified when its requester opened the
+// link mailed to the contact's address: they hold that address.
+const ByEmailLink = "email link"
 
 // States of a request.
 const (
@@ -210,11 +216,15 @@ func (s *Service) File(ctx context.Context, wsID string, f Filing) (Request, str
 		return Request{}, "", fmt.Errorf("datarequest: %w: the contact has no address to "+
 			"verify the request with; ask them to make it from the chat", ErrInvalid)
 	}
+	// One open request a contact, so that nobody floods the team with them;
+	// except that a request Meta signed stands beside any other: Meta takes
+	// any answer but a confirmation for a failure, and sends it again.
+	// OpenRequest keeps Meta's own from being filed twice.
 	var open int
 	if err := s.db.QueryRowContext(ctx, s.q.AnyOpen, wsID, f.ContactID).Scan(&open); err != nil {
 		return Request{}, "", err
 	}
-	if open > 0 {
+	if open > 0 && f.Source != FromMeta {
 		return Request{}, "", ErrOpen
 	}
 	token := randomToken()
@@ -267,8 +277,10 @@ func (s *Service) OpenRequest(ctx context.Context, wsID, contactID, source strin
 
 // SameAddress counts the workspace's other contacts with the contact's
 // address. The widget makes a contact for each chat, and an address a
-// customer typed proves nothing, so a request covers only its own contact:
-// the approver sees the others and may ask the requester about them.
+// customer typed proves nothing: a request verified by the chat's identity
+// covers only its own contact, and the approver sees the others and may ask
+// the requester about them. A request verified by the link mailed to the
+// address covers them all (Approve).
 func (s *Service) SameAddress(ctx context.Context, wsID, contactID string) (int, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, s.q.SameAddress, wsID, contactID).Scan(&n)
@@ -379,7 +391,7 @@ func (s *Service) Verify(ctx context.Context, wsID, id, token string) (Request, 
 	}
 	now := s.now().UTC()
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q.SetVerified, "email link", now.UnixMilli(), wsID,
+		res, err := tx.ExecContext(ctx, s.q.SetVerified, ByEmailLink, now.UnixMilli(), wsID,
 			id)
 		if err != nil {
 			return fmt.Errorf("datarequest: verify: %w", err)
@@ -389,7 +401,7 @@ func (s *Service) Verify(ctx context.Context, wsID, id, token string) (Request, 
 		}
 		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
 			Action: audit.DataRequestVerified, TargetType: "data_request", TargetID: id,
-			Diff: audit.Diff{"verified_by": {nil, "email link"}}})
+			Diff: audit.Diff{"verified_by": {nil, ByEmailLink}}})
 	})
 	if err != nil {
 		return Request{}, err

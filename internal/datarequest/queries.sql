@@ -70,6 +70,12 @@ SELECT COUNT(*) FROM data_requests WHERE workspace_id = ? AND contact_id = ?
 -- name: ContactExists
 SELECT COUNT(*) FROM contacts WHERE workspace_id = ? AND id = ?;
 
+-- name: Subjects
+SELECT o.id FROM contacts o JOIN contacts c ON c.workspace_id = o.workspace_id
+WHERE c.workspace_id = ? AND c.id = ? AND c.email <> ''
+    AND lower(o.email) = lower(c.email)
+ORDER BY o.id = c.id DESC, o.created_at, o.id;
+
 -- name: HeldFor
 SELECT COUNT(*) FROM legal_holds h WHERE h.workspace_id = ? AND h.lifted_at = 0
     AND ((h.target_type = 'contact' AND h.target_id = ?)
@@ -84,6 +90,10 @@ INSERT INTO data_exports (workspace_id, request_id, archive, expires_at) VALUES 
 
 -- name: Export
 SELECT archive, expires_at FROM data_exports WHERE workspace_id = ? AND request_id = ?;
+
+-- name: DeleteContactExports
+DELETE FROM data_exports WHERE workspace_id = ? AND request_id IN
+    (SELECT id FROM data_requests WHERE workspace_id = ? AND contact_id = ?);
 
 -- name: PruneExports
 DELETE FROM data_exports WHERE expires_at < ?;

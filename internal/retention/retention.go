@@ -71,6 +71,11 @@ const (
 // Classes lists the classes in the order they are shown and purged.
 var Classes = []Class{Conversations, AIDecisions, Attachments, Contacts, SecurityEvents}
 
+// Labels name the classes as the console shows them.
+var Labels = map[Class]string{Conversations: "Conversations, with their messages",
+	AIDecisions: "The AI's decision logs", Attachments: "Files sent in conversations",
+	Contacts: "Contacts left with no conversation", SecurityEvents: "Ended sign-in sessions"}
+
 // Defaults are the periods, in days, of a workspace that set none.
 var Defaults = Policy{Conversations: 730, AIDecisions: 365, Attachments: 365, Contacts: 730,
 	SecurityEvents: 90}

@@ -205,3 +205,15 @@ func TestOneNodeAtATimePurges(t *testing.T) {
 		}
 	})
 }
+
+// Every class the console shows has a name people read, not only its key.
+func TestEveryClassHasALabel(t *testing.T) {
+	for _, c := range retention.Classes {
+		if retention.Labels[c] == "" {
+			t.Errorf("class %s has no label", c)
+		}
+		if _, ok := retention.Defaults[c]; !ok {
+			t.Errorf("class %s has no default period", c)
+		}
+	}
+}

@@ -178,9 +178,11 @@ func contentType(name string, content []byte) (string, error) {
 			return "", fmt.Errorf("support: %w: a text file must be UTF-8",
 				ErrUnsupportedType)
 		}
-		head := bytes.ToLower(content[:min(len(content), 512)])
+		// The whole file, not only the part the sniffer reads: served as
+		// text it cannot run, but a viewer of the agent's may.
+		lower := bytes.ToLower(content)
 		for _, m := range markup {
-			if bytes.Contains(head, m) {
+			if bytes.Contains(lower, m) {
 				return "", fmt.Errorf("support: %w: the text file holds markup a "+
 					"browser could run", ErrUnsupportedType)
 			}

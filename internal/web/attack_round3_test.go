@@ -4,8 +4,11 @@ package web_test
 // case that finds a flaw fails and says what is wrong; the cases the product
 // withstands pass, so that the whole file can be re-run after a fix.
 //
-// Failing when written (flaws found): TestAttackR3TrustPageDecoyContact and
-// TestAttackR3MetaCallback (its last case).
+// Failing when written (flaws found, both fixed since):
+// TestAttackR3TrustPageDecoyContact (a request verified by the mailed link
+// now covers every contact of the address) and TestAttackR3MetaCallback, its
+// last case (Meta's callback about a person with a request open answers with
+// that request).
 
 import (
 	"archive/zip"
@@ -819,6 +822,7 @@ func TestAttackR3TrustPageDecoyContact(t *testing.T) {
 	if r.Status != http.StatusOK {
 		t.Fatalf("trust page request: %d", r.Status)
 	}
+	e.Web.Drain() // the form files the request after its answer
 	list, err := e.App.DataRequests.List(context.Background(), ws)
 	if err != nil || len(list) != 1 {
 		t.Fatalf("requests: %+v %v", list, err)
@@ -828,8 +832,13 @@ func TestAttackR3TrustPageDecoyContact(t *testing.T) {
 		http.StatusSeeOther {
 		t.Fatalf("verify: %d", res.Status)
 	}
-	e.post(e.login("manager@first.example"), "POST", "/api/v1/data-requests/"+list[0].ID+
-		"/approve", nil, http.StatusOK)
+	manager := e.login("manager@first.example")
+	if page := string(e.post(manager, "GET", "/data-requests", nil,
+		http.StatusOK).Body); !strings.Contains(page, "so this request covers them too") {
+		t.Error("the approver is not told the request covers the address's other contacts")
+	}
+	e.post(manager, "POST", "/api/v1/data-requests/"+list[0].ID+"/approve", nil,
+		http.StatusOK)
 	if where := findText(t, e.App.DB, "VICTOR-ORDER-991", "messages"); where != "" {
 		target := "the victim's"
 		if list[0].ContactID == decoyContact {
@@ -838,6 +847,9 @@ func TestAttackR3TrustPageDecoyContact(t *testing.T) {
 		t.Errorf("the address owner's verified deletion request was filed for %s contact "+
 			"(%s; victim %s): their own conversation is kept (in %s) while the request "+
 			"completes with a receipt", target, list[0].ContactID, victimContact, where)
+	}
+	if where := findText(t, e.App.DB, "a planted message", "messages"); where != "" {
+		t.Errorf("the other contact of the proven address is kept (in %s)", where)
 	}
 }
 

@@ -379,3 +379,57 @@ func TestApproverSeesOtherContactsWithTheSameAddress(t *testing.T) {
 			map[string]string{"note": "not ours"}), http.StatusForbidden, "step_up_required")
 	}
 }
+
+// TestAHoldKeepsDataButNotItsCopy: a legal hold on a contact stops the
+// deletion of their data, not the copy they asked for; and once deleted,
+// the copy an earlier request exported goes with the rest.
+func TestAHoldKeepsDataButNotItsCopy(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		admin := e.login(e.AdminEmail)
+		v, contact := e.chatAs(e.WS.Inbox.WidgetToken, "Hal", "hal@customer.example")
+		v.send("my order HOLD-7781 never came")
+		ask := func(kind string) string {
+			t.Helper()
+			var out struct{ ID string }
+			e.do(nil, "POST", "/widget/v1/conversations/"+v.ConversationID+"/data-requests",
+				v.headers(), map[string]any{"kinds": []string{kind}}).JSON(t, &out)
+			if out.ID == "" {
+				t.Fatalf("no %s request filed", kind)
+			}
+			return out.ID
+		}
+		var placed struct {
+			Hold struct{ ID string } `json:"hold"`
+		}
+		e.post(admin, "POST", "/api/v1/legal-holds", map[string]string{
+			"target_type": "contact", "target_id": contact, "reason": "a dispute"},
+			http.StatusCreated).JSON(t, &placed)
+
+		copied := ask("access")
+		e.post(admin, "POST", "/api/v1/data-requests/"+copied+"/approve", nil, http.StatusOK)
+		export := "/api/v1/data-requests/" + copied + "/export"
+		e.post(admin, "GET", export, nil, http.StatusOK)
+
+		deletion := ask("deletion")
+		wantError(t, e.do(admin, "POST", "/api/v1/data-requests/"+deletion+"/approve", nil,
+			nil), http.StatusConflict, "legal_hold")
+		if findText(t, db, "HOLD-7781", "messages") == "" {
+			t.Fatal("a refused deletion deleted the held contact's messages")
+		}
+		e.post(admin, "POST", "/api/v1/legal-holds/"+placed.Hold.ID+"/lift",
+			map[string]string{"reason": "settled"}, http.StatusNoContent)
+		var done struct {
+			DataRequest datarequest.Request `json:"data_request"`
+		}
+		e.post(admin, "POST", "/api/v1/data-requests/"+deletion+"/approve", nil,
+			http.StatusOK).JSON(t, &done)
+		if rc := done.DataRequest.Receipt; rc == nil || rc.Removed["exports"] != 1 {
+			t.Fatalf("the receipt does not count the earlier copy: %+v", rc)
+		}
+		wantError(t, e.do(admin, "GET", export, nil, nil), http.StatusNotFound, "not_found")
+		if n := e.count("data_exports"); n != 0 {
+			t.Fatalf("%d exports kept after the deletion", n)
+		}
+	})
+}

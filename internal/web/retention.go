@@ -193,12 +193,12 @@ func (s *Server) retentionPage(w http.ResponseWriter, r *http.Request, p *princi
 		return
 	}
 	type row struct {
-		Class string
-		Days  int
+		Class, Label string
+		Days         int
 	}
 	var rows []row
 	for _, c := range retention.Classes {
-		rows = append(rows, row{string(c), pol[c]})
+		rows = append(rows, row{string(c), retention.Labels[c], pol[c]})
 	}
 	s.render(w, r, "retention.html", map[string]any{"Title": "Data retention",
 		"Section": "retention", "Me": me(p), "Classes": rows, "Due": due, "Holds": holds,
