@@ -176,7 +176,8 @@ var everything = erase.Scope{GoldenCases: true, Traces: true}
 // erase deletes the contact and everything of theirs: conversations,
 // messages, labels, the AI's decisions, agents' flags, their ratings, golden
 // cases taken from their messages, the webhook deliveries and kept API
-// answers that carry them, and the copies earlier requests exported. removed counts what went, by kind.
+// answers that carry them, and the copies earlier requests exported.
+// removed counts what went, by kind.
 func (s *Service) erase(ctx context.Context, tx *store.Tx, wsID, contactID string,
 	removed map[string]int64) error {
 	convs, err := s.conversations(ctx, tx, wsID, contactID)
