@@ -173,6 +173,24 @@ func parse(fs *flag.FlagSet, cfg *config.Config, args []string) error {
 	return cfg.Finish()
 }
 
+// parseWithFiles is parse for a command that also takes files: the flags
+// may come before the files, after them or between, as people type them
+// ("restore --verify FILE --data DIR"). It returns the files.
+func parseWithFiles(fs *flag.FlagSet, cfg *config.Config, args []string) ([]string, error) {
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	return files, cfg.Finish()
+}
+
 func runServe(ctx context.Context, args []string) error {
 	var cfg config.Config
 	fs := flags("serve")
@@ -321,16 +339,18 @@ func runRestore(ctx context.Context, args []string) error {
 	verify := fs.Bool("verify", false, "restore into a scratch store, check it, record the "+
 		"result, and remove the scratch store")
 	asJSON := fs.Bool("json", false, "print the result as JSON (with --verify)")
-	if err := parse(fs, &cfg, args); err != nil {
+	files, err := parseWithFiles(fs, &cfg, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return errors.New("usage: thunaivi restore [--verify] FILE")
+	if len(files) != 1 {
+		return errors.New("usage: thunaivi restore [--data DIR | --database-url URL] " +
+			"[--verify] [--json] FILE (one backup file; thunaivi restore -h lists the flags)")
 	}
 	if *verify {
-		return app.RestoreVerify(ctx, &cfg, fs.Arg(0), *asJSON, os.Stdout)
+		return app.RestoreVerify(ctx, &cfg, files[0], *asJSON, os.Stdout)
 	}
-	return app.Restore(ctx, &cfg, fs.Arg(0), os.Stdout)
+	return app.Restore(ctx, &cfg, files[0], os.Stdout)
 }
 
 func runDiag(ctx context.Context, args []string) error {
@@ -366,13 +386,14 @@ func runKB(ctx context.Context, args []string) error {
 	cfg.Storage(fs)
 	ws := fs.String("workspace", os.Getenv("THUNAIVI_WORKSPACE"),
 		"workspace to import into (env THUNAIVI_WORKSPACE)")
-	if err := parse(fs, &cfg, args[1:]); err != nil {
+	files, err := parseWithFiles(fs, &cfg, args[1:])
+	if err != nil {
 		return err
 	}
-	if *ws == "" || fs.NArg() != 1 {
+	if *ws == "" || len(files) != 1 {
 		return errors.New("usage: thunaivi kb import --workspace ID FILE")
 	}
-	res, err := app.ImportKB(ctx, &cfg, *ws, fs.Arg(0), os.Stderr)
+	res, err := app.ImportKB(ctx, &cfg, *ws, files[0], os.Stderr)
 	if err != nil {
 		return err
 	}

@@ -79,6 +79,10 @@ func (a *App) Backup(ctx context.Context, o BackupOptions) (BackupResult, error)
 	if _, err := os.Lstat(o.Out); err == nil {
 		return BackupResult{}, fmt.Errorf("%s exists: give another --out", o.Out)
 	}
+	if dir := filepath.Dir(o.Out); !isDir(dir) {
+		return BackupResult{}, fmt.Errorf("backup: the folder %s does not exist: create it, "+
+			"or give another --out", dir)
+	}
 	hdr := backup.Header{KeyID: a.Secrets.Current(), Salt: make([]byte, 32),
 		Chunk: backup.ChunkSize}
 	rand.Read(hdr.Salt)
@@ -325,4 +329,10 @@ func checkpointsUpTo(path string, head int64) ([]byte, int, error) {
 		n++
 	}
 	return out.Bytes(), n, sc.Err()
+}
+
+// isDir reports whether path is a folder.
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }

@@ -295,6 +295,11 @@ func TestRestoreVerifyOpensSealedValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Close()
+	missing := filepath.Join(t.TempDir(), "no such folder", "b.thvbak")
+	if _, err := app.Backup(ctx, cfg, missing); err == nil ||
+		!strings.Contains(err.Error(), "the folder "+filepath.Dir(missing)+" does not exist") {
+		t.Fatalf("a backup into a missing folder: %v", err)
+	}
 	file := filepath.Join(t.TempDir(), "b.thvbak")
 	if _, err := app.Backup(ctx, cfg, file); err != nil {
 		t.Fatal(err)

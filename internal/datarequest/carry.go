@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -511,15 +512,20 @@ func entryName(name string) string {
 func zipArchive(data exported, files map[string][]byte) ([]byte, error) {
 	var buf bytes.Buffer
 	z := zip.NewWriter(&buf)
-	js, err := z.Create("data.json")
+	// Entries carry the export's time; without one, unzip shows 1980-00-00.
+	create := func(name string) (io.Writer, error) {
+		return z.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate,
+			Modified: data.ExportedAt})
+	}
+	js, err := create("data.json")
 	if err == nil {
 		enc := json.NewEncoder(js)
 		enc.SetIndent("", "  ")
 		err = enc.Encode(data)
 	}
 	if err == nil {
-		var h interface{ Write([]byte) (int, error) }
-		if h, err = z.Create("data.html"); err == nil {
+		var h io.Writer
+		if h, err = create("data.html"); err == nil {
 			err = page.Execute(h, data)
 		}
 	}
@@ -532,8 +538,8 @@ func zipArchive(data exported, files map[string][]byte) ([]byte, error) {
 		if err != nil {
 			break
 		}
-		var f interface{ Write([]byte) (int, error) }
-		if f, err = z.Create(p); err == nil {
+		var f io.Writer
+		if f, err = create(p); err == nil {
 			_, err = f.Write(files[p])
 		}
 	}

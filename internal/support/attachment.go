@@ -148,8 +148,7 @@ func CheckUpload(u Upload, max int64) (File, error) {
 		return File{}, invalid("the file is empty")
 	}
 	if int64(len(u.Content)) > max {
-		return File{}, fmt.Errorf("support: %w: a file has at most %s", ErrTooLong,
-			sizeText(max))
+		return File{}, TooLarge(max)
 	}
 	ct, err := contentType(name, u.Content)
 	if err != nil {
@@ -189,6 +188,11 @@ func contentType(name string, content []byte) (string, error) {
 		}
 	}
 	return ft.stored, nil
+}
+
+// TooLarge is the error about a file over max bytes, which says the limit.
+func TooLarge(max int64) error {
+	return fmt.Errorf("support: %w: a file has at most %s", ErrTooLong, sizeText(max))
 }
 
 // sizeText writes a byte count as people read it.

@@ -617,3 +617,18 @@ func TestTeams(t *testing.T) {
 		}
 	})
 }
+
+// TestTheDemoPageNamesTheWorkspace: the page that stands in for a website
+// carries the name of the workspace whose widget it embeds.
+func TestTheDemoPageNamesTheWorkspace(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	page := string(e.do(nil, "GET", "/widget/demo?token="+e.WS.Inbox.WidgetToken, nil,
+		nil).Body)
+	if !strings.Contains(page, "<h1>First</h1>") {
+		t.Fatalf("the demo page does not name the workspace:\n%s", page)
+	}
+	if page := string(e.do(nil, "GET", "/widget/demo", nil, nil).Body); !strings.Contains(page,
+		"<h1>Example Store</h1>") {
+		t.Fatalf("the demo page without a token:\n%s", page)
+	}
+}

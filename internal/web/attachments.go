@@ -63,7 +63,7 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request) (support.Upl
 			break
 		}
 		if err != nil {
-			return u, "", bodyError(err, "the multipart body does not parse")
+			return u, "", s.bodyError(err, "the multipart body does not parse")
 		}
 		switch part.FormName() {
 		case "file":
@@ -78,12 +78,12 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request) (support.Upl
 			// One byte over the limit is enough for CheckUpload to refuse it.
 			u.Content, err = io.ReadAll(io.LimitReader(part, s.Support.MaxAttachment()+1))
 			if err != nil {
-				return u, "", bodyError(err, "the file could not be read")
+				return u, "", s.bodyError(err, "the file could not be read")
 			}
 		case "text":
 			b, err := io.ReadAll(io.LimitReader(part, support.MaxMessageBytes+1))
 			if err != nil {
-				return u, "", bodyError(err, "the caption could not be read")
+				return u, "", s.bodyError(err, "the caption could not be read")
 			}
 			caption = string(b)
 		default:
@@ -96,12 +96,12 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request) (support.Upl
 	return u, caption, nil
 }
 
-// bodyError is errTooLarge for a body over its limit, a bad request
-// otherwise.
-func bodyError(err error, msg string) error {
+// bodyError is the error about a file over the limit for a body over its
+// own, which holds one file; a bad request otherwise.
+func (s *Server) bodyError(err error, msg string) error {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return errTooLarge
+		return support.TooLarge(s.Support.MaxAttachment())
 	}
 	return badJSON(msg)
 }

@@ -230,6 +230,17 @@ func TestAttachmentRefusals(t *testing.T) {
 			return strings.Join(out, ",")
 		}
 		before := counts()
+		// Far over the limit, the body is cut off before the file is read;
+		// the error still says the limit.
+		for _, r := range []response{
+			e.attach(nil, widget, v.headers(), "huge.txt", bytes.Repeat([]byte("a"), 3<<20), ""),
+			e.attach(admin, api, nil, "huge.txt", bytes.Repeat([]byte("a"), 3<<20), ""),
+		} {
+			wantError(t, r, 413, "too_large")
+			if !strings.Contains(string(r.Body), "at most 1 MiB") {
+				t.Errorf("the refusal does not say the limit: %s", r.Body)
+			}
+		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				wantError(t, e.attach(nil, widget, v.headers(), tc.file, tc.content, ""),

@@ -187,6 +187,9 @@ func TestDataRequestEndToEnd(t *testing.T) {
 		var names []string
 		for _, f := range z.File {
 			names = append(names, f.Name)
+			if f.Modified.Year() < 2000 {
+				t.Errorf("%s is dated %v, not the export's time", f.Name, f.Modified)
+			}
 			rd, _ := f.Open()
 			body, _ := io.ReadAll(rd)
 			if !strings.Contains(string(body), planted[2]) {

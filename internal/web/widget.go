@@ -169,13 +169,18 @@ const demoCSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-anc
 // widgetDemo is a sample page that embeds the widget, for trying it out.
 func (s *Server) widgetDemo(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
+	name := "Example Store"
 	if token != "" {
-		if _, err := s.Workspaces.InboxByWidgetToken(r.Context(), token); err != nil {
+		in, err := s.Workspaces.InboxByWidgetToken(r.Context(), token)
+		if err != nil {
 			s.fail(w, r, store.ErrNotFound)
 			return
+		}
+		if ws, err := s.Workspaces.Get(r.Context(), in.WorkspaceID); err == nil {
+			name = ws.Name
 		}
 	}
 	w.Header().
 		Set("Content-Security-Policy", demoCSP)
-	s.render(w, r, "demo.html", map[string]any{"Token": token})
+	s.render(w, r, "demo.html", map[string]any{"Token": token, "Name": name})
 }
