@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/thunaivi/thunaivi/internal/access"
+	"github.com/thunaivi/thunaivi/internal/datarequest"
 	"github.com/thunaivi/thunaivi/internal/store/storetest"
 	"github.com/thunaivi/thunaivi/internal/support"
 )
@@ -351,8 +353,9 @@ func TestBrowserAdminAddsARestrictedCategory(t *testing.T) {
 }
 
 // TestBrowserCustomerAsksForTheirData has a customer ask, in the chat, for
-// their data to be deleted: the widget files the request from their own
-// conversation and gives them the page to follow it on.
+// a copy of their data and its deletion: the widget files one request from
+// their own conversation, gives them the page to follow it on, and shows it
+// again when they ask a second time.
 func TestBrowserCustomerAsksForTheirData(t *testing.T) {
 	e := newEnv(t, storetest.OpenSQLite(t))
 	b := startBrowser(t)
@@ -363,8 +366,15 @@ func TestBrowserCustomerAsksForTheirData(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#thunaivi-chat textarea")),
 		say("where is my order?"),
 		chromedp.Click(chromedp.CSS("#thunaivi-chat .thv-data summary")),
-		chromedp.Click(chromedp.CSS(`#thunaivi-chat .thv-data button[data-kinds=deletion]`)),
-		waitText("#thunaivi-chat .thv-data-status", "your request"))
+		chromedp.Click(chromedp.CSS("#thunaivi-chat .thv-data-send")),
+		waitText("#thunaivi-chat .thv-data-status", "Choose a copy, deletion, or both"),
+		chromedp.Click(chromedp.CSS(`#thunaivi-chat .thv-data input[value=access]`)),
+		chromedp.Click(chromedp.CSS(`#thunaivi-chat .thv-data input[value=deletion]`)),
+		chromedp.Click(chromedp.CSS("#thunaivi-chat .thv-data-send")),
+		waitText("#thunaivi-chat .thv-data-status", "Received"))
+	b.do(t, customer, "ask again while the request is open",
+		chromedp.Click(chromedp.CSS("#thunaivi-chat .thv-data-send")),
+		waitText("#thunaivi-chat .thv-data-status", "already have a request open"))
 	href, err := chromedp.Run(customer, chromedp.Evaluate[string](
 		`document.querySelector("#thunaivi-chat .thv-data-status a").href`))
 	if err != nil {
@@ -373,7 +383,9 @@ func TestBrowserCustomerAsksForTheirData(t *testing.T) {
 	b.do(t, customer, "open the request's page", chromedp.Navigate(href),
 		waitText("#request-state", "awaiting_approval"))
 	b.checkNoErrors(t)
-	if n := e.count("data_requests"); n != 1 {
-		t.Fatalf("%d data requests, want 1", n)
+	list, err := e.App.DataRequests.List(context.Background(), e.WS.Workspace.ID)
+	if err != nil || len(list) != 1 || !slices.Equal(list[0].Kinds,
+		[]string{datarequest.Access, datarequest.Deletion}) {
+		t.Fatalf("data requests: %+v, %v; want one, for a copy and deletion", list, err)
 	}
 }

@@ -38,10 +38,11 @@
     'placeholder="Tell us more (optional)"></textarea>' +
     '<button type="submit">Send rating</button></form>' +
     '<details class="thv-data"><summary>Your data</summary>' +
-    '<p>Ask for a copy of what we hold on you from this chat, or for its deletion. ' +
-    'Our team confirms it within 30 days.</p>' +
-    '<button type="button" data-kinds="access">Get a copy</button> ' +
-    '<button type="button" data-kinds="deletion">Delete my data</button>' +
+    '<p>Ask for a copy of what we hold on you from this chat, for its deletion, or ' +
+    'both. Our team confirms it within 30 days.</p>' +
+    '<label><input type="checkbox" name="kind" value="access"> A copy of my data</label> ' +
+    '<label><input type="checkbox" name="kind" value="deletion"> Delete my data</label> ' +
+    '<button type="button" class="thv-data-send">Send my request</button>' +
     '<p class="thv-data-status" role="status"></p></details>' +
     '</section>' +
     '<button type="button" class="thv-open" aria-expanded="false" ' +
@@ -253,25 +254,42 @@
   });
 
   // A request about the visitor's data is made from their own conversation,
-  // which proves who they are; the answer holds the page to follow it on.
-  dataBox.addEventListener("click", function (e) {
-    var kinds = e.target.getAttribute("data-kinds");
-    if (!kinds) { return; }
+  // which proves who they are; the answer holds the page to follow it on,
+  // which the widget keeps, to show again while the request is open.
+  dataBox.querySelector(".thv-data-send").addEventListener("click", function () {
     var out = dataBox.querySelector(".thv-data-status");
+    var kinds = Array.prototype.map.call(
+      dataBox.querySelectorAll("input[name=kind]:checked"), function (c) { return c.value; });
+    if (!kinds.length) {
+      out.textContent = "Choose a copy, deletion, or both.";
+      return;
+    }
     out.textContent = "Sending…";
     ensureConversation().then(function () {
       return call("POST", "/widget/v1/conversations/" + state.conversation_id +
-        "/data-requests", { kinds: [kinds] });
+        "/data-requests", { kinds: kinds });
     }).then(function (res) {
-      out.textContent = "Received. Follow your request here: ";
-      var a = document.createElement("a");
-      a.href = res.status_url;
-      a.target = "_blank";
-      a.rel = "noopener noreferrer";
-      a.textContent = "your request";
-      out.appendChild(a);
-    }, function (err) { out.textContent = err.message; });
+      state.data_request_url = res.status_url;
+      localStorage.setItem(storeKey, JSON.stringify(state));
+      showRequest(out, "Received. Follow your request here: ");
+    }, function (err) {
+      if (err.status === 409 && state && state.data_request_url) {
+        showRequest(out, "You already have a request open. Follow it here: ");
+        return;
+      }
+      out.textContent = err.message;
+    });
   });
+
+  function showRequest(out, text) {
+    out.textContent = text;
+    var a = document.createElement("a");
+    a.href = state.data_request_url;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    a.textContent = "your request";
+    out.appendChild(a);
+  }
 
   function ensureConversation() {
     if (state) { return Promise.resolve(); }
