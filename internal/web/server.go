@@ -150,8 +150,10 @@ type Server struct {
 	table    []Route
 	closing  chan struct{}
 	once     sync.Once
-	// after counts the work answers left running (later), for Drain.
-	after sync.WaitGroup
+	// after counts the work answers left running (later), for Drain, and
+	// running holds a place for each, up to maxLater.
+	after   sync.WaitGroup
+	running chan struct{}
 }
 
 // New builds the server and registers every route. It panics when a route
@@ -161,7 +163,7 @@ func New(d Deps) *Server {
 		admin:  http.NewServeMux(),
 		probes: newQuietLog(d.Now, probeQuiet), refusals: newQuietLog(d.Now, deniedQuiet),
 		probers: newProberLog(d.Now),
-		closing: make(chan struct{})}
+		closing: make(chan struct{}), running: make(chan struct{}, maxLater)}
 	if d.Limits != nil {
 		s.ipLimit = newLimiter(d.Limits.PerIP, d.Now)
 		s.tokLimit = newLimiter(d.Limits.PerWidget, d.Now)
@@ -178,20 +180,31 @@ func New(d Deps) *Server {
 // CloseStreams ends every live event stream, for shutdown.
 func (s *Server) CloseStreams() { s.once.Do(func() { close(s.closing) }) }
 
-// laterFor bounds work done after an answer, such as sending a mail.
-const laterFor = time.Minute
+// laterFor bounds work done after an answer, such as sending a mail, and
+// maxLater how much of it runs at once: past that, a request does its work
+// before it answers, so that a flood of forms cannot pile up goroutines
+// waiting on a slow mail relay.
+const (
+	laterFor = time.Minute
+	maxLater = 64
+)
 
 // later runs fn once r is answered, for work whose time must not show in the
 // answer: a public form that answers alike whether or not the address is a
 // customer's would otherwise answer later when it is, by the time a mail
 // takes. fn's context keeps the request's id and actor, not its deadline.
 func (s *Server) later(r *http.Request, fn func(ctx context.Context)) {
-	ctx := context.WithoutCancel(r.Context())
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), laterFor)
+	select {
+	case s.running <- struct{}{}:
+	default:
+		defer cancel()
+		fn(ctx)
+		return
+	}
 	s.after.Add(1)
 	go func() {
-		defer s.after.Done()
-		ctx, cancel := context.WithTimeout(ctx, laterFor)
-		defer cancel()
+		defer func() { <-s.running; s.after.Done(); cancel() }()
 		fn(ctx)
 	}()
 }
