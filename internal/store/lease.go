@@ -15,7 +15,7 @@ const (
 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
 WHERE job_leases.until < ? OR job_leases.holder = excluded.holder`
 	leaseHolder  = `SELECT holder FROM job_leases WHERE name = ?`
-	releaseLease = `UPDATE job_leases SET until = 0 WHERE name = ? AND holder = ?`
+	releaseLease = `DELETE FROM job_leases WHERE name = ? AND holder = ?`
 )
 
 // TakeLease takes the lease name for holder until the given time, unless
@@ -34,7 +34,8 @@ func (db *DB) TakeLease(ctx context.Context, name, holder string, now,
 	return got == holder, nil
 }
 
-// ReleaseLease ends holder's lease on name; another holder's is left alone.
+// ReleaseLease ends holder's lease on name, leaving no row behind; another
+// holder's is left alone.
 func (db *DB) ReleaseLease(ctx context.Context, name, holder string) error {
 	_, err := db.ExecContext(context.WithoutCancel(ctx), db.Rebind(releaseLease), name,
 		holder)

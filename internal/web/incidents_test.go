@@ -699,6 +699,9 @@ func TestAStepRunningOnAnotherNodeIsNotRunAgain(t *testing.T) {
 		}
 		e.post(admin, "POST", "/api/v1/incidents/"+in.ID+"/contain",
 			map[string]any{"keep_api_keys": true}, http.StatusOK)
+		if n := e.count("job_leases"); n != 0 {
+			t.Fatalf("%d leases left behind by steps that ended", n)
+		}
 	})
 }
 
