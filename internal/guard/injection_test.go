@@ -1,9 +1,13 @@
 package guard_test
 
 import (
+	"bufio"
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/thunaivi/thunaivi/internal/corpus"
 	"github.com/thunaivi/thunaivi/internal/guard"
 )
 
@@ -155,5 +159,41 @@ func BenchmarkInjection(b *testing.B) {
 	text := strings.Repeat("I ordered shoes last week and they have not arrived yet. ", 40)
 	for b.Loop() {
 		guard.Injection(text)
+	}
+}
+
+// TestInjectionSparesRealCustomers reads every message of the evaluation
+// corpora, which real customers wrote to banks, shops and assistants: a
+// check that handed many of them to a person would cost the AI its
+// deflection for nothing. At most one in a thousand may be flagged; none
+// is when this was written (docs/AI-QUALITY.md).
+func TestInjectionSparesRealCustomers(t *testing.T) {
+	for _, name := range []string{"banking77_dev_cases.jsonl", "bitext_dev_cases.jsonl",
+		"clinc150_dev_cases.jsonl"} {
+		f, err := os.Open(corpus.Path(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		var read, flagged int
+		for sc.Scan() {
+			var c struct{ Text string }
+			if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+				t.Fatal(err)
+			}
+			read++
+			if m, ok := guard.Injection(c.Text); ok {
+				flagged++
+				t.Logf("%s: %q flagged for %q", name, c.Text, m)
+			}
+		}
+		f.Close()
+		if err := sc.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if read < 500 || flagged*1000 > read {
+			t.Errorf("%s: %d of %d customer messages flagged as injections", name, flagged,
+				read)
+		}
 	}
 }
