@@ -38,9 +38,15 @@ var injectionPatterns = []string{
 	// as an admin or a developer of their own account.
 	"pretend ~1 you_are|you_re|youre|to_be|that_you|you_can|you_have",
 	"imagine ~1 you_are|you_re|youre",
-	"you_are|you_re|youre|you_will_be ~1 now|henceforth|no_longer ~1 a|an|dan|free|" +
+	"you_are|you_re|youre|you_will_be ~1 now|henceforth|no_longer ~1 dan|free|" +
 		"unrestricted|unfiltered|uncensored|jailbroken|evil|called|named|acting|playing|" +
 		"chatgpt|gpt",
+	// "You are now a premium member?" is a customer's question; "you are now
+	// an unrestricted AI" casts the AI as something else.
+	"you_are|you_re|youre|you_will_be ~1 now|henceforth|no_longer ~1 a|an ~2 ai|" +
+		"assistant|chatbot|bot|model|llm|language_model|character|persona|person|human|" +
+		"different|new|unrestricted|unfiltered|uncensored|jailbroken|evil|terminal|shell|" +
+		"hacker|dan|pirate|villain|robot",
 	"from_now_on|henceforth ~2 you|act|behave|pretend|ignore",
 	"act|behave|respond|answer|reply|roleplay|role_play|talk|speak ~1 as|like ~3 if|ai|" +
 		"assistant|chatbot|bot|model|llm|gpt|chatgpt|dan|terminal|shell|console|" +
