@@ -151,10 +151,12 @@ func (s *Server) retentionRoutes() {
 }
 
 // purgeNow purges one workspace at an admin's request, under the same lease
-// as the nightly job, so the two never run at once.
+// as the nightly job, so that no two purges run at once. Each request holds
+// it under a name of its own: two admins' purges on one node are two
+// holders, not one that extends and then releases the other's lease.
 func (s *Server) purgeNow(ctx context.Context, wsID string) (retention.Counts, error) {
 	host, _ := os.Hostname()
-	out, err := s.Retention.PurgeAll(ctx, "console:"+host+":"+strconv.Itoa(os.Getpid()),
+	out, err := s.Retention.PurgeAll(ctx, "console:"+host+":"+store.NewID("pg"),
 		[]string{wsID})
 	return out[wsID], err
 }

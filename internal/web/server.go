@@ -150,10 +150,11 @@ type Server struct {
 	table    []Route
 	closing  chan struct{}
 	once     sync.Once
-	// after counts the work answers left running (later), for Drain, and
-	// running holds a place for each, up to maxLater.
+	// after counts the work answers left (later), for Drain; queue holds
+	// it, and workers a place for each goroutine running it.
 	after   sync.WaitGroup
-	running chan struct{}
+	queue   chan func()
+	workers chan struct{}
 }
 
 // New builds the server and registers every route. It panics when a route
@@ -163,7 +164,8 @@ func New(d Deps) *Server {
 		admin:  http.NewServeMux(),
 		probes: newQuietLog(d.Now, probeQuiet), refusals: newQuietLog(d.Now, deniedQuiet),
 		probers: newProberLog(d.Now),
-		closing: make(chan struct{}), running: make(chan struct{}, maxLater)}
+		closing: make(chan struct{}), queue: make(chan func(), laterQueue),
+		workers: make(chan struct{}, laterWorkers)}
 	if d.Limits != nil {
 		s.ipLimit = newLimiter(d.Limits.PerIP, d.Now)
 		s.tokLimit = newLimiter(d.Limits.PerWidget, d.Now)
@@ -180,13 +182,16 @@ func New(d Deps) *Server {
 // CloseStreams ends every live event stream, for shutdown.
 func (s *Server) CloseStreams() { s.once.Do(func() { close(s.closing) }) }
 
-// laterFor bounds work done after an answer, such as sending a mail, and
-// maxLater how much of it runs at once: past that, a request does its work
-// before it answers, so that a flood of forms cannot pile up goroutines
-// waiting on a slow mail relay.
+// laterFor bounds one piece of work done after an answer, such as sending a
+// mail. At most laterWorkers run at once and laterQueue wait: a flood of
+// forms then waits on a slow mail relay in a queue of bounded size, not in
+// goroutines without end; past the queue, work is dropped and logged, and
+// the answer still comes at once, so that its time never tells the cases
+// apart.
 const (
-	laterFor = time.Minute
-	maxLater = 64
+	laterFor     = time.Minute
+	laterWorkers = 8
+	laterQueue   = 1024
 )
 
 // later runs fn once r is answered, for work whose time must not show in the
@@ -194,23 +199,56 @@ const (
 // customer's would otherwise answer later when it is, by the time a mail
 // takes. fn's context keeps the request's id and actor, not its deadline.
 func (s *Server) later(r *http.Request, fn func(ctx context.Context)) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), laterFor)
-	select {
-	case s.running <- struct{}{}:
-	default:
+	ctx := context.WithoutCancel(r.Context())
+	job := func() {
+		ctx, cancel := context.WithTimeout(ctx, laterFor)
 		defer cancel()
 		fn(ctx)
-		return
 	}
 	s.after.Add(1)
-	go func() {
-		defer func() { <-s.running; s.after.Done(); cancel() }()
-		fn(ctx)
-	}()
+	select {
+	case s.queue <- job:
+	default:
+		s.after.Done()
+		s.log.Warn("Work after an answer was dropped: too much is waiting, such as "+
+			"mail for a slow relay", "request_id", requestID(ctx))
+		return
+	}
+	select {
+	case s.workers <- struct{}{}:
+		go s.work()
+	default: // every worker is busy, and one takes it next
+	}
 }
 
-// Drain waits for the work answers left running, for shutdown: after the
-// listeners have stopped, before the store closes.
+// work runs queued work until none is left, then gives up its place. A job
+// queued just as it gave up its place, when no other worker may have seen
+// it, is taken again.
+func (s *Server) work() {
+	for {
+		for done := false; !done; {
+			select {
+			case job := <-s.queue:
+				job()
+				s.after.Done()
+			default:
+				done = true
+			}
+		}
+		<-s.workers
+		if len(s.queue) == 0 {
+			return
+		}
+		select {
+		case s.workers <- struct{}{}:
+		default:
+			return // another worker has it
+		}
+	}
+}
+
+// Drain waits for the work answers left, for shutdown: after the listeners
+// have stopped, before the store closes.
 func (s *Server) Drain() { s.after.Wait() }
 
 // ServeHTTP runs the middleware every request passes through.
