@@ -114,7 +114,7 @@ func (s *Service) Approve(ctx context.Context, wsID, id, by string) (Request, er
 		if sealed != "" {
 			until := now.Add(ExportFor)
 			if _, err := tx.ExecContext(ctx, s.q.InsertExport, wsID, id, sealed,
-				until.UnixMilli()); err != nil {
+				until.UnixMilli(), ","+strings.Join(subjects, ",")+","); err != nil {
 				return fmt.Errorf("datarequest: keep export: %w", err)
 			}
 			rc.ExportUntil = &until
@@ -145,20 +145,18 @@ func (s *Service) Approve(ctx context.Context, wsID, id, by string) (Request, er
 
 // subjects returns the contacts a request is about. A requester who opened
 // the link mailed to the address holds it, so every contact that gave that
-// address is theirs, whichever of them the request was filed for: the widget
-// makes a contact per chat, and anyone may type an address into one. Any
-// other request is about its own contact. The request's own contact comes
-// first; none when it is gone.
+// address is theirs, whichever of them the request was filed for and
+// whichever is gone since: the widget makes a contact per chat, and anyone
+// may type an address into one. Any other request is about its own contact.
+// The request's own contact comes first, while it remains.
 func (s *Service) subjects(ctx context.Context, tx *store.Tx, wsID string,
 	r Request) ([]string, error) {
-	if r.VerifiedBy == ByEmailLink {
-		ids, err := store.Strings(ctx, tx, s.q.Subjects, wsID, r.ContactID)
+	if r.VerifiedBy == ByEmailLink && r.address != "" {
+		ids, err := store.Strings(ctx, tx, s.q.Subjects, wsID, r.address, r.ContactID)
 		if err != nil {
 			return nil, fmt.Errorf("datarequest: contacts of the address: %w", err)
 		}
-		if len(ids) > 0 {
-			return ids, nil
-		}
+		return ids, nil
 	}
 	var exists int
 	if err := tx.QueryRowContext(ctx, s.q.ContactExists, wsID,
@@ -193,8 +191,8 @@ func (s *Service) erase(ctx context.Context, tx *store.Tx, wsID, contactID strin
 	if err := s.eraser.Traces(ctx, tx, wsID, contactID, removed); err != nil {
 		return err
 	}
-	if err := count(ctx, tx, removed, "exports", s.q.DeleteContactExports, wsID, wsID,
-		contactID); err != nil {
+	if err := count(ctx, tx, removed, "exports", s.q.DeleteContactExports, wsID,
+		"%,"+contactID+",%"); err != nil {
 		return err
 	}
 	return count(ctx, tx, removed, "contacts", s.q.DeleteContact, wsID, contactID)

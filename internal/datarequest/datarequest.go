@@ -134,6 +134,8 @@ type Request struct {
 	// Receipt is the signed deletion receipt, once the request is done.
 	Receipt   *Receipt `json:"receipt,omitempty"`
 	tokenHash string
+	// address is the address the mailed link confirmed, in lower case.
+	address string
 }
 
 // Overdue reports whether the request is still open past its due date.
@@ -253,6 +255,9 @@ func (s *Service) File(ctx context.Context, wsID string, f Filing) (Request, str
 			Diff: audit.Diff{"contact_id": {nil, r.ContactID}, "kinds": {nil, kinds},
 				"source": {nil, r.Source}}})
 	})
+	if store.IsUniqueViolation(err) {
+		return Request{}, "", ErrOpen // Meta's, filed by a callback at the same time
+	}
 	if err != nil {
 		return Request{}, "", err
 	}
@@ -389,10 +394,16 @@ func (s *Service) Verify(ctx context.Context, wsID, id, token string) (Request, 
 	if r.State != AwaitingVerification {
 		return r, nil // opened twice: nothing more to prove
 	}
+	// The request covers the address the link went to, kept with it: the
+	// contact it was filed for may be deleted before it is carried out.
+	address, err := s.Email(ctx, wsID, r.ContactID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return Request{}, err
+	}
 	now := s.now().UTC()
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q.SetVerified, ByEmailLink, now.UnixMilli(), wsID,
-			id)
+		res, err := tx.ExecContext(ctx, s.q.SetVerified, ByEmailLink, now.UnixMilli(),
+			strings.ToLower(address), wsID, id)
 		if err != nil {
 			return fmt.Errorf("datarequest: verify: %w", err)
 		}
@@ -452,7 +463,7 @@ func scan(row scanner) (Request, error) {
 	var created, due, verified, decided, completed int64
 	err := row.Scan(&r.ID, &r.ContactID, &kinds, &r.Source, &r.State, &r.tokenHash,
 		&r.VerifiedBy, &r.FiledBy, &created, &due, &verified, &r.DecidedBy, &decided, &r.Note,
-		&completed, &receipt)
+		&completed, &receipt, &r.address)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Request{}, store.ErrNotFound
 	}

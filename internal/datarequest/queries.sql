@@ -5,21 +5,24 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: ByID
 SELECT id, contact_id, kinds, source, state, token_hash, verified_by, filed_by, created_at,
-    due_at, verified_at, decided_by, decided_at, note, completed_at, receipt
+    due_at, verified_at, decided_by, decided_at, note, completed_at, receipt, verified_address
 FROM data_requests WHERE workspace_id = ? AND id = ?;
 
 -- name: List
 SELECT id, contact_id, kinds, source, state, token_hash, verified_by, filed_by, created_at,
-    due_at, verified_at, decided_by, decided_at, note, completed_at, receipt
+    due_at, verified_at, decided_by, decided_at, note, completed_at, receipt, verified_address
 FROM data_requests WHERE workspace_id = ? ORDER BY created_at DESC, id LIMIT 500;
 
 -- name: SetVerified
-UPDATE data_requests SET state = 'awaiting_approval', verified_by = ?, verified_at = ?
+UPDATE data_requests SET state = 'awaiting_approval', verified_by = ?, verified_at = ?,
+    verified_address = ?
 WHERE workspace_id = ? AND id = ? AND state = 'awaiting_verification';
 
 -- name: SetDecided
+-- The address the request was confirmed through is needed until it is
+-- carried out or refused, and kept no longer.
 UPDATE data_requests SET state = ?, decided_by = ?, decided_at = ?, note = ?,
-    completed_at = ?, receipt = ?
+    completed_at = ?, receipt = ?, verified_address = ''
 WHERE workspace_id = ? AND id = ? AND state = 'awaiting_approval';
 
 -- name: Due
@@ -71,10 +74,8 @@ SELECT COUNT(*) FROM data_requests WHERE workspace_id = ? AND contact_id = ?
 SELECT COUNT(*) FROM contacts WHERE workspace_id = ? AND id = ?;
 
 -- name: Subjects
-SELECT o.id FROM contacts o JOIN contacts c ON c.workspace_id = o.workspace_id
-WHERE c.workspace_id = ? AND c.id = ? AND c.email <> ''
-    AND lower(o.email) = lower(c.email)
-ORDER BY o.id = c.id DESC, o.created_at, o.id;
+SELECT id FROM contacts WHERE workspace_id = ? AND email <> '' AND lower(email) = ?
+ORDER BY id = ? DESC, created_at, id;
 
 -- name: HeldFor
 SELECT COUNT(*) FROM legal_holds h WHERE h.workspace_id = ? AND h.lifted_at = 0
@@ -86,14 +87,14 @@ SELECT COUNT(*) FROM legal_holds h WHERE h.workspace_id = ? AND h.lifted_at = 0
 DELETE FROM contacts WHERE workspace_id = ? AND id = ?;
 
 -- name: InsertExport
-INSERT INTO data_exports (workspace_id, request_id, archive, expires_at) VALUES (?, ?, ?, ?);
+INSERT INTO data_exports (workspace_id, request_id, archive, expires_at, contact_ids)
+VALUES (?, ?, ?, ?, ?);
 
 -- name: Export
 SELECT archive, expires_at FROM data_exports WHERE workspace_id = ? AND request_id = ?;
 
 -- name: DeleteContactExports
-DELETE FROM data_exports WHERE workspace_id = ? AND request_id IN
-    (SELECT id FROM data_requests WHERE workspace_id = ? AND contact_id = ?);
+DELETE FROM data_exports WHERE workspace_id = ? AND contact_ids LIKE ?;
 
 -- name: PruneExports
 DELETE FROM data_exports WHERE expires_at < ?;

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
@@ -117,7 +119,7 @@ func openSQLite(ctx context.Context, dir string, crashOnly bool) (*DB, error) {
 	// a sync (docs/PERFORMANCE.md, "Durability").
 	dsn := "file:" + path + "?_txlock=immediate" +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")" +
-		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)" +
+		"&_pragma=foreign_keys(ON)" +
 		// Reads map the file rather than copy it in with a system call each.
 		"&_pragma=mmap_size(268435456)" +
 		// Deleted rows are overwritten, not left readable in free space:
@@ -127,12 +129,14 @@ func openSQLite(ctx context.Context, dir string, crashOnly bool) (*DB, error) {
 		// (checkpoint.go); the log file is cut back to 64 MB when it
 		// starts over, whatever a burst grew it to.
 		"&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(67108864)"
-	write, err := sql.Open("sqlite", dsn)
+	// A writer waits up to 10 s for another process's lock, such as a
+	// restore's; the checkpointer sets its own wait.
+	write, err := sql.Open("sqlite", dsn+busyTimeout(10*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
 	write.SetMaxOpenConns(1)
-	read, err := sql.Open("sqlite", dsn)
+	read, err := sql.Open("sqlite", dsn+busyTimeout(10*time.Second))
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
@@ -337,4 +341,9 @@ func IsUniqueViolation(err error) bool {
 	}
 	s := err.Error()
 	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
+}
+
+// busyTimeout is the DSN setting for how long a connection waits for a lock.
+func busyTimeout(d time.Duration) string {
+	return "&_pragma=busy_timeout(" + strconv.FormatInt(d.Milliseconds(), 10) + ")"
 }

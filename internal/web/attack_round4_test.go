@@ -13,6 +13,12 @@ package web_test
 // other from run to run), TestAttackR4TrustFormTimingWhenBusy (SQLite only),
 // TestAttackR4ConsolePurgeLease and TestAttackR4DeletionUnderAReader (SQLite
 // only). Run them with go test ./internal/web/ -run TestAttackR4 -count=1
+// All six pass since their fixes: a request keeps the address it was
+// confirmed through while open; an export lists the contacts it holds; an
+// index admits one open Meta request a contact; work after answers waits in
+// a bounded queue and is never done before answering; console purges hold
+// the lease under names of their own; and the log is emptied off the writer,
+// again once a reader lets go.
 
 import (
 	"archive/zip"

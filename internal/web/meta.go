@@ -106,6 +106,14 @@ func (s *Server) metaDeletion(w http.ResponseWriter, r *http.Request) {
 			req, _, err = s.DataRequests.File(r.Context(), wsID, datarequest.Filing{
 				ContactID: contact, Kinds: []string{datarequest.Deletion},
 				Source: datarequest.FromMeta, FiledBy: "Meta data-deletion callback"})
+			if errors.Is(err, datarequest.ErrOpen) {
+				// Another callback filed it meanwhile: answer with that one.
+				req, open, err = s.DataRequests.OpenRequest(r.Context(), wsID, contact,
+					datarequest.FromMeta)
+				if err == nil && !open {
+					err = datarequest.ErrOpen
+				}
+			}
 			if err != nil {
 				s.fail(w, r, err)
 				return
