@@ -59,7 +59,7 @@ type queries struct {
 	ContactConversationIDs string
 	AnyOpen                string
 	ContactExists          string
-	ContactByEmail         string
+	ContactsByEmail        string
 	Subjects               string
 	DeleteContactExports   string
 }
@@ -321,15 +321,15 @@ func (s *Service) Email(ctx context.Context, wsID, contactID string) (string, er
 	return email, err
 }
 
-// ContactByEmail returns the newest of the workspace's contacts with this
-// address, or ErrNotFound, for a request a customer starts by giving it.
-func (s *Service) ContactByEmail(ctx context.Context, wsID, email string) (string, error) {
-	var id string
-	err := s.db.QueryRowContext(ctx, s.q.ContactByEmail, wsID, email).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", store.ErrNotFound
+// ContactsByEmail returns the workspace's contacts with this address, the
+// oldest first, for a request a customer starts by giving it.
+func (s *Service) ContactsByEmail(ctx context.Context, wsID, email string) ([]string,
+	error) {
+	ids, err := store.Strings(ctx, s.db, s.q.ContactsByEmail, wsID, email)
+	if err != nil {
+		return nil, fmt.Errorf("datarequest: contacts by address: %w", err)
 	}
-	return id, err
+	return ids, nil
 }
 
 func checkKinds(in []string) ([]string, error) {

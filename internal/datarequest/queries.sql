@@ -123,6 +123,6 @@ SELECT id FROM data_requests WHERE workspace_id = ? AND contact_id = ? AND sourc
     AND state IN ('awaiting_verification', 'awaiting_approval')
 ORDER BY created_at DESC LIMIT 1;
 
--- name: ContactByEmail
+-- name: ContactsByEmail
 SELECT id FROM contacts WHERE workspace_id = ? AND lower(email) = lower(?) AND email <> ''
-ORDER BY created_at DESC LIMIT 1;
+ORDER BY created_at, id;

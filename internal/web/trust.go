@@ -482,9 +482,13 @@ func (s *Server) trustDataRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	// Whether the address is a customer's is looked up after the answer:
 	// filing and mailing take time, which would tell the two apart.
+	// The request is filed for the address's oldest contact that has none
+	// open: confirmed by the mailed link, it covers them all, and a contact
+	// someone else made by typing the address, with a request of their own
+	// open, cannot stop it.
 	s.later(r, func(ctx context.Context) {
-		contactID, err := s.DataRequests.ContactByEmail(ctx, ws.ID, email)
-		if err == nil {
+		contacts, err := s.DataRequests.ContactsByEmail(ctx, ws.ID, email)
+		for _, contactID := range contacts {
 			var req datarequest.Request
 			var token string
 			req, token, err = s.DataRequests.File(ctx, ws.ID, datarequest.Filing{
@@ -492,6 +496,9 @@ func (s *Server) trustDataRequest(w http.ResponseWriter, r *http.Request) {
 				FiledBy: "trust page"})
 			if err == nil {
 				s.mailConfirmation(ctx, ws.ID, req, token)
+			}
+			if !errors.Is(err, datarequest.ErrOpen) {
+				break
 			}
 		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) &&

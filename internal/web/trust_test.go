@@ -489,3 +489,32 @@ func TestTrustDataRequest(t *testing.T) {
 		}
 	})
 }
+
+// TestTrustFormPassesAnOpenDecoy: someone who typed a customer's address
+// into the chat, and keeps a request of their own open on that contact,
+// does not stop the customer's request from the trust page: it is filed for
+// the address's oldest contact with none open.
+func TestTrustFormPassesAnOpenDecoy(t *testing.T) {
+	e, ws, _ := publishedEnv(t, storetest.OpenSQLite(t))
+	// The decoy came first: its contact is the address's oldest.
+	decoy, _ := e.chatAs(e.WS.Inbox.WidgetToken, "Rita", "rita@example.com")
+	e.advance(time.Minute)
+	_, customer := e.chatAs(e.WS.Inbox.WidgetToken, "Rita", "rita@example.com")
+	e.do(nil, "POST", "/widget/v1/conversations/"+decoy.ConversationID+"/data-requests",
+		decoy.headers(), map[string]any{"kinds": []string{"access"}})
+	e.do(nil, "POST", "/trust/"+ws+"/data-requests", map[string]string{
+		"Content-Type": "application/x-www-form-urlencoded", "Origin": e.URL},
+		url.Values{"email": {"rita@example.com"}, "kind": {"deletion"}}.Encode())
+	e.Web.Drain()
+	list, err := e.App.DataRequests.List(context.Background(), ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range list {
+		if r.Source == datarequest.FromEmail && r.ContactID == customer {
+			e.mailedLink("rita@example.com", "/data-requests/"+r.ID)
+			return
+		}
+	}
+	t.Fatalf("no request filed for the customer's contact: %+v", list)
+}
