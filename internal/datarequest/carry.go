@@ -70,6 +70,10 @@ func (s *Service) Approve(ctx context.Context, wsID, id, by string) (Request, er
 	rc := Receipt{RequestID: id, WorkspaceID: wsID, ContactRef: r.ContactID, Kinds: r.Kinds,
 		Removed: map[string]int64{}, CompletedAt: now}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		// A hold placed meanwhile waits for this, or this for the hold.
+		if err := tx.Lock(ctx, store.HoldsLock(wsID)); err != nil {
+			return err
+		}
 		subjects, err := s.subjects(ctx, tx, wsID, r)
 		if err != nil {
 			return err
@@ -220,6 +224,9 @@ func (s *Service) EraseChannel(ctx context.Context, wsID, inboxID string) (Recei
 		CompletedAt: s.now().UTC().Truncate(time.Millisecond)}
 	var kept int
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.Lock(ctx, store.HoldsLock(wsID)); err != nil {
+			return err
+		}
 		var disconnected int
 		if err := tx.QueryRowContext(ctx, s.q.InboxDisconnected, wsID,
 			inboxID).Scan(&disconnected); err != nil {

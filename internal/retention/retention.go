@@ -296,6 +296,11 @@ func (s *Service) drain(ctx context.Context, wsID, query string, cutoff int64,
 		var found, done int
 		err := s.db.InTx(ctx, func(tx *store.Tx) error {
 			start := time.Now()
+			// A hold placed while the batch runs waits for it, or it for
+			// the hold: the batch never deletes what a hold just kept.
+			if err := tx.Lock(ctx, store.HoldsLock(wsID)); err != nil {
+				return err
+			}
 			ids, err := dueIDs(ctx, tx, query, wsID, cutoff)
 			if err != nil {
 				return err
@@ -419,6 +424,9 @@ func (s *Service) PlaceHold(ctx context.Context, wsID, targetType, targetID, rea
 	h := Hold{ID: store.NewID("lh"), TargetType: targetType, TargetID: targetID,
 		Reason: reason, PlacedBy: by, PlacedAt: s.now().UTC().Truncate(time.Millisecond)}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.Lock(ctx, store.HoldsLock(wsID)); err != nil {
+			return err
+		}
 		var live string
 		err := tx.QueryRowContext(ctx, s.q.LiveHold, wsID, targetType, targetID).Scan(&live)
 		switch {

@@ -41,3 +41,23 @@ func (db *DB) ReleaseLease(ctx context.Context, name, holder string) error {
 		holder)
 	return err
 }
+
+// Lock holds the lock named key until the transaction ends, for transactions
+// that check something and then act on it, such as a deletion that first
+// looks for a legal hold: one that places a hold under the same key waits
+// for it, or it for the hold. On SQLite write transactions already run one
+// at a time; on PostgreSQL it is an advisory lock.
+func (t *Tx) Lock(ctx context.Context, key string) error {
+	if t.db.engine != Postgres {
+		return nil
+	}
+	if _, err := t.tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))",
+		key); err != nil {
+		return fmt.Errorf("store: lock %s: %w", key, err)
+	}
+	return nil
+}
+
+// HoldsLock names the lock that placing a legal hold in a workspace and
+// deleting data it may keep both take.
+func HoldsLock(wsID string) string { return "legal_holds:" + wsID }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -433,6 +434,62 @@ func TestAHoldKeepsDataButNotItsCopy(t *testing.T) {
 		wantError(t, e.do(admin, "GET", export, nil, nil), http.StatusNotFound, "not_found")
 		if n := e.count("data_exports"); n != 0 {
 			t.Fatalf("%d exports kept after the deletion", n)
+		}
+	})
+}
+
+// TestAHoldPlacedDuringADeletionIsKept: a deletion approved while a legal
+// hold on the contact is being placed waits for the hold, and then keeps the
+// data, on PostgreSQL as on SQLite.
+func TestAHoldPlacedDuringADeletionIsKept(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ws := e.WS.Workspace.ID
+		admin := e.login(e.AdminEmail)
+		v, contact := e.chatAs(e.WS.Inbox.WidgetToken, "Dee", "dee@customer.example")
+		v.send("my order DISPUTE-5521 was charged twice")
+		var filed struct{ ID string }
+		e.do(nil, "POST", "/widget/v1/conversations/"+v.ConversationID+"/data-requests",
+			v.headers(), map[string]any{"kinds": []string{"deletion"}}).JSON(t, &filed)
+
+		ctx := context.Background()
+		locked, release := make(chan struct{}), make(chan struct{})
+		var releasing sync.Once
+		letGo := func() { releasing.Do(func() { close(release) }) }
+		defer letGo() // a failure below must not leave the hold's transaction open
+		placed := make(chan error, 1)
+		go func() {
+			placed <- db.InTx(ctx, func(tx *store.Tx) error {
+				if err := tx.Lock(ctx, store.HoldsLock(ws)); err != nil {
+					return err
+				}
+				_, err := tx.ExecContext(ctx, db.Rebind("INSERT INTO legal_holds "+
+					"(workspace_id, id, target_type, target_id, reason, placed_by, "+
+					"placed_at) VALUES (?, ?, 'contact', ?, 'a dispute', 'admin', ?)"), ws,
+					store.NewID("lh"), contact, e.now().UnixMilli())
+				close(locked)
+				<-release
+				return err
+			})
+		}()
+		<-locked
+		approved := make(chan response, 1)
+		go func() {
+			approved <- e.do(admin, "POST", "/api/v1/data-requests/"+filed.ID+"/approve",
+				nil, nil)
+		}()
+		select {
+		case r := <-approved:
+			t.Fatalf("the deletion was decided (%d) while a hold was being placed", r.Status)
+		case <-time.After(300 * time.Millisecond):
+		}
+		letGo()
+		if err := <-placed; err != nil {
+			t.Fatal(err)
+		}
+		wantError(t, <-approved, http.StatusConflict, "legal_hold")
+		if findText(t, db, "DISPUTE-5521", "messages") == "" {
+			t.Fatal("the held contact's messages were deleted")
 		}
 	})
 }
