@@ -63,19 +63,21 @@ func (e *env) r4Form(ws, email string, kinds ...string) {
 	e.Web.Drain()
 }
 
-// r4Open returns the newest request of the contact.
-func (e *env) r4Open(ws, contact string) datarequest.Request {
+// r4Filed returns the request the trust page's form filed last: for the
+// address's oldest contact with none open, which a request confirmed by the
+// mailed link covers with the rest of the address's contacts.
+func (e *env) r4Filed(ws string) datarequest.Request {
 	e.t.Helper()
 	list, err := e.App.DataRequests.List(context.Background(), ws)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	for _, r := range list {
-		if r.ContactID == contact {
+	for _, r := range list { // newest first
+		if r.Source == datarequest.FromEmail {
 			return r
 		}
 	}
-	e.t.Fatalf("no request for contact %s among %d", contact, len(list))
+	e.t.Fatalf("no request filed from the trust page among %d", len(list))
 	return datarequest.Request{}
 }
 
@@ -167,7 +169,7 @@ func TestAttackR4AddressLookalikes(t *testing.T) {
 				continue
 			}
 			e.r4Form(ws, stored, "access")
-			req := e.r4Open(ws, contact)
+			req := e.r4Filed(ws)
 			files, _ := filepath.Glob(filepath.Join(e.outbox, "*.eml"))
 			if !r4MailedTo(files, stored) {
 				t.Logf("%q (stored %q): no mail reaches it; nothing to confirm", addr, stored)
@@ -190,9 +192,9 @@ func TestAttackR4AddressLookalikes(t *testing.T) {
 		}
 
 		// Case only: the customer's own address; the mail goes to it.
-		_, upper := e.chatAs(e.WS.Inbox.WidgetToken, "Vera", "VERA@Example.COM")
+		e.chatAs(e.WS.Inbox.WidgetToken, "Vera", "VERA@Example.COM")
 		e.r4Form(ws, "VERA@EXAMPLE.COM", "access")
-		req := e.r4Open(ws, upper)
+		req := e.r4Filed(ws)
 		e.mailedLink("vera@example.com", "/data-requests/"+req.ID)
 	})
 }
@@ -271,13 +273,20 @@ func TestAttackR4VerifiedDeletionAfterItsContactWent(t *testing.T) {
 		e, ws, admin := publishedEnv(t, db)
 		e.addMember(ws, "manager@first.example", access.Manager)
 		manager := e.login("manager@first.example")
-		older, _ := e.chatAs(e.WS.Inbox.WidgetToken, "Mona", "mona@example.com")
-		older.send("MONA-OLDER-CHAT-7781 my address is 1 Elm St")
+		// The Meta contact comes first, so that the trust page files for it
+		// (the address's oldest), and Meta's own request deletes it first.
+		secret, metaContact := e.r4Meta(admin, "555", "mona@example.com",
+			"hello from Messenger")
 		e.advance(time.Second)
-		secret, newest := e.r4Meta(admin, "555", "mona@example.com", "hello from Messenger")
+		later, _ := e.chatAs(e.WS.Inbox.WidgetToken, "Mona", "mona@example.com")
+		later.send("MONA-OLDER-CHAT-7781 my address is 1 Elm St")
 
 		e.r4Form(ws, "mona@example.com", "deletion")
-		mailed := e.r4Open(ws, newest)
+		mailed := e.r4Filed(ws)
+		if mailed.ContactID != metaContact {
+			t.Fatalf("the trust page filed for %s, not the address's oldest contact %s",
+				mailed.ContactID, metaContact)
+		}
 		e.r4Confirm(ws, mailed.ID, "mona@example.com")
 
 		e.advance(time.Minute)
@@ -321,13 +330,15 @@ func TestAttackR4EarlierExportKeepsADeletedSibling(t *testing.T) {
 		e.addMember(ws, "manager@first.example", access.Manager)
 		manager := e.login("manager@first.example")
 		first, _ := e.chatAs(e.WS.Inbox.WidgetToken, "Nina", "nina@example.com")
-		first.send("NINA-FIRST-CHAT-2290 please delete this later")
+		first.send("first chat")
 		e.advance(time.Second)
-		second, newest := e.chatAs(e.WS.Inbox.WidgetToken, "Nina", "nina@example.com")
-		second.send("second chat")
+		second, _ := e.chatAs(e.WS.Inbox.WidgetToken, "Nina", "nina@example.com")
+		// The request is filed for the first contact, the address's oldest;
+		// the second is the sibling its export also holds.
+		second.send("NINA-FIRST-CHAT-2290 please delete this later")
 
 		e.r4Form(ws, "nina@example.com", "access")
-		req := e.r4Open(ws, newest)
+		req := e.r4Filed(ws)
 		token := e.r4Confirm(ws, req.ID, "nina@example.com")
 		e.post(manager, "POST", "/api/v1/data-requests/"+req.ID+"/approve", nil,
 			http.StatusOK)
@@ -335,10 +346,10 @@ func TestAttackR4EarlierExportKeepsADeletedSibling(t *testing.T) {
 			t.Fatal("the access request's export does not cover the address's first chat")
 		}
 
-		res := e.do(nil, "POST", "/widget/v1/conversations/"+first.ConversationID+
-			"/data-requests", first.headers(), map[string]any{"kinds": []string{"deletion"}})
+		res := e.do(nil, "POST", "/widget/v1/conversations/"+second.ConversationID+
+			"/data-requests", second.headers(), map[string]any{"kinds": []string{"deletion"}})
 		if res.Status != http.StatusCreated {
-			t.Fatalf("deletion from the first chat: %d %s", res.Status, res.Body)
+			t.Fatalf("deletion from the second chat: %d %s", res.Status, res.Body)
 		}
 		var del struct{ ID string }
 		res.JSON(t, &del)
@@ -348,7 +359,7 @@ func TestAttackR4EarlierExportKeepsADeletedSibling(t *testing.T) {
 			t.Fatal("the deletion did not delete the chat")
 		}
 		if strings.Contains(e.r4Export(ws, req.ID, token), "NINA-FIRST-CHAT-2290") {
-			t.Error("after the first chat's deletion completed, the earlier access " +
+			t.Error("after the second chat's deletion completed, the earlier access " +
 				"request's export still hands out its text: a deletion takes only the " +
 				"exports of requests filed for the deleted contact, not those that " +
 				"covered it as another contact of the address")
@@ -368,14 +379,14 @@ func TestAttackR4HeldSibling(t *testing.T) {
 		held, _ := e.chatAs(e.WS.Inbox.WidgetToken, "Hal", "hal@example.com")
 		held.send("HELD-SIBLING-TEXT-6120")
 		e.advance(time.Second)
-		free, freeContact := e.chatAs(e.WS.Inbox.WidgetToken, "Hal", "hal@example.com")
+		free, _ := e.chatAs(e.WS.Inbox.WidgetToken, "Hal", "hal@example.com")
 		free.send("FREE-SIBLING-TEXT-6121")
 		e.post(admin, "POST", "/api/v1/legal-holds", map[string]string{
 			"target_type": "conversation", "target_id": held.ConversationID,
 			"reason": "dispute"}, http.StatusCreated)
 
 		e.r4Form(ws, "hal@example.com", "deletion")
-		req := e.r4Open(ws, freeContact)
+		req := e.r4Filed(ws)
 		e.r4Confirm(ws, req.ID, "hal@example.com")
 		if r := e.do(manager, "POST", "/api/v1/data-requests/"+req.ID+"/approve", nil,
 			nil); r.Status == http.StatusOK {
