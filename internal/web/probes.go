@@ -16,12 +16,14 @@ import (
 // probePaths are what scanners ask every server for: secrets left in the web
 // root, other products' admin pages, version-control folders. Thunaivi serves
 // none of them (its admin console lives under a secret path), so asking is a
-// probe.
+// probe. None is a word the product uses of itself, such as "console", which
+// a member may well type by mistake.
 var probePaths = []string{"/.env", "/.git", "/.svn", "/.hg", "/.aws", "/.ssh", "/.htaccess",
 	"/.htpasswd", "/.ds_store", "/admin", "/adminer", "/manager/html", "/wp-admin",
 	"/wp-login", "/wp-content", "/wp-includes",
 	"/xmlrpc.php", "/phpmyadmin", "/pma", "/administrator", "/cgi-bin", "/vendor/phpunit",
-	"/server-status", "/actuator", "/console", "/.well-known/../", "/etc/passwd",
+	"/server-status", "/actuator", "/h2-console", "/jmx-console", "/.well-known/../",
+	"/etc/passwd",
 	"/config.json", "/config.php", "/web.config", "/backup", "/dump.sql", "/db.sql"}
 
 // probing reports whether path is a scanner's probe: one of probePaths, any

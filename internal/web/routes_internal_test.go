@@ -24,3 +24,20 @@ func TestRouteWithoutPolicyRefusesToRegister(t *testing.T) {
 		})
 	}
 }
+
+// Scanners' paths are probes; the words the product uses of its own pages
+// are not, or a member who typed one would sign everyone out.
+func TestOnlyOthersPathsAreProbes(t *testing.T) {
+	for _, p := range []string{"/.env", "/wp-login.php", "/admin", "/h2-console",
+		"/phpmyadmin/index.php", "/.git/config"} {
+		if !probing(p) {
+			t.Errorf("%s is not taken for a probe", p)
+		}
+	}
+	for _, p := range []string{"/console", "/console/data-requests", "/inbox", "/login",
+		"/settings/team", "/kb", "/trust/ws_1", "/widget/demo", "/data-requests"} {
+		if probing(p) {
+			t.Errorf("%s, a path of the product's own words, is taken for a probe", p)
+		}
+	}
+}
