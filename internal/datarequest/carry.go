@@ -307,6 +307,14 @@ func (s *Service) Export(ctx context.Context, wsID, id string) ([]byte, error) {
 	return archive, err
 }
 
+// ExportKept reports whether a request's export can still be downloaded: it
+// goes when it expires, and with the data when the person's data is deleted.
+func (s *Service) ExportKept(ctx context.Context, wsID, id string) bool {
+	var n int
+	err := s.db.QueryRowContext(ctx, s.q.ExportKept, wsID, id, s.now().UnixMilli()).Scan(&n)
+	return err == nil && n > 0
+}
+
 // PruneExports removes exports past their time.
 func (s *Service) PruneExports(ctx context.Context) (int64, error) {
 	res, err := s.db.ExecContext(ctx, s.q.PruneExports, s.now().UnixMilli())

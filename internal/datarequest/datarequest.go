@@ -62,6 +62,7 @@ type queries struct {
 	ContactsByEmail        string
 	Subjects               string
 	DeleteContactExports   string
+	ExportKept             string
 }
 
 // Kinds of request.

@@ -93,6 +93,9 @@ VALUES (?, ?, ?, ?, ?);
 -- name: Export
 SELECT archive, expires_at FROM data_exports WHERE workspace_id = ? AND request_id = ?;
 
+-- name: ExportKept
+SELECT COUNT(*) FROM data_exports WHERE workspace_id = ? AND request_id = ? AND expires_at >= ?;
+
 -- name: DeleteContactExports
 DELETE FROM data_exports WHERE workspace_id = ? AND contact_ids LIKE ?;
 

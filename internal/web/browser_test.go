@@ -381,7 +381,7 @@ func TestBrowserCustomerAsksForTheirData(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.do(t, customer, "open the request's page", chromedp.Navigate(href),
-		waitText("#request-state", "awaiting_approval"))
+		waitText("#request-state", "being reviewed"))
 	b.checkNoErrors(t)
 	list, err := e.App.DataRequests.List(context.Background(), e.WS.Workspace.ID)
 	if err != nil || len(list) != 1 || !slices.Equal(list[0].Kinds,

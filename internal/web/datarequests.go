@@ -302,7 +302,17 @@ func (s *Server) requesterPage(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	s.render(w, r, "data_request.html", map[string]any{"Title": "Your data request",
-		"Request": req, "WS": q.Get("ws"), "Token": q.Get("token")})
+		"Request": req, "WS": q.Get("ws"), "Token": q.Get("token"),
+		"StateText": requesterStates[req.State],
+		"ExportKept": s.DataRequests.ExportKept(r.Context(), q.Get("ws"), req.ID)})
+}
+
+// requesterStates say a request's state in the requester's words.
+var requesterStates = map[string]string{
+	datarequest.AwaitingVerification: "waiting for you to confirm it",
+	datarequest.AwaitingApproval:     "being reviewed by our team",
+	datarequest.Completed:            "done",
+	datarequest.Rejected:             "refused",
 }
 
 func (s *Server) requesterVerify(w http.ResponseWriter, r *http.Request) {

@@ -393,15 +393,28 @@ func TestAHoldKeepsDataButNotItsCopy(t *testing.T) {
 		admin := e.login(e.AdminEmail)
 		v, contact := e.chatAs(e.WS.Inbox.WidgetToken, "Hal", "hal@customer.example")
 		v.send("my order HOLD-7781 never came")
+		var statusURL string // of the last request asked
 		ask := func(kind string) string {
 			t.Helper()
-			var out struct{ ID string }
+			var out struct {
+				ID        string
+				StatusURL string `json:"status_url"`
+			}
 			e.do(nil, "POST", "/widget/v1/conversations/"+v.ConversationID+"/data-requests",
 				v.headers(), map[string]any{"kinds": []string{kind}}).JSON(t, &out)
 			if out.ID == "" {
 				t.Fatalf("no %s request filed", kind)
 			}
+			statusURL = out.StatusURL
 			return out.ID
+		}
+		page := func(u string) string {
+			t.Helper()
+			parsed, err := url.Parse(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(e.do(nil, "GET", parsed.RequestURI(), nil, nil).Body)
 		}
 		var placed struct {
 			Hold struct{ ID string } `json:"hold"`
@@ -414,6 +427,10 @@ func TestAHoldKeepsDataButNotItsCopy(t *testing.T) {
 		e.post(admin, "POST", "/api/v1/data-requests/"+copied+"/approve", nil, http.StatusOK)
 		export := "/api/v1/data-requests/" + copied + "/export"
 		e.post(admin, "GET", export, nil, http.StatusOK)
+		copyPage := statusURL
+		if !strings.Contains(page(copyPage), "Download your data") {
+			t.Fatal("the requester's page does not offer the copy")
+		}
 
 		deletion := ask("deletion")
 		wantError(t, e.do(admin, "POST", "/api/v1/data-requests/"+deletion+"/approve", nil,
@@ -432,6 +449,10 @@ func TestAHoldKeepsDataButNotItsCopy(t *testing.T) {
 			t.Fatalf("the receipt does not count the earlier copy: %+v", rc)
 		}
 		wantError(t, e.do(admin, "GET", export, nil, nil), http.StatusNotFound, "not_found")
+		if p := page(copyPage); strings.Contains(p, "Download your data") ||
+			!strings.Contains(p, "no longer kept") {
+			t.Fatal("the requester's page still offers the copy deleted with the data")
+		}
 		if n := e.count("data_exports"); n != 0 {
 			t.Fatalf("%d exports kept after the deletion", n)
 		}
