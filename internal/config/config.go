@@ -442,17 +442,18 @@ func (c *Config) Redacted() map[string]string {
 		"security_txt_workspace": c.SecurityTxtWorkspace,
 		"service_terms_file":     c.ServiceTermsFile,
 
-		"audit_checkpoints":          c.AuditCheckpoints,
-		"audit_retention_days":       strconv.Itoa(c.AuditRetentionDays),
-		"metrics_addr":               c.MetricsAddr,
-		"idle_timeout_admin":         c.IdleAdmin.String(),
-		"idle_timeout":               c.IdleMember.String(),
-		"revoke_on_stolen_session":   strconv.FormatBool(c.RevokeOnStolenSession),
-		"revoke_after_code_failures": strconv.Itoa(c.RevokeAfterCodeFailures),
-		"revoke_on_probe":            strconv.FormatBool(c.RevokeOnProbe),
-		"sqlite_sync":                c.SQLiteSync,
-		"revoke_on_failure_burst":    strconv.FormatBool(c.RevokeOnFailureBurst),
-		"block_probers":              strconv.FormatBool(c.BlockProbers),
+		"audit_checkpoints":    c.AuditCheckpoints,
+		"audit_retention_days": strconv.Itoa(c.AuditRetentionDays),
+		"metrics_addr":         c.MetricsAddr,
+		"idle_timeout_admin":   c.IdleAdmin.String(),
+		"idle_timeout":         c.IdleMember.String(),
+		// Not "..._session": the log hides whatever a key names a session.
+		"revoke_on_network_and_browser_change": strconv.FormatBool(c.RevokeOnStolenSession),
+		"revoke_after_code_failures":           strconv.Itoa(c.RevokeAfterCodeFailures),
+		"revoke_on_probe":                      strconv.FormatBool(c.RevokeOnProbe),
+		"sqlite_sync":                          c.SQLiteSync,
+		"revoke_on_failure_burst":              strconv.FormatBool(c.RevokeOnFailureBurst),
+		"block_probers":                        strconv.FormatBool(c.BlockProbers),
 	}
 	if c.AuditKey != "" {
 		out["audit_key"] = redacted
