@@ -313,6 +313,12 @@ func TestRestoreVerifyOpensSealedValues(t *testing.T) {
 		}
 	}
 	verify(true, "Sealed values: 1 opened, 0 did not.")
+	elsewhere := *cfg
+	elsewhere.DataDir = filepath.Join(t.TempDir(), "thunaivi-data")
+	if err := app.RestoreVerify(ctx, &elsewhere, file, false, io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "there is no data folder at "+elsewhere.DataDir) {
+		t.Fatalf("verifying from a folder without the data: %v", err)
+	}
 
 	kr, err := secrets.Load(app.MasterKeyFile(cfg), nil, false)
 	if err != nil {

@@ -140,6 +140,12 @@ func loadRestoreKeys(cfg *config.Config) (RestoreKeys, error) {
 	if cfg.AuditKey == "" {
 		var err error
 		path := filepath.Join(cfg.DataDir, audit.KeyFileName)
+		if !isDir(cfg.DataDir) {
+			return RestoreKeys{}, fmt.Errorf("there is no data folder at %s: give --data, "+
+				"the folder that holds the audit.key and master.keys kept with your "+
+				"backups (or set THUNAIVI_AUDIT_KEY_FILE and THUNAIVI_MASTER_KEY_FILE)",
+				cfg.DataDir)
+		}
 		if secret, err = audit.LoadSecret(path); err != nil {
 			return RestoreKeys{}, fmt.Errorf("the audit key is needed to verify the "+
 				"backup's audit log: put the audit.key kept with your backups at %s, or "+

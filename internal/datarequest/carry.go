@@ -412,8 +412,9 @@ func (s *Service) archive(ctx context.Context, tx *store.Tx, wsID string, r Requ
 			&created); err != nil {
 			return nil, fmt.Errorf("datarequest: contact: %w", err)
 		}
+		// The time as text, so that the page shows it as the JSON does.
 		contact := map[string]any{"id": id, "name": name, "email": email,
-			"created_at": time.UnixMilli(created).UTC()}
+			"created_at": time.UnixMilli(created).UTC().Format(time.RFC3339)}
 		if i == 0 {
 			data.Contact = contact
 		} else {

@@ -199,7 +199,7 @@ func (s *Server) mailConfirmation(ctx context.Context, wsID string, req datarequ
 	to, err := s.DataRequests.Email(ctx, wsID, req.ContactID)
 	if err == nil {
 		err = s.Mail.Send(ctx, mail.Message{To: to,
-			Subject: "Confirm your request about your data",
+			Subject: "Confirm your request about your data at " + s.workspaceName(ctx, wsID),
 			Text: "We received a request for " + kindsText(req.Kinds) + " of the data we " +
 				"hold on you. Open this link to confirm that you made it; " +
 				"nothing happens until you do:\n\n" + s.statusLink(wsID, req.ID,
@@ -210,6 +210,14 @@ func (s *Server) mailConfirmation(ctx context.Context, wsID string, req datarequ
 			requestID(ctx), "error", err)
 	}
 	return err
+}
+
+// workspaceName is the name customers know the workspace by, for mail.
+func (s *Server) workspaceName(ctx context.Context, wsID string) string {
+	if ws, err := s.Workspaces.Get(ctx, wsID); err == nil && ws.Name != "" {
+		return ws.Name
+	}
+	return "our team"
 }
 
 // kindsText names what a request asks for, in words: "a copy and deletion".

@@ -133,10 +133,7 @@ func (s *Server) invite(r *http.Request, p *principal, req inviteRequest) (strin
 // hand over another way when mail does not arrive.
 func (s *Server) mailInvitation(ctx context.Context, p *principal, req inviteRequest,
 	link string) {
-	name := "your team"
-	if ws, err := s.Workspaces.Get(ctx, p.WorkspaceID); err == nil {
-		name = ws.Name
-	}
+	name := s.workspaceName(ctx, p.WorkspaceID)
 	err := s.Mail.Send(ctx, mail.Message{To: strings.TrimSpace(req.Email),
 		Subject: "You are invited to " + name + " on Thunaivi",
 		Text: p.Email + " invited you to answer customers with " + name + " as " +

@@ -264,11 +264,14 @@
       out.textContent = "Choose a copy, deletion, or both.";
       return;
     }
+    // Before a first message there is nothing of theirs to ask about.
+    if (!state) {
+      out.textContent = "We hold nothing from you in this chat yet.";
+      return;
+    }
     out.textContent = "Sending…";
-    ensureConversation().then(function () {
-      return call("POST", "/widget/v1/conversations/" + state.conversation_id +
-        "/data-requests", { kinds: kinds });
-    }).then(function (res) {
+    call("POST", "/widget/v1/conversations/" + state.conversation_id +
+      "/data-requests", { kinds: kinds }).then(function (res) {
       state.data_request_url = res.status_url;
       localStorage.setItem(storeKey, JSON.stringify(state));
       showRequest(out, "Received. Follow your request here: ");
