@@ -352,10 +352,10 @@ func TestBrowserAdminAddsARestrictedCategory(t *testing.T) {
 	b.checkNoErrors(t)
 }
 
-// TestBrowserCustomerAsksForTheirData has a customer ask, in the chat, for
-// a copy of their data and its deletion: the widget files one request from
-// their own conversation, gives them the page to follow it on, and shows it
-// again when they ask a second time.
+// TestBrowserCustomerAsksForTheirData has a customer give their address and
+// ask, in the chat, for a copy of their data and its deletion: the widget
+// files one request from their own conversation, gives them the page to
+// follow it on, and shows it again when they ask a second time.
 func TestBrowserCustomerAsksForTheirData(t *testing.T) {
 	e := newEnv(t, storetest.OpenSQLite(t))
 	b := startBrowser(t)
@@ -371,6 +371,7 @@ func TestBrowserCustomerAsksForTheirData(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#thunaivi-chat .thv-data input[value=deletion]`)),
 		chromedp.Click(chromedp.CSS("#thunaivi-chat .thv-data-send")),
 		waitText("#thunaivi-chat .thv-data-status", "hold nothing from you"),
+		chromedp.SendKeys(chromedp.CSS("#thunaivi-chat .thv-email"), "ann@customer.example"),
 		say("where is my order?"),
 		waitText("#thunaivi-chat .thv-log", "where is my order?"),
 		chromedp.Click(chromedp.CSS("#thunaivi-chat .thv-data-send")),
@@ -390,5 +391,11 @@ func TestBrowserCustomerAsksForTheirData(t *testing.T) {
 	if err != nil || len(list) != 1 || !slices.Equal(list[0].Kinds,
 		[]string{datarequest.Access, datarequest.Deletion}) {
 		t.Fatalf("data requests: %+v, %v; want one, for a copy and deletion", list, err)
+	}
+	// The address given before the first message is the contact's, for
+	// the team's replies and requests by mail.
+	if got, err := e.App.DataRequests.Email(context.Background(), e.WS.Workspace.ID,
+		list[0].ContactID); err != nil || got != "ann@customer.example" {
+		t.Fatalf("the contact's address: %q, %v", got, err)
 	}
 }

@@ -21,7 +21,9 @@
     '<button type="button" class="thv-close" aria-label="Close chat">\u00d7</button></header>' +
     '<ol class="thv-log" role="log" aria-live="polite"></ol>' +
     '<p class="thv-status" role="status"></p>' +
-    '<form class="thv-form"><textarea name="text" rows="2" maxlength="16000" ' +
+    '<form class="thv-form"><input type="email" name="email" class="thv-email" ' +
+    'maxlength="254" placeholder="Your email (optional), for our reply" ' +
+    'aria-label="Your email (optional)"><textarea name="text" rows="2" maxlength="16000" ' +
     'placeholder="Type your message" aria-label="Message"></textarea>' +
     '<input type="file" name="file" class="thv-file" hidden ' +
     'accept=".png,.jpg,.jpeg,.gif,.webp,.pdf,.txt,.csv">' +
@@ -221,6 +223,7 @@
   function forget() {
     state = null;
     localStorage.removeItem(storeKey);
+    emailInput.hidden = false;
   }
 
   // askRating shows the one question about a resolved conversation, unless
@@ -294,13 +297,21 @@
     out.appendChild(a);
   }
 
+  // The address a visitor may give before their first message lets the
+  // team write back, and lets them ask about their data by mail later.
+  var emailInput = form.querySelector(".thv-email");
+  emailInput.hidden = !!state;
+
   function ensureConversation() {
     if (state) { return Promise.resolve(); }
-    return call("POST", "/widget/v1/conversations").then(function (v) {
-      state = v;
-      localStorage.setItem(storeKey, JSON.stringify(v));
-      return listen();
-    });
+    var email = emailInput.value.trim();
+    return call("POST", "/widget/v1/conversations", email ? { email: email } : undefined)
+      .then(function (v) {
+        state = v;
+        localStorage.setItem(storeKey, JSON.stringify(v));
+        emailInput.hidden = true;
+        return listen();
+      });
   }
 
   function send(text, retried) {
