@@ -311,7 +311,7 @@ func (s *Server) requesterPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	s.render(w, r, "data_request.html", map[string]any{"Title": "Your data request",
 		"Request": req, "WS": q.Get("ws"), "Token": q.Get("token"),
-		"StateText": requesterStates[req.State],
+		"StateText":  requesterStates[req.State],
 		"ExportKept": s.DataRequests.ExportKept(r.Context(), q.Get("ws"), req.ID)})
 }
 
