@@ -63,6 +63,9 @@ type queries struct {
 	Subjects               string
 	DeleteContactExports   string
 	ExportKept             string
+	FiledForAddress        string
+	UnconfirmedForAddress  string
+	Supersede              string
 }
 
 // Kinds of request.
@@ -320,6 +323,81 @@ func (s *Service) Email(ctx context.Context, wsID, contactID string) (string, er
 		return "", store.ErrNotFound
 	}
 	return email, err
+}
+
+// MailsPerAddress bounds the requests, and so the confirmation mails, that
+// FileForAddress makes for one address in a day: anyone may type any address
+// into a form, and its owner must not be flooded in the business's name.
+const MailsPerAddress = 3
+
+// ErrTooMany is returned when an address has had MailsPerAddress requests
+// filed for it in the last day.
+var ErrTooMany = errors.New("datarequest: this address has had its requests for today")
+
+// FileForAddress files a request made by giving an address, as on the trust
+// page, where whoever fills in the form proves nothing until the owner opens
+// the mailed link. The request replaces the address's requests filedBy still
+// waiting for that link, so that a stranger's cannot keep the owner's out, and
+// is filed for the address's oldest contact with no other request open; once
+// confirmed it covers them all. An address gets at most MailsPerAddress such
+// requests a day (ErrTooMany); one no contact gave is ErrNotFound.
+func (s *Service) FileForAddress(ctx context.Context, wsID, email string, kinds []string,
+	filedBy string) (Request, string, error) {
+	contacts, err := s.ContactsByEmail(ctx, wsID, email)
+	if err != nil {
+		return Request{}, "", err
+	}
+	if len(contacts) == 0 {
+		return Request{}, "", store.ErrNotFound
+	}
+	var recent int
+	since := s.now().Add(-24 * time.Hour).UnixMilli()
+	if err := s.db.QueryRowContext(ctx, s.q.FiledForAddress, wsID, filedBy, since, wsID,
+		email).Scan(&recent); err != nil {
+		return Request{}, "", err
+	}
+	if recent >= MailsPerAddress {
+		return Request{}, "", ErrTooMany
+	}
+	waiting, err := store.Strings(ctx, s.db, s.q.UnconfirmedForAddress, wsID, filedBy, wsID,
+		email)
+	if err != nil {
+		return Request{}, "", err
+	}
+	for _, id := range waiting {
+		if err := s.supersede(ctx, wsID, id); err != nil {
+			return Request{}, "", err
+		}
+	}
+	err = ErrOpen
+	for _, contact := range contacts {
+		var r Request
+		var token string
+		r, token, err = s.File(ctx, wsID, Filing{ContactID: contact, Kinds: kinds,
+			Source: FromEmail, FiledBy: filedBy})
+		if !errors.Is(err, ErrOpen) {
+			return r, token, err
+		}
+	}
+	return Request{}, "", err
+}
+
+// supersede closes a request still waiting for its mailed link, replaced by
+// a newer one for the same address.
+func (s *Service) supersede(ctx context.Context, wsID, id string) error {
+	const why = "replaced by a newer request for the same address"
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q.Supersede, why, s.now().UnixMilli(), wsID, id)
+		if err != nil {
+			return fmt.Errorf("datarequest: supersede: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return nil // confirmed meanwhile: it stands
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Workspace: wsID,
+			Action: audit.DataRequestRejected, TargetType: "data_request", TargetID: id,
+			Reason: why})
+	})
 }
 
 // ContactsByEmail returns the workspace's contacts with this address, the

@@ -129,3 +129,20 @@ ORDER BY created_at DESC LIMIT 1;
 -- name: ContactsByEmail
 SELECT id FROM contacts WHERE workspace_id = ? AND lower(email) = lower(?) AND email <> ''
 ORDER BY created_at, id;
+
+-- The address's contacts, as a subquery: workspace, then the address.
+-- name: FiledForAddress
+SELECT COUNT(*) FROM data_requests WHERE workspace_id = ? AND source = 'email'
+    AND filed_by = ? AND created_at > ? AND contact_id IN
+        (SELECT id FROM contacts WHERE workspace_id = ? AND email <> ''
+            AND lower(email) = lower(?));
+
+-- name: UnconfirmedForAddress
+SELECT id FROM data_requests WHERE workspace_id = ? AND source = 'email' AND filed_by = ?
+    AND state = 'awaiting_verification' AND contact_id IN
+        (SELECT id FROM contacts WHERE workspace_id = ? AND email <> ''
+            AND lower(email) = lower(?));
+
+-- name: Supersede
+UPDATE data_requests SET state = 'rejected', note = ?, decided_at = ?, verified_address = ''
+WHERE workspace_id = ? AND id = ? AND state = 'awaiting_verification';

@@ -30,6 +30,12 @@ FROM legal_holds WHERE workspace_id = ? ORDER BY placed_at DESC, id LIMIT 500;
 SELECT id FROM legal_holds
 WHERE workspace_id = ? AND target_type = ? AND target_id = ? AND lifted_at = 0;
 
+-- name: ConversationExists
+SELECT COUNT(*) FROM conversations WHERE workspace_id = ? AND id = ?;
+
+-- name: ContactExists
+SELECT COUNT(*) FROM contacts WHERE workspace_id = ? AND id = ?;
+
 -- name: DueConversations
 SELECT c.id FROM conversations c
 WHERE c.workspace_id = ? AND c.last_message_at < ?

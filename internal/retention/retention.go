@@ -30,6 +30,8 @@ type queries struct {
 	HoldByID              string
 	ListHolds             string
 	LiveHold              string
+	ConversationExists    string
+	ContactExists         string
 	DueConversations      string
 	CountDueConversations string
 	DueDecisions          string
@@ -406,9 +408,9 @@ const (
 var ErrHeld = errors.New("retention: a legal hold already keeps it")
 
 // PlaceHold keeps a contact's or a conversation's data past retention until
-// the hold is lifted. exists reports whether the target is the workspace's.
+// the hold is lifted; a target the workspace does not hold is ErrNotFound.
 func (s *Service) PlaceHold(ctx context.Context, wsID, targetType, targetID, reason,
-	by string, exists func(context.Context, string) bool) (Hold, error) {
+	by string) (Hold, error) {
 	reason = strings.TrimSpace(reason)
 	switch {
 	case targetType != TargetContact && targetType != TargetConversation:
@@ -418,14 +420,25 @@ func (s *Service) PlaceHold(ctx context.Context, wsID, targetType, targetID, rea
 		strings.ContainsRune(reason, 0):
 		return Hold{}, fmt.Errorf("retention: %w: say why, in at most 500 characters",
 			ErrInvalid)
-	case !exists(ctx, targetID):
-		return Hold{}, store.ErrNotFound
 	}
 	h := Hold{ID: store.NewID("lh"), TargetType: targetType, TargetID: targetID,
 		Reason: reason, PlacedBy: by, PlacedAt: s.now().UTC().Truncate(time.Millisecond)}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.Lock(ctx, store.HoldsLock(wsID)); err != nil {
 			return err
+		}
+		// In the transaction, under the lock: a deletion that ran first has
+		// left nothing to hold, and saying it is kept would be false.
+		q := s.q.ConversationExists
+		if targetType == TargetContact {
+			q = s.q.ContactExists
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, q, wsID, targetID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return store.ErrNotFound
 		}
 		var live string
 		err := tx.QueryRowContext(ctx, s.q.LiveHold, wsID, targetType, targetID).Scan(&live)

@@ -96,15 +96,15 @@ func TestPurgeRemovesWhatIsDueExceptWhatIsHeld(t *testing.T) {
 		recent := f.chat(t, "how long does shipping take?")
 
 		if _, err := f.a.Retention.PlaceHold(ctx, ws, retention.TargetConversation, held.ID,
-			"dispute pending", "admin@shop.example", exists); err != nil {
+			"dispute pending", "admin@shop.example"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.a.Retention.PlaceHold(ctx, ws, retention.TargetConversation, held.ID,
-			"again", "admin@shop.example", exists); !errors.Is(err, retention.ErrHeld) {
+			"again", "admin@shop.example"); !errors.Is(err, retention.ErrHeld) {
 			t.Fatalf("a second hold on the same conversation: %v", err)
 		}
 		contactHold, err := f.a.Retention.PlaceHold(ctx, ws, retention.TargetContact,
-			heldContact.ContactID, "court order", "admin@shop.example", exists)
+			heldContact.ContactID, "court order", "admin@shop.example")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,8 +152,6 @@ func TestPurgeRemovesWhatIsDueExceptWhatIsHeld(t *testing.T) {
 		}
 	})
 }
-
-func exists(context.Context, string) bool { return true }
 
 func TestPolicyLimits(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {

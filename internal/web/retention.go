@@ -10,7 +10,6 @@ import (
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/retention"
 	"github.com/thunaivi/thunaivi/internal/store"
-	"github.com/thunaivi/thunaivi/internal/support"
 )
 
 // retentionRoutes let admins set how long the workspace keeps each class of
@@ -84,7 +83,7 @@ func (s *Server) retentionRoutes() {
 				return
 			}
 			h, err := s.Retention.PlaceHold(r.Context(), p.WorkspaceID, req.TargetType,
-				req.TargetID, req.Reason, p.Email, s.holdable(p, req.TargetType))
+				req.TargetID, req.Reason, p.Email)
 			if err != nil {
 				s.fail(w, r, err)
 				return
@@ -135,8 +134,7 @@ func (s *Server) retentionRoutes() {
 			r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 			kind := r.PostFormValue("target_type")
 			_, err := s.Retention.PlaceHold(r.Context(), p.WorkspaceID, kind,
-				r.PostFormValue("target_id"), r.PostFormValue("reason"), p.Email,
-				s.holdable(p, kind))
+				r.PostFormValue("target_id"), r.PostFormValue("reason"), p.Email)
 			if errors.Is(err, store.ErrNotFound) {
 				err = formError("no such contact or conversation in this workspace")
 			}
@@ -159,23 +157,6 @@ func (s *Server) purgeNow(ctx context.Context, wsID string) (retention.Counts, e
 	out, err := s.Retention.PurgeAll(ctx, "console:"+host+":"+store.NewID("pg"),
 		[]string{wsID})
 	return out[wsID], err
-}
-
-// holdable reports whether a hold's target is the workspace's: a contact or a
-// conversation of it.
-func (s *Server) holdable(p *principal, kind string) func(context.Context, string) bool {
-	return func(ctx context.Context, id string) bool {
-		v := support.Viewer{WorkspaceID: p.WorkspaceID, AllInboxes: true}
-		switch kind {
-		case retention.TargetConversation:
-			_, err := s.Support.Get(ctx, v, id)
-			return err == nil
-		case retention.TargetContact:
-			_, err := s.Support.Contact(ctx, p.WorkspaceID, id)
-			return err == nil
-		}
-		return false
-	}
 }
 
 func (s *Server) retentionPage(w http.ResponseWriter, r *http.Request, p *principal) {

@@ -482,27 +482,19 @@ func (s *Server) trustDataRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	// Whether the address is a customer's is looked up after the answer:
 	// filing and mailing take time, which would tell the two apart.
-	// The request is filed for the address's oldest contact that has none
-	// open: confirmed by the mailed link, it covers them all, and a contact
-	// someone else made by typing the address, with a request of their own
-	// open, cannot stop it.
+	// The request is filed and mailed after the answer, which is the same
+	// whether or not the address is a customer's (FileForAddress).
 	s.later(r, func(ctx context.Context) {
-		contacts, err := s.DataRequests.ContactsByEmail(ctx, ws.ID, email)
-		for _, contactID := range contacts {
-			var req datarequest.Request
-			var token string
-			req, token, err = s.DataRequests.File(ctx, ws.ID, datarequest.Filing{
-				ContactID: contactID, Kinds: kinds, Source: datarequest.FromEmail,
-				FiledBy: "trust page"})
-			if err == nil {
-				s.mailConfirmation(ctx, ws.ID, req, token)
-			}
-			if !errors.Is(err, datarequest.ErrOpen) {
-				break
-			}
-		}
-		if err != nil && !errors.Is(err, store.ErrNotFound) &&
-			!errors.Is(err, datarequest.ErrOpen) {
+		req, token, err := s.DataRequests.FileForAddress(ctx, ws.ID, email, kinds,
+			"trust page")
+		switch {
+		case err == nil:
+			s.mailConfirmation(ctx, ws.ID, req, token)
+		case errors.Is(err, datarequest.ErrTooMany):
+			s.log.Warn("A data request from the trust page was not filed: the address had "+
+				"its requests for the day", "workspace_id", ws.ID, "request_id",
+				requestID(ctx))
+		case !errors.Is(err, store.ErrNotFound) && !errors.Is(err, datarequest.ErrOpen):
 			s.log.Error("Filing a data request from the trust page failed", "workspace_id",
 				ws.ID, "error", err, "request_id", requestID(ctx))
 		}
