@@ -158,7 +158,9 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 		return err
 	}
 	defer listeners.close()
-	// Work left running by answers (mail) ends before the store closes.
+	// Work answers left (filing, mail) ends before the store closes, also
+	// when a listener fails; on shutdown it ends before the last audit seal
+	// too (below).
 	defer handler.Drain()
 	log.Info("Serving", "addr", listeners.addr, "store", Describe(cfg),
 		"url", cfg.PublicURL, "settings", cfg.Redacted())
@@ -237,7 +239,11 @@ func Serve(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	log.Info("Shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	return listeners.shutdown(sctx)
+	err = listeners.shutdown(sctx)
+	// No request is left to add work: what answers left is done, and
+	// audited, before the checkpoint loop seals the chain for the last time.
+	handler.Drain()
+	return err
 }
 
 // auditRetentionDays is how long the server keeps audit entries.

@@ -491,9 +491,17 @@ func RedactURL(s string) string {
 	if _, has := u.User.Password(); has {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
-	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "xxxxx")
+	// password, sslpassword (the client key's passphrase), and any other
+	// parameter that names a password or a secret.
+	q, changed := u.Query(), false
+	for name := range q {
+		n := strings.ToLower(name)
+		if strings.Contains(n, "password") || strings.Contains(n, "secret") {
+			q.Set(name, "xxxxx")
+			changed = true
+		}
+	}
+	if changed {
 		u.RawQuery = q.Encode()
 	}
 	return u.String()

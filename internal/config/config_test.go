@@ -82,8 +82,10 @@ func TestInvalidSettings(t *testing.T) {
 
 func TestRedactURL(t *testing.T) {
 	cases := map[string]string{
-		"postgres://u:pw@h/db":          "postgres://u:xxxxx@h/db",
-		"postgres://h/db?password=pw":   "postgres://h/db?password=xxxxx",
+		"postgres://u:pw@h/db":        "postgres://u:xxxxx@h/db",
+		"postgres://h/db?password=pw": "postgres://h/db?password=xxxxx",
+		"postgres://h/db?sslmode=verify-full&sslpassword=keypass": "postgres://h/db?" +
+			"sslmode=verify-full&sslpassword=xxxxx",
 		"postgres://u@h/db":             "postgres://u@h/db",
 		"":                              "",
 		"::not a url with password=pw%": "[redacted]",

@@ -187,8 +187,14 @@ func New(db *store.DB, now func() time.Time, log *audit.Log) (*Service, error) {
 
 // NormalizeEmail validates an address and returns it lower-cased.
 func NormalizeEmail(s string) (string, error) {
-	a, err := mail.ParseAddress(strings.TrimSpace(s))
-	if err != nil || a.Name != "" || len(a.Address) > 254 {
+	s = strings.TrimSpace(s)
+	a, err := mail.ParseAddress(s)
+	// A plain address only, of printable ASCII and without quotes: the parser
+	// would turn "a>,<b"@x.example into a@x.example-like text that is no
+	// one address, and a right-to-left mark makes an address read as
+	// another's.
+	if err != nil || a.Name != "" || len(a.Address) > 254 || a.Address != s ||
+		strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' || r == '"' }) {
 		return "", errors.New("identity: not a valid email address")
 	}
 	return strings.ToLower(a.Address), nil

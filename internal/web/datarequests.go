@@ -256,7 +256,10 @@ func (s *Server) approveDataRequest(ctx context.Context, p *principal,
 	}
 	to, _ := s.DataRequests.Email(ctx, p.WorkspaceID, req.ContactID)
 	req, err = s.DataRequests.Approve(ctx, p.WorkspaceID, id, p.Email)
-	if err != nil || to == "" {
+	// The outcome goes only to an address its owner proved by the mailed
+	// link: one typed into the chat may be anyone's, and the chat's own
+	// requester follows the request on its page.
+	if err != nil || to == "" || req.VerifiedBy != datarequest.ByEmailLink {
 		return req, err
 	}
 	text := "Your request about your data was carried out on " +
