@@ -22,6 +22,11 @@ package web_test
 // TestAttackR5RestoreErrorsKeepSecrets (a PostgreSQL URL's sslpassword is
 // printed as it is by Describe and the settings log). Run them with
 // go test ./internal/web/ -run TestAttackR5 -count=1
+// All six pass since their fixes: the trust page files one request an
+// address, replacing one still waiting for its link, at most three a day;
+// the outcome is mailed only to an address proved by the link; a hold checks
+// its target in its own transaction under the lock; addresses are one plain
+// printable address; and URLs hide every password parameter.
 
 import (
 	"bytes"
