@@ -122,7 +122,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, wsID, keepToken,
 // checked the password and code lately (step-up).
 func (s *Service) ChangeEmail(ctx context.Context, userID, wsID, keepToken,
 	email string) error {
-	norm, err := NormalizeEmail(email)
+	norm, err := CleanEmail(email)
 	if err != nil {
 		return fmt.Errorf("identity: %w: not a valid email address", ErrInvalidName)
 	}

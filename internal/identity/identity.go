@@ -187,17 +187,27 @@ func New(db *store.DB, now func() time.Time, log *audit.Log) (*Service, error) {
 
 // NormalizeEmail validates an address and returns it lower-cased.
 func NormalizeEmail(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	a, err := mail.ParseAddress(s)
-	// A plain address only, of printable ASCII and without quotes: the parser
-	// would turn "a>,<b"@x.example into a@x.example-like text that is no
-	// one address, and a right-to-left mark makes an address read as
-	// another's.
-	if err != nil || a.Name != "" || len(a.Address) > 254 || a.Address != s ||
-		strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' || r == '"' }) {
+	a, err := mail.ParseAddress(strings.TrimSpace(s))
+	if err != nil || a.Name != "" || len(a.Address) > 254 {
 		return "", errors.New("identity: not a valid email address")
 	}
 	return strings.ToLower(a.Address), nil
+}
+
+// CleanEmail is NormalizeEmail for an address about to be stored: it must
+// be one plain address of printable ASCII, without quotes, as given. The
+// parser would turn "a>,<b"@x.example into text that is no one address, and
+// a right-to-left mark makes an address read as another's. Lookups, such as
+// a sign-in's, take NormalizeEmail's wider forms, so that "<ann@x.example>"
+// still counts against ann@x.example's account.
+func CleanEmail(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	norm, err := NormalizeEmail(s)
+	if err != nil || !strings.EqualFold(norm, s) ||
+		strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' || r == '"' }) {
+		return "", errors.New("identity: not a valid email address")
+	}
+	return norm, nil
 }
 
 // CreateUser adds a user with a password that passes CheckPassword, inside the
@@ -209,7 +219,7 @@ func (s *Service) CreateUser(
 	email, name, password string,
 	avoid ...string,
 ) (User, error) {
-	email, err := NormalizeEmail(email)
+	email, err := CleanEmail(email)
 	if err != nil {
 		return User{}, err
 	}

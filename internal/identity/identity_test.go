@@ -225,23 +225,24 @@ func TestRepetitivePasswordsAreRefused(t *testing.T) {
 	}
 }
 
-// An address is one plain address of printable ASCII: forms the parser
-// would rewrite into something else, or that read as another's, are refused.
-func TestNormalizeEmail(t *testing.T) {
+// An address stored is one plain address of printable ASCII: forms the
+// parser would rewrite into something else, or that read as another's, are
+// refused.
+func TestCleanEmail(t *testing.T) {
 	for in, want := range map[string]string{
 		"Ann@Example.COM":   "ann@example.com",
 		"  bo@example.com ": "bo@example.com",
 	} {
-		if got, err := identity.NormalizeEmail(in); err != nil || got != want {
-			t.Errorf("NormalizeEmail(%q) = %q, %v; want %q", in, got, err, want)
+		if got, err := identity.CleanEmail(in); err != nil || got != want {
+			t.Errorf("CleanEmail(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 	for _, in := range []string{`"eve@evil.example>,<bob"@evil.example`,
 		`"<script>alert(1)</script>"@evil.example`, "<ann@example.com>",
 		"Ann <ann@example.com>", "ann\u202e@example.com", "ann@exаmple.com",
 		"ann@example.com, bob@example.com", "", "ann"} {
-		if got, err := identity.NormalizeEmail(in); err == nil {
-			t.Errorf("NormalizeEmail(%q) = %q, want refused", in, got)
+		if got, err := identity.CleanEmail(in); err == nil {
+			t.Errorf("CleanEmail(%q) = %q, want refused", in, got)
 		}
 	}
 }

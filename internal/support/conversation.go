@@ -99,7 +99,7 @@ func (s *Service) start(ctx context.Context, wsID, inboxID string, d ContactDeta
 		return Visitor{}, invalid("a name is valid text of at most 100 characters")
 	}
 	if d.Email != "" {
-		e, err := identity.NormalizeEmail(d.Email)
+		e, err := identity.CleanEmail(d.Email)
 		if err != nil {
 			return Visitor{}, invalid("the email address is not valid")
 		}

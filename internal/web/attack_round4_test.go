@@ -417,20 +417,18 @@ func TestAttackR4HeldSibling(t *testing.T) {
 
 // TestAttackR4ConcurrentApprovals approves one request from two sessions at
 // once, several times: one approval carries it out, one receipt, one audit
-// entry, one mail to the customer.
+// entry, one mail to the customer (a request confirmed by the mailed link:
+// only such a requester's address is mailed the outcome).
 func TestAttackR4ConcurrentApprovals(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
-		ws := e.WS.Workspace.ID
+		e, ws, _ := publishedEnv(t, db)
 		e.addMember(ws, "manager@first.example", access.Manager)
 		a, b := e.login("manager@first.example"), e.login(e.AdminEmail)
 		v, _ := e.chatAs(e.WS.Inbox.WidgetToken, "Rae", "rae@example.com")
 		v.send("RACE-TEXT-1188")
-		res := e.do(nil, "POST", "/widget/v1/conversations/"+v.ConversationID+
-			"/data-requests", v.headers(), map[string]any{"kinds": []string{"access",
-			"deletion"}})
-		var filed struct{ ID string }
-		res.JSON(t, &filed)
+		e.r4Form(ws, "rae@example.com", "access", "deletion")
+		filed := e.r4Filed(ws)
+		e.r4Confirm(ws, filed.ID, "rae@example.com")
 		const n = 6
 		statuses := make([]int, n)
 		var wg sync.WaitGroup

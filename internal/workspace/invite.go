@@ -44,7 +44,7 @@ func (s *Service) Invite(
 	wsID, invitedBy string,
 	inv Invitation,
 ) (string, error) {
-	email, err := identity.NormalizeEmail(inv.Email)
+	email, err := identity.CleanEmail(inv.Email)
 	if err != nil {
 		return "", fmt.Errorf("workspace: %w: the email address is not valid", ErrInvalid)
 	}
