@@ -181,7 +181,8 @@ var Vocabulary = []struct {
 		"signs data-deletion callbacks; secrets are never recorded"},
 	{DataRequestFiled, "a customer's request for their data or its deletion was filed"},
 	{DataRequestVerified, "the requester proved control of the contact"},
-	{DataRequestRejected, "a manager or admin rejected a data request, with the reason"},
+	{DataRequestRejected, "a manager or admin rejected a data request, with the reason, " +
+		"or a newer request for the same address replaced one awaiting its link"},
 	{DataRequestCompleted, "a data request was carried out: exported and/or deleted, by count"},
 	{DataRequestExported, "a data request's export was downloaded"},
 	{DataRequestOverdue, "a data request passed its due date unfinished"},
