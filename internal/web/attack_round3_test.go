@@ -1108,12 +1108,7 @@ func TestAttackR3IncidentStepRace(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		ok := 0
-		for _, s := range statuses {
-			if s == http.StatusOK {
-				ok++
-			}
-		}
+		ok := countStatus(statuses, http.StatusOK)
 		if ok != 1 {
 			t.Errorf("%d of %d concurrent containments ran: %v", ok, n, statuses)
 		}
@@ -1140,4 +1135,15 @@ func signRaw(payload, secret string) string {
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write([]byte(payload))
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// countStatus counts the answers of concurrent requests with status want.
+func countStatus(statuses []int, want int) int {
+	n := 0
+	for _, s := range statuses {
+		if s == want {
+			n++
+		}
+	}
+	return n
 }

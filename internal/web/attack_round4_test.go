@@ -27,7 +27,6 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -41,7 +40,6 @@ import (
 
 	"github.com/thunaivi/thunaivi/internal/access"
 	"github.com/thunaivi/thunaivi/internal/audit"
-	"github.com/thunaivi/thunaivi/internal/config"
 	"github.com/thunaivi/thunaivi/internal/datarequest"
 	"github.com/thunaivi/thunaivi/internal/meta"
 	"github.com/thunaivi/thunaivi/internal/store"
@@ -445,12 +443,7 @@ func TestAttackR4ConcurrentApprovals(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		ok := 0
-		for _, s := range statuses {
-			if s == http.StatusOK {
-				ok++
-			}
-		}
+		ok := countStatus(statuses, http.StatusOK)
 		if ok != 1 {
 			t.Errorf("%d of %d concurrent approvals succeeded: %v", ok, n, statuses)
 		}
@@ -516,34 +509,7 @@ func TestAttackR4MetaConcurrentCallbacks(t *testing.T) {
 // answers, so a customer's address answers only after the mail: the answer's
 // time tells the two apart again. FAILS when written.
 func TestAttackR4TrustFormTimingWhenBusy(t *testing.T) {
-	relay, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() { // takes connections and never greets: each mail waits
-		for {
-			c, err := relay.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	e, ws, _ := publishedEnvWith(t, storetest.OpenSQLite(t), func(c *config.Config) {
-		c.MailURL = "smtp://" + relay.Addr().String()
-	})
-	t.Cleanup(func() {
-		relay.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
+	e, ws, _ := silentRelayEnv(t)
 	const places = 64
 	for i := range places {
 		e.chatAs(e.WS.Inbox.WidgetToken, "Filler", fmt.Sprintf("filler%02d@attacker.example",

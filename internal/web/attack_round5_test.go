@@ -33,7 +33,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -500,38 +499,11 @@ func TestAttackR5HoldApprovalsPurgeAtOnce(t *testing.T) {
 // answers come at once; once the relay goes away, Drain finishes, and no
 // goroutine is left behind.
 func TestAttackR5LaterFloodDrains(t *testing.T) {
-	relay, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := relay.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	e, ws, _ := publishedEnvWith(t, storetest.OpenSQLite(t), func(c *config.Config) {
-		c.MailURL = "smtp://" + relay.Addr().String()
-	})
+	e, ws, silence := silentRelayEnv(t)
 	const customers = 40
 	for i := range customers {
 		e.chatAs(e.WS.Inbox.WidgetToken, "C", fmt.Sprintf("c%02d@example.com", i))
 	}
-	t.Cleanup(func() { // before the harness's Drain, even when the test stops early
-		relay.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}
@@ -556,12 +528,7 @@ func TestAttackR5LaterFloodDrains(t *testing.T) {
 	if slowest > time.Second {
 		t.Errorf("with the relay silent, a form answered after %v", slowest)
 	}
-	relay.Close()
-	mu.Lock()
-	for _, c := range conns {
-		c.Close()
-	}
-	mu.Unlock()
+	silence()
 	done := make(chan struct{})
 	go func() { e.Web.Drain(); close(done) }()
 	select {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -378,30 +379,53 @@ func TestServiceTermsAcceptance(t *testing.T) {
 	})
 }
 
-// TestTrustFormAnswersBeforeItMails: the trust page's form answers at once
-// for a customer's address too, though its confirmation is mailed through a
-// relay that takes its time: how long the answer takes must not say whether
-// the workspace knows the address.
-func TestTrustFormAnswersBeforeItMails(t *testing.T) {
+// silentRelayEnv is publishedEnv on SQLite whose mail goes through a relay
+// that takes connections and never greets, so that every mail waits. stop
+// silences the relay for good, and the mail waiting fails; it runs at the
+// test's end too, before the harness waits for the mail.
+func silentRelayEnv(t *testing.T) (e *env, ws string, stop func()) {
+	t.Helper()
 	relay, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The relay takes connections and never greets: a mail waits for it.
+	var mu sync.Mutex
+	var conns []net.Conn
 	go func() {
 		for {
 			c, err := relay.Accept()
 			if err != nil {
 				return
 			}
-			t.Cleanup(func() { c.Close() })
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
 		}
 	}()
-	db := storetest.OpenSQLite(t)
-	e, ws, _ := publishedEnvWith(t, db, func(c *config.Config) {
+	e, ws, _ = publishedEnvWith(t, storetest.OpenSQLite(t), func(c *config.Config) {
 		c.MailURL = "smtp://" + relay.Addr().String()
 	})
-	t.Cleanup(func() { relay.Close() }) // runs first: the mail fails, the env drains
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			relay.Close()
+			mu.Lock()
+			defer mu.Unlock()
+			for _, c := range conns {
+				c.Close()
+			}
+		})
+	}
+	t.Cleanup(stop) // registered after the env's: runs before it drains
+	return e, ws, stop
+}
+
+// TestTrustFormAnswersBeforeItMails: the trust page's form answers at once
+// for a customer's address too, though its confirmation is mailed through a
+// relay that takes its time: how long the answer takes must not say whether
+// the workspace knows the address.
+func TestTrustFormAnswersBeforeItMails(t *testing.T) {
+	e, ws, _ := silentRelayEnv(t)
 	e.chatAs(e.WS.Inbox.WidgetToken, "Rita Customer", "rita@example.com")
 	for _, who := range []string{"rita@example.com", "nobody@example.com"} {
 		start := time.Now()
