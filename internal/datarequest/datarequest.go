@@ -343,9 +343,9 @@ var ErrTooMany = errors.New("datarequest: this address has had its requests for 
 // requests a day (ErrTooMany); one no contact gave is ErrNotFound.
 func (s *Service) FileForAddress(ctx context.Context, wsID, email string, kinds []string,
 	filedBy string) (Request, string, error) {
-	contacts, err := s.ContactsByEmail(ctx, wsID, email)
+	contacts, err := store.Strings(ctx, s.db, s.q.ContactsByEmail, wsID, email)
 	if err != nil {
-		return Request{}, "", err
+		return Request{}, "", fmt.Errorf("datarequest: contacts by address: %w", err)
 	}
 	if len(contacts) == 0 {
 		return Request{}, "", store.ErrNotFound
@@ -398,17 +398,6 @@ func (s *Service) supersede(ctx context.Context, wsID, id string) error {
 			Action: audit.DataRequestRejected, TargetType: "data_request", TargetID: id,
 			Reason: why})
 	})
-}
-
-// ContactsByEmail returns the workspace's contacts with this address, the
-// oldest first, for a request a customer starts by giving it.
-func (s *Service) ContactsByEmail(ctx context.Context, wsID, email string) ([]string,
-	error) {
-	ids, err := store.Strings(ctx, s.db, s.q.ContactsByEmail, wsID, email)
-	if err != nil {
-		return nil, fmt.Errorf("datarequest: contacts by address: %w", err)
-	}
-	return ids, nil
 }
 
 func checkKinds(in []string) ([]string, error) {

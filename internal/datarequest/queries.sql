@@ -130,8 +130,8 @@ ORDER BY created_at DESC LIMIT 1;
 SELECT id FROM contacts WHERE workspace_id = ? AND lower(email) = lower(?) AND email <> ''
 ORDER BY created_at, id;
 
--- The address's contacts, as a subquery: workspace, then the address.
 -- name: FiledForAddress
+-- The trust page's requests for an address's contacts since a time.
 SELECT COUNT(*) FROM data_requests WHERE workspace_id = ? AND source = 'email'
     AND filed_by = ? AND created_at > ? AND contact_id IN
         (SELECT id FROM contacts WHERE workspace_id = ? AND email <> ''
